@@ -1,0 +1,95 @@
+"""The asynchronous WizIQ client for triggers: ``httpx.AsyncClient``, the same calls and retry policy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying
+
+from airflow_provider_wiziq.api import calls, responses
+from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret
+from airflow_provider_wiziq.api.client import USER_AGENT
+from airflow_provider_wiziq.api.config import ClientConfig
+from airflow_provider_wiziq.api.errors import WizIQTransportError
+from airflow_provider_wiziq.api.retry import retry_arguments
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: httpx errors raised before a request could reach the server: safe to send again whatever the method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class AsyncWizIQClient:
+    """Calls the WizIQ Class API from an event loop. Create it inside the loop that uses it."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pool_size: int = 32,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    async def __aenter__(self) -> AsyncWizIQClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def execute(self, call: Call[T]) -> T:
+        """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
+        retrying = AsyncRetrying(sleep=self._sleep, **retry_arguments(self.config, call.method))
+        return await retrying(self._attempt, call)
+
+    async def _attempt(self, call: Call[T]) -> T:
+        form = call.body(self.config, int(self._clock()))
+        try:
+            async with self._client.stream("POST", call.url(self.config), data=form) as response:
+                body = CappedBody(call, self.config, response.headers, time.monotonic)
+                async for chunk in response.aiter_bytes():
+                    body.feed(chunk)
+                status, headers = response.status_code, response.headers
+        except httpx.HTTPError as error:
+            raise _transport_error(call, error, self.config) from None
+        return interpret(call, status, headers, body.value())
+
+    async def get_data(self, **filters: Any) -> tuple[responses.ClassRecord, ...]:
+        return await self.execute(calls.get_data(**filters))
+
+    async def view_schedule(self, class_master_id: int | str, **paging: Any) -> tuple[responses.ScheduleEntry, ...]:
+        return await self.execute(calls.view_schedule(class_master_id, **paging))
+
+    async def get_account_info(self) -> responses.AccountInfo:
+        return await self.execute(calls.get_account_info())
+
+
+def _transport_error(call: Call[Any], error: httpx.HTTPError, config: ClientConfig) -> WizIQTransportError:
+    """Name what went wrong without quoting the request (its body holds the signature)."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return WizIQTransportError(f"no connection within {config.connect_timeout:g} s", method=call.method, sent=False)
+    if isinstance(error, _NOT_SENT):
+        return WizIQTransportError("connection refused or host unreachable", method=call.method, sent=False)
+    if isinstance(error, httpx.ReadTimeout):
+        return WizIQTransportError(f"no answer within {config.read_timeout:g} s", method=call.method)
+    if isinstance(error, httpx.RemoteProtocolError):
+        return WizIQTransportError("the connection closed before the answer ended", method=call.method)
+    return WizIQTransportError(f"connection lost ({type(error).__name__})", method=call.method)

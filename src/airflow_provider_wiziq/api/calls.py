@@ -1,0 +1,197 @@
+"""What a WizIQ call is, independent of how it travels: its fields, its signed body, how its answer is read.
+
+The sync and async clients share all of this and differ only in the transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.config import ClientConfig
+from airflow_provider_wiziq.api.errors import WizIQResponseError, WizIQTransportError, WizIQValidationError
+from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.retry import retry_after_seconds
+from airflow_provider_wiziq.api.signing import signed_fields
+from airflow_provider_wiziq.api.values import wire_datetime
+from airflow_provider_wiziq.api.xmlwrite import attendee_list_xml
+
+T = TypeVar("T")
+
+#: ``get_data`` answers at most this many records a page (more is error 1025).
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API call: the method, its parameters as wire strings, and the reader of its answer."""
+
+    method: str
+    fields: Mapping[str, str]
+    parse: Callable[[bytes], T]
+
+    def url(self, config: ClientConfig) -> str:
+        separator = "&" if "?" in config.endpoint else "?"
+        return f"{config.endpoint}{separator}method={self.method}"
+
+    def body(self, config: ClientConfig, timestamp: int) -> dict[str, str]:
+        """The form body: parameters, ``method`` again, and the signature fields (fresh for each attempt)."""
+        auth = signed_fields(
+            secret_key=config.secret_key,
+            access_key=config.access_key,
+            timestamp=timestamp,
+            method=self.method,
+        )
+        return {**self.fields, "method": self.method, **auth}
+
+
+def interpret(call: Call[T], status_code: int, headers: Mapping[str, str], body: bytes) -> T:
+    """Read an answer: WizIQ decides on the XML, the HTTP status only explains an answer that is not XML."""
+    try:
+        return call.parse(body)
+    except WizIQResponseError as error:
+        if error.hostile or error.too_large or status_code < 400:
+            raise
+        raise WizIQTransportError(
+            f"HTTP {status_code} with no WizIQ answer ({error.reason})",
+            method=call.method,
+            status_code=status_code,
+            retry_after=retry_after_seconds(headers.get("Retry-After")),
+        ) from None
+
+
+def too_large(call: Call[Any], cap: int) -> WizIQResponseError:
+    return WizIQResponseError(f"the answer is larger than the {cap}-byte cap", method=call.method, too_large=True)
+
+
+# One builder per API method; each returns the Call the clients send.
+
+
+def create_recurring(request: CreateRecurringRequest) -> Call[responses.RecurringSeries]:
+    return Call("create_recurring", request.to_wire(), responses.parse_create_recurring)
+
+
+def create(request: CreateClassRequest) -> Call[responses.ClassDetails]:
+    return Call("create", request.to_wire(), responses.parse_create)
+
+
+def get_data(
+    *,
+    class_id: int | str | None = None,
+    class_master_id: int | str | None = None,
+    multiple_class_id: Iterable[int | str] | None = None,
+    columns: Iterable[str] | None = None,
+    page_size: int | None = None,
+    page_number: int | None = None,
+) -> Call[tuple[responses.ClassRecord, ...]]:
+    """``get_data`` by one filter (or none: every class of the account, paged)."""
+    filters = {
+        "class_id": None if class_id is None else str(class_id),
+        "class_master_id": None if class_master_id is None else str(class_master_id),
+        "multiple_class_id": None if multiple_class_id is None else ",".join(str(i) for i in multiple_class_id),
+    }
+    given = {name: value for name, value in filters.items() if value}
+    if len(given) > 1:
+        raise WizIQValidationError(", ".join(given), "get_data takes one of these filters", method="get_data")
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise WizIQValidationError("page_size", f"must be 1 to {MAX_PAGE_SIZE}", code=1025, method="get_data")
+    fields = dict(given)
+    if columns is not None:
+        fields["columns"] = ",".join(columns)
+    fields.update(_paging(page_size, page_number))
+    return Call("get_data", fields, responses.parse_get_data)
+
+
+def view_schedule(
+    class_master_id: int | str, *, page_size: int | None = None, page_number: int | None = None
+) -> Call[tuple[responses.ScheduleEntry, ...]]:
+    fields = {"class_master_id": str(class_master_id), **_paging(page_size, page_number)}
+    return Call("view_schedule", fields, responses.parse_view_schedule)
+
+
+def cancel(class_id: int | str) -> Call[bool]:
+    return Call("cancel", {"class_id": str(class_id)}, responses.parse_cancel)
+
+
+def modify(class_id: int | str, fields: Mapping[str, Any]) -> Call[bool]:
+    """``modify``: ``fields`` are any of ``create``'s parameters, read and written like theirs."""
+    known = CreateClassRequest.parameter_names()
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise WizIQValidationError(unknown[0], "is not a parameter of modify", method="modify")
+    wire = {name: _wire_value(value) for name, value in fields.items() if value is not None}
+    return Call("modify", {"class_id": str(class_id), **wire}, responses.parse_modify)
+
+
+def add_attendees(class_id: int | str, attendees: Iterable[Mapping[str, Any]]) -> Call[responses.AddAttendeesResult]:
+    """``add_attendees``: each attendee has ``attendee_id``, ``screen_name``, optionally ``language_culture_name``."""
+    return Call(
+        "add_attendees",
+        {"class_id": str(class_id), "attendee_list": attendee_list_xml(attendees)},
+        responses.parse_add_attendees,
+    )
+
+
+def get_attendance_report(class_id: int | str) -> Call[responses.AttendanceReport]:
+    return Call("get_attendance_report", {"class_id": str(class_id)}, responses.parse_attendance_report)
+
+
+def get_account_info() -> Call[responses.AccountInfo]:
+    return Call("get_account_info", {}, responses.parse_account_info)
+
+
+def _paging(page_size: int | None, page_number: int | None) -> dict[str, str]:
+    paging = {}
+    if page_size is not None:
+        paging["page_size"] = str(page_size)
+    if page_number is not None:
+        if page_number < 1:
+            raise WizIQValidationError("page_number", "pages are numbered from 1", method=None)
+        paging["page_number"] = str(page_number)
+    return paging
+
+
+def _wire_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise WizIQValidationError(
+                "start_time", "modify takes a naive wall-clock time with time_zone", method="modify"
+            )
+        return wire_datetime(value)
+    return str(value)
+
+
+class CappedBody:
+    """Collects an answer's bytes, refusing it as soon as it is known to pass the cap or the deadline.
+
+    The declared ``Content-Length`` is checked before a byte is read; the running size after each chunk;
+    and the whole read must end within ``deadline`` seconds, so a trickling server cannot hold a call.
+    """
+
+    def __init__(self, call: Call[Any], config: ClientConfig, headers: Mapping[str, str], clock: Callable[[], float]):
+        self._call = call
+        self._cap = config.max_response_bytes
+        self._clock = clock
+        self._deadline = clock() + config.connect_timeout + config.read_timeout
+        self._read_timeout = config.read_timeout
+        self._buffer = bytearray()
+        declared = headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._cap:
+            raise too_large(call, self._cap)
+
+    def feed(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        if len(self._buffer) > self._cap:
+            raise too_large(self._call, self._cap)
+        if self._clock() > self._deadline:
+            raise WizIQTransportError(
+                f"the answer was still arriving after {self._read_timeout:g} s", method=self._call.method
+            )
+
+    def value(self) -> bytes:
+        return bytes(self._buffer)

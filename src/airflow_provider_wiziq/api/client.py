@@ -1,0 +1,148 @@
+"""The synchronous WizIQ client: one keep-alive ``requests.Session``, signed calls, bounded retries."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying
+from urllib3.exceptions import IncompleteRead, NewConnectionError, ReadTimeoutError
+
+from airflow_provider_wiziq import __version__
+from airflow_provider_wiziq.api import calls, responses
+from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret
+from airflow_provider_wiziq.api.config import ClientConfig
+from airflow_provider_wiziq.api.errors import WizIQTransportError
+from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.retry import retry_arguments
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+USER_AGENT = f"airflow-provider-wiziq/{__version__}"
+
+
+class WizIQClient:
+    """Calls the WizIQ Class API. Thread-safe enough for a pool of worker threads sharing one instance."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 32,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._session = session or _new_session(pool_size)
+
+    def __enter__(self) -> WizIQClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def execute(self, call: Call[T]) -> T:
+        """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
+        retrying = Retrying(sleep=self._sleep, **retry_arguments(self.config, call.method))
+        return retrying(self._attempt, call)
+
+    def _attempt(self, call: Call[T]) -> T:
+        started = time.monotonic()
+        form = call.body(self.config, int(self._clock()))
+        try:
+            with self._session.post(
+                call.url(self.config),
+                data=form,
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+                stream=True,
+            ) as response:
+                body = CappedBody(call, self.config, response.headers, time.monotonic)
+                # read1 hands over bytes as they arrive, so the cap and the deadline are checked as they come
+                while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                    body.feed(chunk)
+                status, headers = response.status_code, response.headers
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            raise _transport_error(call, error, self.config) from None
+        log.debug("WizIQ %s answered HTTP %s in %.3f s", call.method, status, time.monotonic() - started)
+        return interpret(call, status, headers, body.value())
+
+    # One method per WizIQ method, named as WizIQ names them.
+
+    def create_recurring(self, request: CreateRecurringRequest) -> responses.RecurringSeries:
+        request.validate(limits=self.config.limits)
+        return self.execute(calls.create_recurring(request))
+
+    def create(self, request: CreateClassRequest) -> responses.ClassDetails:
+        request.validate(limits=self.config.limits)
+        return self.execute(calls.create(request))
+
+    def get_data(self, **filters: Any) -> tuple[responses.ClassRecord, ...]:
+        return self.execute(calls.get_data(**filters))
+
+    def view_schedule(self, class_master_id: int | str, **paging: Any) -> tuple[responses.ScheduleEntry, ...]:
+        return self.execute(calls.view_schedule(class_master_id, **paging))
+
+    def cancel(self, class_id: int | str) -> bool:
+        return self.execute(calls.cancel(class_id))
+
+    def modify(self, class_id: int | str, **fields: Any) -> bool:
+        return self.execute(calls.modify(class_id, fields))
+
+    def add_attendees(
+        self, class_id: int | str, attendees: Iterable[Mapping[str, Any]]
+    ) -> responses.AddAttendeesResult:
+        return self.execute(calls.add_attendees(class_id, attendees))
+
+    def get_attendance_report(self, class_id: int | str) -> responses.AttendanceReport:
+        return self.execute(calls.get_attendance_report(class_id))
+
+    def get_account_info(self) -> responses.AccountInfo:
+        return self.execute(calls.get_account_info())
+
+
+def _new_session(pool_size: int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def _transport_error(call: Call[Any], error: Exception, config: ClientConfig) -> WizIQTransportError:
+    """Name what went wrong without quoting the request (its body holds the signature)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return WizIQTransportError(f"no connection within {config.connect_timeout:g} s", method=call.method, sent=False)
+    if isinstance(error, requests.ReadTimeout) or _caused_by(error, ReadTimeoutError):
+        return WizIQTransportError(f"no answer within {config.read_timeout:g} s", method=call.method)
+    if isinstance(error, requests.ConnectionError) and _caused_by(error, NewConnectionError):
+        return WizIQTransportError("connection refused or host unreachable", method=call.method, sent=False)
+    if isinstance(error, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)) and _caused_by(
+        error, IncompleteRead
+    ):
+        return WizIQTransportError("the answer was cut off before its end", method=call.method)
+    return WizIQTransportError(f"connection lost ({type(error).__name__})", method=call.method)
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is among the reasons urllib3 and requests wrapped around each other."""
+    seen: list[object] = [error]
+    while seen:
+        item = seen.pop()
+        if isinstance(item, kind):
+            return True
+        if isinstance(item, BaseException):
+            seen.extend(arg for arg in item.args if isinstance(arg, BaseException))
+            seen.extend(x for x in (getattr(item, "reason", None), item.__cause__) if x is not None)
+    return False

@@ -1,0 +1,206 @@
+"""How a recurring series expands into classes: the project's recurrence rules (wiziq-api.md §8).
+
+Client preview, client validation and the emulator all expand a series here, so they agree on every
+class's date, instant and DST flag. The calendar arithmetic is dateutil's ``rrule``; time zones are
+``zoneinfo``. All times are wall-clock times in the series' time zone: a series keeps its local time of day
+across DST changes, and :func:`localize` is the one place that decides what a wall clock means in a zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule as _rr
+
+from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES
+from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
+
+#: dateutil's weekday objects, indexed like :class:`Weekday` (Monday = 0).
+_RR_DAYS = (_rr.MO, _rr.TU, _rr.WE, _rr.TH, _rr.FR, _rr.SA, _rr.SU)
+_MON_SAT = _RR_DAYS[:6]
+_MON_FRI = _RR_DAYS[:5]
+
+
+@dataclass(frozen=True)
+class RecurrenceRule:
+    """A series as ``create_recurring`` describes it, already validated (see :mod:`.request`)."""
+
+    repeat_type: RepeatType
+    start: datetime  # naive wall-clock start (date + time of day) in time_zone
+    time_zone: str  # IANA name, e.g. "America/New_York" or "GMT"
+    class_occurrence: int | None = None  # total number of classes
+    class_end_date: date | None = None  # inclusive, local date
+    specific_week: int = 1  # weekly: every N weeks
+    days_of_week: tuple[Weekday, ...] = ()  # weekly: the days, in any order (a set)
+    monthly_date: int | None = None  # monthly by date: 1..31
+    monthly_day: int | None = None  # monthly by weekday: 1..4 or LAST (-1)
+    monthly_week_day: Weekday | None = None
+
+
+@dataclass(frozen=True)
+class ScheduledClass:
+    """One class of a series: the wall clock the rule asked for and the instant it really starts."""
+
+    index: int  # 0-based position in the series
+    wall_clock: datetime  # naive wall-clock time the rule asked for
+    local_start: datetime  # aware, tzinfo=ZoneInfo(time_zone): the real instant in local time
+    utc_start: datetime  # aware, tzinfo=timezone.utc
+    in_gap: bool  # wall_clock did not exist (spring-forward gap): moved by the offset before the gap
+    in_fold: bool  # wall_clock was ambiguous (fall back): the first of the two instants taken
+
+
+def localize(wall_clock: datetime, zone: ZoneInfo) -> tuple[datetime, bool, bool]:
+    """The instant a naive wall clock means in ``zone``: ``(aware local time, in_gap, in_fold)``.
+
+    A time skipped by a spring-forward gap is read with the offset in force before the gap (02:30 becomes
+    03:30 daylight time); a time repeated by a fall-back fold is the first of its two instants. This is
+    RFC 5545 §3.3.5, and exactly what zoneinfo does with ``fold=0``.
+    """
+    if wall_clock.fold:
+        wall_clock = wall_clock.replace(fold=0)
+    local = wall_clock.replace(tzinfo=zone)
+    # zone.utcoffset(dt) gives the same as dt.utcoffset(), without datetime's per-call checks.
+    if zone.utcoffset(local) == zone.utcoffset(local.replace(fold=1)):
+        return local, False, False
+    # The offsets differ only at a transition: a gap if the wall clock does not survive a UTC round trip.
+    real = local.astimezone(timezone.utc).astimezone(zone)
+    if real.replace(tzinfo=None) != wall_clock:
+        return real, True, False
+    return local, False, True
+
+
+def _rrule(rule: RecurrenceRule) -> _rr.rrule:
+    """The dateutil rule for a series; raises ValueError for a rule the caller should not have built."""
+    if rule.start.tzinfo is not None:
+        raise ValueError(f"RecurrenceRule.start must be a naive wall-clock time, got {rule.start.isoformat()}")
+    if (rule.class_occurrence is None) == (rule.class_end_date is None):
+        raise ValueError("RecurrenceRule needs exactly one of class_occurrence and class_end_date")
+    until = None if rule.class_end_date is None else datetime.combine(rule.class_end_date, time.max)
+    freq, pattern = _pattern(rule)
+    # WizIQ's start_time has whole seconds; rrule would drop microseconds anyway, this makes it explicit.
+    return _rr.rrule(
+        freq, dtstart=rule.start.replace(microsecond=0), count=rule.class_occurrence, until=until, **pattern
+    )
+
+
+def _pattern(rule: RecurrenceRule) -> tuple[int, dict[str, Any]]:
+    """The rrule frequency and by-rules of a repeat type (wiziq-api.md §8.2)."""
+    repeat = rule.repeat_type
+    if repeat is RepeatType.DAILY:
+        return _rr.DAILY, {}
+    if repeat is RepeatType.MON_SAT:
+        return _rr.DAILY, {"byweekday": _MON_SAT}
+    if repeat is RepeatType.MON_FRI:
+        return _rr.DAILY, {"byweekday": _MON_FRI}
+    if repeat is RepeatType.WEEKLY:
+        if not rule.days_of_week or rule.specific_week < 1:
+            raise ValueError("a weekly RecurrenceRule needs days_of_week and specific_week >= 1")
+        days = tuple(_RR_DAYS[day] for day in sorted(set(rule.days_of_week)))
+        # wkst=MO with interval=N: the week holding the start is week 0, classes fall in weeks 0, N, 2N...
+        return _rr.WEEKLY, {"interval": rule.specific_week, "wkst": _rr.MO, "byweekday": days}
+    if repeat is RepeatType.MONTHLY:
+        by_date = rule.monthly_date is not None
+        by_day = rule.monthly_day is not None and rule.monthly_week_day is not None
+        if by_date == by_day:
+            raise ValueError("a monthly RecurrenceRule needs monthly_date, or monthly_day with monthly_week_day")
+        if rule.monthly_date is not None:
+            if not 1 <= rule.monthly_date <= 31:
+                raise ValueError(f"monthly_date must be 1..31, got {rule.monthly_date}")
+            # bymonthday skips, and does not count, a month without that date.
+            return _rr.MONTHLY, {"bymonthday": rule.monthly_date}
+        assert rule.monthly_day is not None
+        assert rule.monthly_week_day is not None
+        if rule.monthly_day not in (1, 2, 3, 4, LAST):
+            raise ValueError(f"monthly_day must be 1..4 or LAST, got {rule.monthly_day}")
+        return _rr.MONTHLY, {"byweekday": _RR_DAYS[rule.monthly_week_day](rule.monthly_day)}
+    raise ValueError(f"unknown repeat type {repeat!r}")
+
+
+def iter_wall_clock(rule: RecurrenceRule) -> Iterator[datetime]:
+    """The series' naive wall-clock times in order, bounded only by its own count or end date."""
+    return iter(_rrule(rule))
+
+
+def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSES) -> tuple[ScheduledClass, ...]:
+    """Every class of the series, at most ``max_classes`` of them.
+
+    More classes than ``max_classes``, or none at all, is WizIQ's 1082, naming the parameter that bounds
+    the series. An end-date series is never expanded past ``max_classes + 1`` classes to find that out.
+    """
+    recurrence = _rrule(rule)
+    count = rule.class_occurrence
+    parameter = "class_occurrence" if count is not None else "class_end_date"
+    if count is not None and count > max_classes:
+        raise WizIQValidationError(
+            parameter, f"{count} classes, more than the {max_classes} a series may hold", code=1082
+        )
+    walls = tuple(islice(recurrence, max_classes + 1))
+    if len(walls) > max_classes:
+        raise WizIQValidationError(
+            parameter,
+            f"the series up to {rule.class_end_date} has more than {max_classes} classes, the most a series may hold",
+            code=1082,
+        )
+    if not walls:
+        raise WizIQValidationError(parameter, f"the series has no class: {_no_class(rule)}", code=1082)
+    zone = ZoneInfo(rule.time_zone)
+    utc = timezone.utc
+    classes: list[ScheduledClass] = []
+    append = classes.append
+    for index, wall in enumerate(walls):
+        local, in_gap, in_fold = localize(wall, zone)
+        append(ScheduledClass(index, wall, local, local.astimezone(utc), in_gap, in_fold))
+    return tuple(classes)
+
+
+def _no_class(rule: RecurrenceRule) -> str:
+    """Why a series is empty, for its 1082 error."""
+    if rule.class_end_date is not None:
+        return f"the end date {rule.class_end_date} is before the first class on or after {rule.start:%Y-%m-%d}"
+    return f"class_occurrence is {rule.class_occurrence}"
+
+
+def _repeats(rule: RecurrenceRule) -> str:
+    """What repeats, as the summary says it: ``daily (all 7 days)``, ``monthly on the 15th``..."""
+    repeat = rule.repeat_type
+    if repeat is RepeatType.DAILY:
+        return "daily (all 7 days)"
+    if repeat is RepeatType.MON_SAT:
+        return "6 days a week (Mon-Sat)"
+    if repeat is RepeatType.MON_FRI:
+        return "5 days a week (Mon-Fri)"
+    if repeat is RepeatType.WEEKLY:
+        days = ", ".join(day.title for day in sorted(set(rule.days_of_week)))
+        every = "every week" if rule.specific_week == 1 else f"every {rule.specific_week} weeks"
+        return f"{every} on {days}"
+    if rule.monthly_date is not None:
+        return f"monthly on the {ordinal(rule.monthly_date)}"
+    assert rule.monthly_day is not None
+    assert rule.monthly_week_day is not None
+    nth = "last" if rule.monthly_day == LAST else ordinal(rule.monthly_day)
+    return f"monthly on the {nth} {rule.monthly_week_day.title}"
+
+
+def recurring_summary(rule: RecurrenceRule, first: ScheduledClass) -> str:
+    """WizIQ's ``recurring_summary``: the first class's wall-clock date and time, then what repeats."""
+    wall = first.wall_clock
+    return (
+        f"Your recurring series starts on {wall.month:02d}/{wall.day:02d}/{wall.year:04d}"
+        f" at {wall.hour:02d}:{wall.minute:02d} and repeats {_repeats(rule)}"
+    )
+
+
+__all__ = [
+    "RecurrenceRule",
+    "ScheduledClass",
+    "expand",
+    "iter_wall_clock",
+    "localize",
+    "recurring_summary",
+]

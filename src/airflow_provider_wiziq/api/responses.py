@@ -1,0 +1,616 @@
+"""WizIQ's XML answers turned into typed results, or into the right exception.
+
+Every answer is ``<rsp status="ok|fail" call_id="...">``. :func:`parse_answer` checks that envelope and hands
+back the method's own element; one ``parse_*`` function per method reads that element into frozen dataclasses.
+Elements are found by name, not by one fixed path, because WizIQ's own clients disagree on the nesting.
+
+Parsing is done by defusedxml with DTDs, entities and external references forbidden, so a hostile answer is
+refused before anything is expanded. No exception raised here quotes the answer: bodies may echo secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as DefusedET
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
+
+__all__ = [
+    "PARSERS",
+    "AccountInfo",
+    "AddAttendeesResult",
+    "AttendanceReport",
+    "AttendanceRow",
+    "Attendee",
+    "ClassDetails",
+    "ClassRecord",
+    "Presenter",
+    "RecurringSeries",
+    "ScheduleEntry",
+    "parse_account_info",
+    "parse_add_attendees",
+    "parse_answer",
+    "parse_attendance_report",
+    "parse_cancel",
+    "parse_create",
+    "parse_create_recurring",
+    "parse_get_data",
+    "parse_modify",
+    "parse_view_schedule",
+    "parse_wiziq_datetime",
+]
+
+# An HTML page: optional BOM, XML declaration and comments, then an HTML doctype (without an internal subset,
+# which would make it a DTD for defusedxml to refuse) or an <html> element.
+_HTML_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html\b[^>\[]*>|<html\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+_HTML_SNIFF_BYTES = 4096
+_XML_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_TAG_SHOWN = 40
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The envelope
+# ---------------------------------------------------------------------------------------------------------
+
+
+def parse_answer(body: bytes, method: str) -> Element:
+    """Check the ``<rsp>`` envelope and return the ``<method>`` element of a success.
+
+    Raises :class:`WizIQAPIError` for ``status="fail"`` and :class:`WizIQResponseError` for anything that is
+    not a WizIQ answer (``hostile=True`` when it declares a DTD or entities).
+    """
+    root = _parse_xml(body, method)
+    if root.tag != "rsp":
+        raise WizIQResponseError(f"the root element is <{_shown(root.tag)}>, not <rsp>", method=method)
+    status = (root.get("status") or "").strip().lower()
+    if status == "fail":
+        raise _api_error(root, method)
+    if status != "ok":
+        raise WizIQResponseError(f"<rsp> has {_describe_status(root.get('status'))}", method=method)
+    element = _find(root, method)
+    if element is None:
+        raise WizIQResponseError(f"no <{method}> element in the answer", method=method)
+    return element
+
+
+def _parse_xml(body: bytes, method: str) -> Element:
+    """Parse with defusedxml; each way of failing becomes a :class:`WizIQResponseError` saying what it was."""
+    if not body:
+        raise WizIQResponseError("empty body", method=method)
+    if not body.strip():
+        raise WizIQResponseError(f"empty body ({len(body)} bytes of whitespace)", method=method)
+    if _HTML_START.match(body[:_HTML_SNIFF_BYTES]):
+        raise WizIQResponseError(f"an HTML page, not XML ({len(body)} bytes)", method=method)
+    try:
+        return DefusedET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DTDForbidden:
+        reason = "declares a DTD (DTDs and entities are refused, never expanded)"
+    except EntitiesForbidden:
+        reason = "declares an entity (DTDs and entities are refused, never expanded)"
+    except ExternalReferenceForbidden:
+        reason = "references an external entity (refused, never fetched)"
+    except ParseError as err:
+        raise WizIQResponseError(_describe_malformed(body, str(err)), method=method) from err
+    except LookupError:
+        raise WizIQResponseError(f"XML in an unknown encoding ({len(body)} bytes)", method=method) from None
+    raise WizIQResponseError(reason, method=method, hostile=True)
+
+
+def _describe_malformed(body: bytes, expat_message: str) -> str:
+    """Why expat refused the body, in words; expat's own messages name positions, never content."""
+    declared = _XML_ENCODING.match(body)
+    encoding = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
+    if encoding in ("utf-8", "utf8"):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if err.end < len(body) or err.reason != "unexpected end of data":
+                return f"bytes that are not valid UTF-8 in a UTF-8 document (first at byte {err.start})"
+    if not body.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+        return f"not XML: {len(body)} bytes that do not start with '<' ({expat_message})"
+    return f"truncated or malformed XML ({expat_message})"
+
+
+def _api_error(root: Element, method: str) -> WizIQAPIError | WizIQResponseError:
+    """The :class:`WizIQAPIError` a fail answer carries, or why it cannot be read."""
+    error = _find(root, "error")
+    code_text = (error.get("code") or "").strip() if error is not None else ""
+    if error is None or not re.fullmatch(r"-?\d{1,9}", code_text, re.ASCII):
+        return WizIQResponseError("a fail answer without a readable <error code=...> element", method=method)
+    code = int(code_text)
+    message = (error.get("msg") or error.text or "").strip()
+    if not message:
+        return WizIQAPIError.from_code(code, method=method)
+    return WizIQAPIError(code, message, method=method)
+
+
+def _describe_status(status: str | None) -> str:
+    if status is None:
+        return "no status attribute"
+    if re.fullmatch(r"[A-Za-z]{1,16}", status.strip()):
+        return f"status {status.strip()!r}, neither 'ok' nor 'fail'"
+    return f"a {len(status)}-character status, neither 'ok' nor 'fail'"
+
+
+def _shown(tag: str) -> str:
+    return tag if len(tag) <= _TAG_SHOWN else tag[:_TAG_SHOWN] + "..."
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading elements by name
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _find(parent: Element, name: str) -> Element | None:
+    """The element called ``name``: a direct child if there is one, else the first one anywhere below."""
+    for child in parent:
+        if child.tag == name:
+            return child
+    for element in parent.iter(name):
+        if element is not parent:
+            return element
+    return None
+
+
+def _text(parent: Element, name: str) -> str | None:
+    """The stripped text of the element called ``name`` (CDATA included); None when missing or empty."""
+    element = _find(parent, name)
+    if element is None:
+        return None
+    return (element.text or "").strip() or None
+
+
+def _int(parent: Element, name: str, *, method: str) -> int | None:
+    text = _text(parent, name)
+    return None if text is None else _to_int(text, name, method=method)
+
+
+def _required_int(parent: Element, name: str, *, where: str, method: str, note: str = "") -> int:
+    """An id the result cannot do without: its absence is a :class:`WizIQResponseError` naming it."""
+    element = _find(parent, name)
+    text = (element.text or "").strip() if element is not None else ""
+    if not text:
+        missing = "no" if element is None else "an empty"
+        raise WizIQResponseError(f"{missing} <{name}> element under <{where}>{note}", method=method)
+    return _to_int(text, name, method=method)
+
+
+def _to_int(text: str, name: str, *, method: str) -> int:
+    if not re.fullmatch(r"[+-]?\d{1,18}", text, re.ASCII):
+        raise WizIQResponseError(f"<{name}> is not a whole number ({len(text)} characters)", method=method)
+    return int(text)
+
+
+def _datetime(parent: Element, name: str, *, method: str) -> datetime | None:
+    text = _text(parent, name)
+    return None if text is None else _to_datetime(text, name, method=method)
+
+
+def _to_datetime(text: str, name: str, *, method: str) -> datetime:
+    try:
+        return parse_wiziq_datetime(text)
+    except ValueError:
+        raise WizIQResponseError(
+            f"<{name}> is not a WizIQ date and time ({len(text)} characters)", method=method
+        ) from None
+
+
+def _flag(element: Element | None) -> bool:
+    """WizIQ's ``value="1"`` (or ``true``) flags; a missing element is False."""
+    if element is None:
+        return False
+    value = element.get("value")
+    if value is None:
+        value = element.text or ""
+    return value.strip().lower() in ("1", "true")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------------------------------------
+
+_WIZIQ_DATETIME = re.compile(
+    r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?:\s*(?P<half>[AaPp])\.?[Mm]\.?)?",
+    re.ASCII,
+)
+
+
+def parse_wiziq_datetime(text: str) -> datetime:
+    """Read WizIQ's ``6/22/2011 1:40:59 AM`` or ``MM/DD/YYYY HH:MM[:SS]`` as a naive wall-clock datetime.
+
+    Parsed by hand rather than with ``%p`` so that the process locale cannot change what AM and PM mean.
+    """
+    match = _WIZIQ_DATETIME.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"not a WizIQ date and time ({len(text)} characters): "
+            "expected 'M/D/YYYY h:mm:ss AM' or 'MM/DD/YYYY HH:MM[:SS]'"
+        )
+    hour = int(match["hour"])
+    half = match["half"]
+    if half is not None:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"hour {hour} is not on a 12-hour clock")
+        hour = hour % 12 + (12 if half.lower() == "p" else 0)
+    return datetime(
+        int(match["year"]),
+        int(match["month"]),
+        int(match["day"]),
+        hour,
+        int(match["minute"]),
+        int(match["second"] or 0),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _plain(value: object) -> Any:
+    """JSON-ready data: datetimes as ISO strings, tuples as lists, results as their ``to_dict()``."""
+    if isinstance(value, _Result):
+        return value.to_dict()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _Result:
+    """Shared ``to_dict()``: one key per dataclass field, values made JSON-ready (for XCom and logs)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+class _FrozenMapping(Mapping[str, str]):
+    """A read-only, hashable mapping that, unlike ``MappingProxyType``, can be pickled and deep-copied."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> str:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Presenter(_Result):
+    """A presenter of a class: ``presenter_email`` (or ``presenter_id`` on room-based accounts) and URL."""
+
+    email: str | None
+    presenter_id: str | None
+    url: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassDetails(_Result):
+    """``<class_details>`` of a ``create`` answer, or of the first class of a ``create_recurring`` one."""
+
+    class_id: int
+    recording_url: str | None
+    presenters: tuple[Presenter, ...]
+
+    @property
+    def presenter_url(self) -> str | None:
+        """The first presenter's URL: the link a DAG hands to the teacher."""
+        return self.presenters[0].url if self.presenters else None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecurringSeries(_Result):
+    """A ``create_recurring`` success: the series id, its first class and WizIQ's summary."""
+
+    class_master_id: int
+    first_class: ClassDetails
+    recurring_summary: str | None
+    is_recurring: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleEntry(_Result):
+    """One class of a ``view_schedule`` answer; ``start_time`` is naive wall clock in the class's zone."""
+
+    class_id: int
+    class_title: str | None
+    start_time: datetime | None
+    duration: int | None
+    class_status: str | None
+    recording_url: str | None
+    attendance_report_status: str | None
+    presenters: tuple[Presenter, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassRecord(_Result):
+    """One ``get_data`` record: every column WizIQ sent, by name; a missing column is absent.
+
+    The columns are kept as text because callers choose them; the properties read the ones the status
+    model needs. A cancelled class comes with no ``status`` at all.
+    """
+
+    fields: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields, _FrozenMapping):
+            object.__setattr__(self, "fields", _FrozenMapping(self.fields))
+
+    def _value(self, name: str) -> str | None:
+        return self.fields.get(name) or None
+
+    @property
+    def class_id(self) -> int | None:
+        value = self._value("class_id")
+        return None if value is None else int(value)
+
+    @property
+    def status(self) -> str | None:
+        return self._value("status")
+
+    @property
+    def time_to_start(self) -> int | None:
+        """Minutes until the class starts; ``-1`` while it is in progress."""
+        value = self._value("time_to_start")
+        return None if value is None else int(value)
+
+    @property
+    def start_time(self) -> datetime | None:
+        """Naive wall clock in the record's ``time_zone``."""
+        value = self._value("start_time")
+        return None if value is None else parse_wiziq_datetime(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Attendee(_Result):
+    """An attendee added to a class, with the URL that admits them."""
+
+    attendee_id: str
+    attendee_url: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AddAttendeesResult(_Result):
+    """An ``add_attendees`` success."""
+
+    class_id: int | None
+    attendees: tuple[Attendee, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class AttendanceRow(_Result):
+    """One line of an attendance report: an attendee (``attendee_id``) or the presenter (``presenter_id``)."""
+
+    attendee_id: str | None
+    presenter_id: str | None
+    screen_name: str | None
+    entry_time: datetime | None
+    exit_time: datetime | None
+    attended_minutes: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AttendanceReport(_Result):
+    """A ``get_attendance_report`` success."""
+
+    class_id: int | None
+    class_duration: int | None
+    rows: tuple[AttendanceRow, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountInfo(_Result):
+    """A ``get_account_info`` success: whatever account details WizIQ sent, by element name."""
+
+    fields: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields, _FrozenMapping):
+            object.__setattr__(self, "fields", _FrozenMapping(self.fields))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One parser per method
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _presenters(details: Element) -> tuple[Presenter, ...]:
+    """``presenter_list/presenter*``; a presenter written straight into ``class_details`` also counts."""
+    found = list(details.iter("presenter"))
+    if not found and any(
+        _find(details, name) is not None for name in ("presenter_email", "presenter_id", "presenter_url")
+    ):
+        found = [details]
+    return tuple(
+        Presenter(
+            email=_text(presenter, "presenter_email"),
+            presenter_id=_text(presenter, "presenter_id"),
+            url=_text(presenter, "presenter_url"),
+        )
+        for presenter in found
+    )
+
+
+def _class_details(details: Element, *, where: str, method: str, note: str = "") -> ClassDetails:
+    return ClassDetails(
+        class_id=_required_int(details, "class_id", where=where, method=method, note=note),
+        recording_url=_text(details, "recording_url"),
+        presenters=_presenters(details),
+    )
+
+
+def _child_texts(parent: Element) -> _FrozenMapping:
+    """Direct children as ``name -> stripped text``; an empty element maps to ``""``, the first one wins."""
+    texts: dict[str, str] = {}
+    for child in parent:
+        if isinstance(child.tag, str):
+            texts.setdefault(child.tag, (child.text or "").strip())
+    return _FrozenMapping(texts)
+
+
+def parse_create_recurring(body: bytes) -> RecurringSeries:
+    """Read a ``create_recurring`` success; its elements are found by name, wherever they are nested."""
+    method = "create_recurring"
+    element = parse_answer(body, method)
+    class_master_id = _required_int(element, "class_master_id", where=method, method=method)
+    # The series exists by now: say so in any error, so that nobody books it a second time.
+    note = f" (the series was created: class_master_id {class_master_id})"
+    details = _find(element, "class_details")
+    if details is None:
+        raise WizIQResponseError(f"no <class_details> element under <{method}>{note}", method=method)
+    return RecurringSeries(
+        class_master_id=class_master_id,
+        first_class=_class_details(details, where="class_details", method=method, note=note),
+        recurring_summary=_text(element, "recurring_summary"),
+        is_recurring=_flag(_find(element, "is_recurring")),
+    )
+
+
+def parse_create(body: bytes) -> ClassDetails:
+    """Read a ``create`` success: ``create/class_details`` (or the fields straight under ``create``)."""
+    method = "create"
+    element = parse_answer(body, method)
+    details = _find(element, "class_details")
+    if details is None:
+        return _class_details(element, where=method, method=method)
+    return _class_details(details, where="class_details", method=method)
+
+
+def parse_view_schedule(body: bytes) -> tuple[ScheduleEntry, ...]:
+    """Read a ``view_schedule`` page: one entry per ``class_details``, in WizIQ's order."""
+    method = "view_schedule"
+    element = parse_answer(body, method)
+    return tuple(
+        ScheduleEntry(
+            class_id=_required_int(entry, "class_id", where="class_details", method=method),
+            class_title=_text(entry, "class_title") or _text(entry, "title"),
+            start_time=_datetime(entry, "start_time", method=method),
+            duration=_int(entry, "duration", method=method),
+            class_status=_text(entry, "class_status"),
+            recording_url=_text(entry, "recording_url"),
+            attendance_report_status=_text(entry, "attendance_report_status"),
+            presenters=_presenters(entry),
+        )
+        for entry in element.iter("class_details")
+    )
+
+
+def parse_get_data(body: bytes) -> tuple[ClassRecord, ...]:
+    """Read a ``get_data`` page: one record per class; the typed columns are checked here, once."""
+    method = "get_data"
+    element = parse_answer(body, method)
+    records = []
+    for record in element.iter("record"):
+        fields = _child_texts(record)
+        for name in ("class_id", "time_to_start"):
+            if fields.get(name):
+                _to_int(fields[name], name, method=method)
+        if fields.get("start_time"):
+            _to_datetime(fields["start_time"], "start_time", method=method)
+        records.append(ClassRecord(fields=fields))
+    return tuple(records)
+
+
+def _status_true(element: Element, method: str) -> bool:
+    """``<cancel status="true"/>``: True, also when the attribute is missing; ``false`` gives False."""
+    status = element.get("status")
+    if status is None or status.strip().lower() in ("true", "1"):
+        return True
+    if status.strip().lower() in ("false", "0"):
+        return False
+    raise WizIQResponseError(f"<{method}> has a status that is neither 'true' nor 'false'", method=method)
+
+
+def parse_cancel(body: bytes) -> bool:
+    """Read a ``cancel`` success: whether WizIQ says the class is cancelled."""
+    return _status_true(parse_answer(body, "cancel"), "cancel")
+
+
+def parse_modify(body: bytes) -> bool:
+    """Read a ``modify`` success: whether WizIQ says the class was changed."""
+    return _status_true(parse_answer(body, "modify"), "modify")
+
+
+def parse_add_attendees(body: bytes) -> AddAttendeesResult:
+    """Read an ``add_attendees`` success: each attendee's id and the URL that admits them."""
+    method = "add_attendees"
+    element = parse_answer(body, method)
+    attendees = []
+    for attendee in element.iter("attendee"):
+        attendee_id = _text(attendee, "attendee_id")
+        if attendee_id is None:
+            raise WizIQResponseError("an <attendee> without <attendee_id>", method=method)
+        attendees.append(Attendee(attendee_id=attendee_id, attendee_url=_text(attendee, "attendee_url")))
+    return AddAttendeesResult(class_id=_int(element, "class_id", method=method), attendees=tuple(attendees))
+
+
+def parse_attendance_report(body: bytes) -> AttendanceReport:
+    """Read a ``get_attendance_report`` success: one row per attendee or presenter who came."""
+    method = "get_attendance_report"
+    element = parse_answer(body, method)
+    rows = tuple(
+        AttendanceRow(
+            attendee_id=_text(row, "attendee_id"),
+            presenter_id=_text(row, "presenter_id"),
+            screen_name=_text(row, "screen_name"),
+            entry_time=_datetime(row, "entry_time", method=method),
+            exit_time=_datetime(row, "exit_time", method=method),
+            attended_minutes=_int(row, "attended_minutes", method=method),
+        )
+        for row in element.iter("attendee")
+    )
+    return AttendanceReport(
+        class_id=_int(element, "class_id", method=method),
+        class_duration=_int(element, "class_duration", method=method),
+        rows=rows,
+    )
+
+
+def parse_account_info(body: bytes) -> AccountInfo:
+    """Read a ``get_account_info`` success; only that it is ``ok`` matters, the details are kept as text."""
+    return AccountInfo(fields=_child_texts(parse_answer(body, "get_account_info")))
+
+
+#: WizIQ method name -> the function that reads its answer.
+PARSERS: Mapping[str, Callable[[bytes], object]] = MappingProxyType(
+    {
+        "create_recurring": parse_create_recurring,
+        "create": parse_create,
+        "view_schedule": parse_view_schedule,
+        "get_data": parse_get_data,
+        "cancel": parse_cancel,
+        "modify": parse_modify,
+        "add_attendees": parse_add_attendees,
+        "get_attendance_report": parse_attendance_report,
+        "get_account_info": parse_account_info,
+    }
+)

@@ -1,0 +1,108 @@
+"""When a failed call is sent again, and how long to wait first: one policy for the sync and async clients."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential,
+    wait_random,
+)
+
+from airflow_provider_wiziq.api.config import ClientConfig
+from airflow_provider_wiziq.api.errors import WizIQError, WizIQTransportError
+
+log = logging.getLogger(__name__)
+
+#: Methods that a server may receive twice without harm (wiziq-api.md §7); ``cancel`` answers 1033 the
+#: second time, ``modify`` writes the same values, ``add_attendees`` is keyed by attendee_id.
+SAFE_TO_REPEAT = frozenset(
+    {
+        "get_data",
+        "view_schedule",
+        "get_attendance_report",
+        "get_account_info",
+        "cancel",
+        "modify",
+        "add_attendees",
+    }
+)
+
+
+def may_resend(method: str, error: BaseException) -> bool:
+    """Whether ``error`` on ``method`` may be answered by sending the same call again.
+
+    ``create`` and ``create_recurring`` book classes and have no idempotency key, so they are sent again only
+    when the request certainly did not reach the server (refused connection, connect timeout) or the server
+    said it did not process it (HTTP 429). Any other failure of theirs needs reconciling by the caller.
+    """
+    if not isinstance(error, WizIQError) or not error.transient:
+        return False
+    if method in SAFE_TO_REPEAT:
+        return True
+    return isinstance(error, WizIQTransportError) and (not error.sent or error.status_code == 429)
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class _Wait:
+    """Exponential backoff with jitter, but never shorter than the server's ``Retry-After``."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._backoff = wait_exponential(multiplier=config.backoff_initial, max=config.backoff_max) + wait_random(
+            0, config.backoff_initial
+        )
+
+    def __call__(self, state: RetryCallState) -> float:
+        wait = self._backoff(state)
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, WizIQTransportError) and error.retry_after is not None:
+            wait = max(wait, error.retry_after)
+        return wait
+
+
+def retry_arguments(config: ClientConfig, method: str) -> dict[str, Any]:
+    """Keyword arguments for tenacity's ``Retrying`` / ``AsyncRetrying`` for one call of ``method``.
+
+    A call stops once ``max_retries`` re-sends were made, or when the next wait would end past
+    ``retry_budget`` seconds from its start; the last error is raised as it was.
+    """
+
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "WizIQ %s failed on attempt %d (%s); sending again in %.1f s",
+            method,
+            state.attempt_number,
+            error,
+            state.upcoming_sleep,
+        )
+
+    return {
+        "stop": stop_after_attempt(config.max_retries + 1) | stop_before_delay(config.retry_budget),
+        "wait": _Wait(config),
+        "retry": retry_if_exception(lambda error: may_resend(method, error)),
+        "reraise": True,
+        "before_sleep": before_sleep,
+    }

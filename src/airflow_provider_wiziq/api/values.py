@@ -1,0 +1,275 @@
+"""Readers that turn the natural Python values a DAG passes into WizIQ's typed values.
+
+Each reader takes the parameter's name so that its error names it, with the code WizIQ would answer.
+Empty strings and ``None`` mean "not given" (a rendered template of an absent value is often ``""``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
+
+WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
+WIRE_DATE_FORMAT = "%m/%d/%Y"
+
+_WIZIQ_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+_WIZIQ_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
+_LANGUAGE = re.compile(r"[a-z]{2}-[a-z]{2}")
+_ORDINAL = re.compile(r"(\d{1,2})(st|nd|rd|th)?")
+_T = TypeVar("_T")
+_DAY_NAMES = {day.wire: day for day in Weekday} | {day.wire[:3]: day for day in Weekday}
+
+
+def is_given(value: object) -> bool:
+    """Whether a parameter was given: ``None`` and blank strings are not."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def text(
+    name: str,
+    value: object,
+    *,
+    missing_code: int | None = None,
+    max_length: int | None = None,
+    too_long_code: int | None = None,
+) -> str | None:
+    """A stripped string; ``missing_code`` makes it required."""
+    if not is_given(value):
+        if missing_code is not None:
+            raise WizIQValidationError(name, "is required", code=missing_code)
+        return None
+    result = str(value).strip()
+    if max_length is not None and len(result) > max_length:
+        raise WizIQValidationError(name, f"{len(result)} characters, at most {max_length}", code=too_long_code)
+    return result
+
+
+def integer(
+    name: str, value: object, *, code: int | None, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
+    """A whole number given as an int or a numeric string, within bounds."""
+    if not is_given(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise WizIQValidationError(name, f"must be a whole number, got {type(value).__name__}", code=code)
+    try:
+        number = int(value.strip()) if isinstance(value, str) else value
+    except ValueError:
+        raise WizIQValidationError(name, f"must be a whole number, got {value!r}", code=code) from None
+    if minimum is not None and number < minimum:
+        raise WizIQValidationError(name, f"must be at least {minimum}, got {number}", code=code)
+    if maximum is not None and number > maximum:
+        raise WizIQValidationError(name, f"must be at most {maximum}, got {number}", code=code)
+    return number
+
+
+def boolean(name: str, value: object, *, code: int | None = None) -> bool | None:
+    """``True``/``False`` or their usual spellings (``true``, ``false``, ``1``, ``0``, ``yes``, ``no``)."""
+    if not is_given(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    spelled = str(value).strip().lower()
+    if spelled in ("true", "1", "yes", "on"):
+        return True
+    if spelled in ("false", "0", "no", "off"):
+        return False
+    raise WizIQValidationError(name, f"must be true or false, got {value!r}", code=code)
+
+
+def email(name: str, value: object, *, missing_code: int, invalid_code: int) -> str:
+    address = text(name, value, missing_code=missing_code)
+    assert address is not None
+    if not _EMAIL.fullmatch(address):
+        raise WizIQValidationError(name, f"{address!r} is not an email address", code=invalid_code)
+    return address
+
+
+def language(name: str, value: object) -> str | None:
+    """A language culture name shaped ``xx-xx`` (``en-us``), written in lower case."""
+    spelled = text(name, value)
+    if spelled is None:
+        return None
+    if not _LANGUAGE.fullmatch(spelled.lower()):
+        raise WizIQValidationError(name, f"{spelled!r} is not a language culture name like en-us", code=1043)
+    return spelled.lower()
+
+
+def choices(name: str, value: object, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A comma list (or a list) drawn from ``allowed``, kept in ``allowed``'s order."""
+    if not is_given(value):
+        return None
+    items = _split(value)
+    unknown = [item for item in items if item not in allowed]
+    if unknown or not items:
+        raise WizIQValidationError(name, f"must be drawn from {', '.join(allowed)}, got {value!r}")
+    return tuple(item for item in allowed if item in items)
+
+
+def repeat_type(name: str, value: object) -> RepeatType:
+    """1-5, or one of the names ``daily``, ``mon_sat``, ``mon_fri``, ``weekly``, ``monthly``."""
+    if not is_given(value):
+        raise WizIQValidationError(name, "is required", code=1081)
+    if isinstance(value, str) and value.strip().lower() in RepeatType.aliases():
+        return RepeatType.aliases()[value.strip().lower()]
+    number = integer(name, value, code=1081)
+    try:
+        return RepeatType(number)
+    except ValueError:
+        names = ", ".join(RepeatType.aliases())
+        raise WizIQValidationError(name, f"must be 1 to 5 or one of {names}, got {value!r}", code=1081) from None
+
+
+def weekday(name: str, value: object, *, code: int) -> Weekday | None:
+    """A day name in any case (``Monday``, ``mon``) or a :class:`Weekday`."""
+    if not is_given(value):
+        return None
+    if isinstance(value, Weekday):
+        return value
+    day = _DAY_NAMES.get(str(value).strip().lower())
+    if day is None:
+        raise WizIQValidationError(name, f"{value!r} is not a day of the week", code=code)
+    return day
+
+
+def weekdays(name: str, value: object, *, code: int) -> tuple[Weekday, ...]:
+    """Days from a list or a comma string, in calendar order (Monday first), each once."""
+    if not is_given(value):
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, Iterable):
+        items = [items]
+    days = {weekday(name, item, code=code) for item in items}
+    return tuple(sorted(day for day in days if day is not None))
+
+
+def monthly_date(name: str, value: object) -> int | None:
+    """A day of the month: ``15``, ``"15"`` or WizIQ's ordinal ``"15th"``."""
+    if not is_given(value):
+        return None
+    spelled = str(value).strip().lower() if not isinstance(value, int) or isinstance(value, bool) else None
+    if spelled is not None:
+        match = _ORDINAL.fullmatch(spelled)
+        if not match or (match.group(2) and ordinal(int(match.group(1))) != spelled):
+            raise WizIQValidationError(
+                name, f"{value!r} is not a day of the month (1 to 31, or 1st to 31st)", code=1084
+            )
+        value = match.group(1)
+    return integer(name, value, code=1084, minimum=1, maximum=31)
+
+
+def monthly_day(name: str, value: object) -> int | None:
+    """Which weekday of the month: ``1st``..``4th`` (or 1..4) or ``Last`` (or -1), any case."""
+    if not is_given(value):
+        return None
+    spelled = str(value).strip().lower()
+    if spelled in ("last", str(LAST)):
+        return LAST
+    match = _ORDINAL.fullmatch(spelled)
+    number = int(match.group(1)) if match else 0
+    if not match or not 1 <= number <= 4 or (match.group(2) and ordinal(number) != spelled):
+        raise WizIQValidationError(name, f"{value!r} must be 1st, 2nd, 3rd, 4th or Last", code=1085)
+    return number
+
+
+def zone(name: str, value: object) -> ZoneInfo | None:
+    """An IANA time zone (``America/Chicago``; ``GMT`` and ``UTC`` too)."""
+    spelled = text(name, value)
+    if spelled is None:
+        return None
+    try:
+        return ZoneInfo(spelled)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WizIQValidationError(name, f"{spelled!r} is not an IANA time zone name", code=1003) from None
+
+
+def zone_of(name: str, tz: tzinfo, instant: datetime) -> ZoneInfo:
+    """The IANA zone behind an aware datetime's tzinfo (zoneinfo, pendulum, pytz, or a whole-hour offset)."""
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None) or getattr(tz, "name", None)
+    if isinstance(key, str):
+        try:
+            return ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    offset = tz.utcoffset(instant)
+    if offset is not None and offset % timedelta(hours=1) == timedelta(0):
+        hours = offset // timedelta(hours=1)
+        return ZoneInfo("UTC" if hours == 0 else f"Etc/GMT{-hours:+d}")
+    raise WizIQValidationError(name, f"cannot tell the IANA time zone of {tz!r}; pass time_zone explicitly", code=1003)
+
+
+def start_time(name: str, value: object) -> datetime:
+    """A datetime (naive = wall clock, or aware), an ISO 8601 string, or WizIQ's ``MM/DD/YYYY HH:MM[:SS]``.
+
+    A string in no known format is 1022; one in a known format that is no real time (``02/30/2026``) is 1005.
+    """
+    if not is_given(value):
+        raise WizIQValidationError(name, "is required", code=1019)
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        raise WizIQValidationError(name, f"needs a time of day, got the date {value.isoformat()}", code=1005)
+    if not isinstance(value, str):
+        raise WizIQValidationError(name, f"must be a datetime or a string, got {type(value).__name__}", code=1005)
+    spelled = value.strip()
+    if match := _WIZIQ_DATETIME.fullmatch(spelled):
+        month, day, year, hour, minute, second = (int(part or 0) for part in match.groups())
+        return _checked(name, lambda: datetime(year, month, day, hour, minute, second), spelled, code=1005)
+    if _ISO_DATETIME.fullmatch(spelled):
+        iso = spelled[:-1] + "+00:00" if spelled.endswith("Z") else spelled
+        return _checked(name, lambda: datetime.fromisoformat(iso), spelled, code=1005).replace(microsecond=0)
+    raise WizIQValidationError(
+        name, f"{spelled!r} is not MM/DD/YYYY HH:MM[:SS] nor ISO 8601 (YYYY-MM-DDTHH:MM)", code=1022
+    )
+
+
+def end_date(name: str, value: object) -> date | None:
+    """A date, ISO ``YYYY-MM-DD`` or WizIQ's ``MM/DD/YYYY``: 1022 for an unknown format, 1082 for no real date."""
+    if not is_given(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    spelled = str(value).strip()
+    if match := _WIZIQ_DATE.fullmatch(spelled):
+        month, day, year = (int(part) for part in match.groups())
+        return _checked(name, lambda: date(year, month, day), spelled, code=1082)
+    if _ISO_DATE.fullmatch(spelled):
+        return _checked(name, lambda: date.fromisoformat(spelled), spelled, code=1082)
+    raise WizIQValidationError(name, f"{spelled!r} is not MM/DD/YYYY nor YYYY-MM-DD", code=1022)
+
+
+def wire_datetime(moment: datetime) -> str:
+    return moment.strftime(WIRE_DATETIME_FORMAT)
+
+
+def wire_date(day: date) -> str:
+    return day.strftime(WIRE_DATE_FORMAT)
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def _checked(name: str, build: Callable[[], _T], spelled: str, *, code: int) -> _T:
+    try:
+        return build()
+    except ValueError:
+        raise WizIQValidationError(name, f"{spelled!r} is not a real date or time", code=code) from None
+
+
+def _split(value: object) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, Iterable):
+        items = [items]
+    return [str(item).strip().lower() for item in items if str(item).strip()]

@@ -1,0 +1,102 @@
+"""Provider metadata for Airflow's provider manager. A plain dict: a failure here breaks every Airflow import."""
+
+from __future__ import annotations
+
+
+def get_provider_info() -> dict:
+    return {
+        "package-name": "airflow-provider-wiziq",
+        "name": "WizIQ",
+        "description": "Provision WizIQ virtual classroom classes and recurring series from Airflow.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": "WizIQ",
+                "external-doc-url": "https://www.wiziq.com/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.hooks.wiziq"]}],
+        "connection-types": [
+            {
+                "connection-type": "wiziq",
+                "hook-class-name": "airflow_provider_wiziq.hooks.wiziq.WizIQHook",
+                "hook-name": "WizIQ",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "API endpoint URL",
+                        "login": "Access key",
+                        "password": "Secret key",
+                    },
+                    "placeholders": {
+                        "host": "https://class.api.wiziq.com/apimanager.ashx",
+                        "login": "your WizIQ access key",
+                        "password": "your WizIQ secret key",
+                    },
+                },
+                "conn-fields": {
+                    "connect_timeout": {
+                        "label": "Connect timeout (s)",
+                        "description": "Seconds to wait for a connection. Default 10.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
+                    "read_timeout": {
+                        "label": "Read timeout (s)",
+                        "description": "Seconds to wait for an answer. Default 60.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
+                    "max_retries": {
+                        "label": "Max retries",
+                        "description": "Re-sends of a call that is safe to repeat after a transient error. Default 4.",
+                        "schema": {"type": ["integer", "null"], "minimum": 0},
+                    },
+                    "retry_budget": {
+                        "label": "Retry budget (s)",
+                        "description": "Seconds one call may spend across all its attempts. Default 120.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
+                    "backoff_initial": {
+                        "label": "Backoff start (s)",
+                        "description": "First wait before re-sending; doubles each time, with jitter. Default 1.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
+                    "backoff_max": {
+                        "label": "Backoff cap (s)",
+                        "description": "Longest wait between attempts (a Retry-After may ask more). Default 30.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    },
+                    "max_response_bytes": {
+                        "label": "Answer size cap (bytes)",
+                        "description": "Larger answers are refused unread. Default 5242880 (5 MiB).",
+                        "schema": {"type": ["integer", "null"], "minimum": 1024},
+                    },
+                    "max_series_classes": {
+                        "label": "Max classes per series",
+                        "description": "Classes one recurring series may hold. Default 60.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "max_class_minutes": {
+                        "label": "Plan: MaxClassMinutes",
+                        "description": "Your plan's longest class, checked before sending (error 1010).",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "max_user_per_class": {
+                        "label": "Plan: MaxUserPerClass",
+                        "description": "Your plan's largest attendee_limit, checked before sending (error 1011).",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "max_concurrent_class": {
+                        "label": "Plan: MaxConcurrentClass",
+                        "description": "Your plan's simultaneous classes (error 1012, decided by WizIQ).",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "allow_insecure_http": {
+                        "label": "Allow plain http to a remote host",
+                        "description": "WizIQ does not sign the payload: leave off unless on a trusted network.",
+                        "schema": {"type": ["boolean", "null"]},
+                    },
+                },
+            }
+        ],
+    }

@@ -1,0 +1,101 @@
+"""``WizIQHook``: an Airflow connection of type ``wiziq`` turned into a configured WizIQ client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.config import ClientConfig, config_from_connection
+from airflow_provider_wiziq.api.errors import WizIQError
+from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+
+
+class WizIQHook(BaseHook):
+    """Signed calls to the WizIQ Class API, one method per API method, from connection ``wiziq_conn_id``.
+
+    The connection's host is the endpoint URL (empty means WizIQ's own), its login the access key and its
+    password the secret key; extras tune timeouts, retries and the plan's limits (see the README).
+    Nothing the hook logs, returns or raises holds the secret key or a signature.
+    """
+
+    conn_name_attr = "wiziq_conn_id"
+    default_conn_name = "wiziq_default"
+    conn_type = "wiziq"
+    hook_name = "WizIQ"
+
+    def __init__(self, wiziq_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.wiziq_conn_id = wiziq_conn_id
+
+    @cached_property
+    def config(self) -> ClientConfig:
+        """The connection read and checked; a bad one raises :class:`WizIQConfigError` before any request."""
+        connection = self.get_connection(self.wiziq_conn_id)
+        return config_from_connection(
+            host=connection.host,
+            login=connection.login,
+            password=connection.password,
+            port=connection.port,
+            extra=connection.extra_dejson,
+        )
+
+    @cached_property
+    def client(self) -> WizIQClient:
+        return WizIQClient(self.config)
+
+    def get_conn(self) -> WizIQClient:
+        return self.client
+
+    def close(self) -> None:
+        if "client" in self.__dict__:
+            self.client.close()
+            del self.__dict__["client"]
+
+    def create_recurring(
+        self, request: CreateRecurringRequest | None = None, /, **params: Any
+    ) -> responses.RecurringSeries:
+        """Schedule a recurring series, from a request or from ``create_recurring``'s parameters by name."""
+        return self.client.create_recurring(request or CreateRecurringRequest.from_params(params))
+
+    def create(self, request: CreateClassRequest | None = None, /, **params: Any) -> responses.ClassDetails:
+        """Schedule one class."""
+        return self.client.create(request or CreateClassRequest.from_params(params))
+
+    def get_data(self, **filters: Any) -> tuple[responses.ClassRecord, ...]:
+        """Class records by ``class_id``, ``class_master_id`` or ``multiple_class_id`` (or all, paged)."""
+        return self.client.get_data(**filters)
+
+    def view_schedule(self, class_master_id: int | str, **paging: Any) -> tuple[responses.ScheduleEntry, ...]:
+        """Every class of a recurring series."""
+        return self.client.view_schedule(class_master_id, **paging)
+
+    def cancel(self, class_id: int | str) -> bool:
+        return self.client.cancel(class_id)
+
+    def modify(self, class_id: int | str, **fields: Any) -> bool:
+        return self.client.modify(class_id, **fields)
+
+    def add_attendees(
+        self, class_id: int | str, attendees: Iterable[Mapping[str, Any]]
+    ) -> responses.AddAttendeesResult:
+        """Enroll attendees (``attendee_id``, ``screen_name``, optional ``language_culture_name``)."""
+        return self.client.add_attendees(class_id, attendees)
+
+    def get_attendance_report(self, class_id: int | str) -> responses.AttendanceReport:
+        return self.client.get_attendance_report(class_id)
+
+    def get_account_info(self) -> responses.AccountInfo:
+        return self.client.get_account_info()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the keys with ``get_account_info``, as the connection form's Test button does."""
+        try:
+            self.get_account_info()
+        except WizIQError as error:
+            return False, str(error)
+        return True, "Connection to WizIQ succeeded: the access key and secret key were accepted."

@@ -1,0 +1,339 @@
+"""The sync and async clients over real HTTP on 127.0.0.1: signing on the wire, retries, hostile answers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.config import ClientConfig
+from airflow_provider_wiziq.api.errors import (
+    WizIQAPIError,
+    WizIQResponseError,
+    WizIQTransportError,
+    WizIQValidationError,
+)
+from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.signing import verify
+from tests.scripted_server import Answer, fail, ok
+
+SECRET = "s3cret+/=key"
+SERIES = (
+    "<recurring_class_details><class_master_id>2345</class_master_id><class_details><class_id>15716</class_id>"
+    "<recording_url><![CDATA[https://rec.example/15716]]></recording_url><presenter_list><presenter>"
+    "<presenter_email><![CDATA[teacher@example.com]]></presenter_email>"
+    "<presenter_url><![CDATA[https://class.example/p/15716]]></presenter_url></presenter></presenter_list>"
+    '</class_details></recurring_class_details><is_recurring value="1"><recurring_summary><![CDATA[Your '
+    "recurring series starts on 01/12/2026 at 09:30 and repeats daily (all 7 days)]]></recurring_summary>"
+    "</is_recurring>"
+)
+RECORD = "<record_list><record><class_id>15716</class_id><status>upcoming</status></record></record_list>"
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10 if i > 1 else b"&lol;" * 10) for i in range(1, 10)
+    )
+    + b']><rsp status="ok"><get_data>&lol9;</get_data></rsp>'
+)
+
+
+def config(url: str, **changes: object) -> ClientConfig:
+    settings = {
+        "endpoint": url,
+        "access_key": "ak",
+        "secret_key": SECRET,
+        "connect_timeout": 1.0,
+        "read_timeout": 2.0,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+        "max_retries": 3,
+    }
+    return ClientConfig(**{**settings, **changes})
+
+
+def series_request() -> CreateRecurringRequest:
+    start = datetime.now(timezone.utc) + timedelta(days=7)
+    return CreateRecurringRequest.from_params(
+        {
+            "title": "Algebra I",
+            "start_time": start.replace(tzinfo=None),
+            "time_zone": "UTC",
+            "class_repeat_type": 1,
+            "class_occurrence": 3,
+            "presenter_email": "teacher@example.com",
+        }
+    )
+
+
+@pytest.fixture
+def client(scripted_server):
+    with WizIQClient(config(scripted_server.url)) as made:
+        yield made
+
+
+class TestOnTheWire:
+    def test_signed_post_with_method_in_query_and_body(self, scripted_server, client):
+        scripted_server.then(Answer(ok("create_recurring", SERIES)))
+        series = client.create_recurring(series_request())
+        assert series.class_master_id == 2345
+        assert series.first_class.class_id == 15716
+        received = scripted_server.received[0]
+        assert received.path == "/apimanager.ashx"
+        assert received.query == {"method": "create_recurring"}
+        assert received.form["method"] == "create_recurring"
+        assert received.form["time_zone"] == "UTC"
+        assert received.form["attendee_limit"] == "2"
+        assert abs(int(received.form["timestamp"]) - time.time()) < 5
+        assert verify(received.form, secret_key=SECRET, method="create_recurring")
+        assert not verify(received.form, secret_key="wrong", method="create_recurring")
+
+    def test_keep_alive_reuses_one_connection(self, scripted_server, client):
+        scripted_server.default = Answer(ok("get_data", RECORD))
+        for _ in range(5):
+            client.get_data(class_id=15716)
+        assert len(scripted_server.received) == 5
+        assert len({r.client_port for r in scripted_server.received}) == 1
+
+    def test_invalid_request_never_leaves(self, scripted_server, client):
+        bad = CreateRecurringRequest.from_params(
+            {
+                "title": "Past",
+                "start_time": "01/01/2020 10:00",
+                "class_repeat_type": 1,
+                "class_occurrence": 2,
+                "presenter_email": "t@example.com",
+            }
+        )
+        with pytest.raises(WizIQValidationError) as caught:
+            client.create_recurring(bad)
+        assert caught.value.code == 1004
+        assert scripted_server.received == []
+
+
+class TestServerDecidedCodes:
+    @pytest.mark.parametrize(
+        ("code", "msg"),
+        [
+            (1012, "Only 5 simultaneous classes are allowed."),
+            (1032, "You have already scheduled a class for the current time."),
+            (1043, "The language is invalid or unsupported in the VC."),
+            (403, "Forbidden: The request is refused by the API."),
+        ],
+    )
+    def test_fail_answer_raises_with_code_and_is_not_resent(self, scripted_server, client, code, msg):
+        scripted_server.default = Answer(fail(code, msg))
+        with pytest.raises(WizIQAPIError) as caught:
+            client.create_recurring(series_request())
+        assert (caught.value.code, caught.value.message, caught.value.method) == (
+            code,
+            msg,
+            "create_recurring",
+        )
+        assert caught.value.permanent
+        assert len(scripted_server.received) == 1
+
+    def test_generic_error_1000_is_resent_for_safe_methods(self, scripted_server, client):
+        scripted_server.then(Answer(fail(1000, "An error occurred.")), Answer(ok("get_data", RECORD)))
+        assert client.get_data(class_id=15716)[0].status == "upcoming"
+        assert len(scripted_server.received) == 2
+
+
+class TestRetries:
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            Answer(b"<html><body>Bad gateway</body></html>", status=502, headers={"Content-Type": "text/html"}),
+            Answer(b"", status=503),
+            Answer(b"Service Unavailable", status=500, headers={"Content-Type": "text/plain"}),
+            Answer(b"<html><body>Oops</body></html>", status=200, headers={"Content-Type": "text/html"}),
+            Answer(ok("get_data", RECORD)[:40]),
+            Answer(ok("get_data", RECORD), action="truncate"),
+            Answer(action="reset"),
+        ],
+        ids=["502-html", "503-empty", "500-text", "200-html", "cut-xml", "short-body", "reset"],
+    )
+    def test_safe_method_is_resent_after_transient_failure(self, scripted_server, client, answer):
+        scripted_server.then(answer, Answer(ok("get_data", RECORD)))
+        assert client.get_data(class_id=15716)[0].class_id == 15716
+        assert len(scripted_server.received) == 2
+
+    def test_gives_up_after_max_retries_with_the_last_error(self, scripted_server, client):
+        scripted_server.default = Answer(b"", status=503)
+        with pytest.raises(WizIQTransportError) as caught:
+            client.get_data(class_id=1)
+        assert caught.value.status_code == 503
+        assert "HTTP 503" in str(caught.value)
+        assert len(scripted_server.received) == 4
+
+    def test_retry_after_is_honoured(self, scripted_server):
+        sleeps: list[float] = []
+        scripted_server.then(Answer(b"", status=429, headers={"Retry-After": "3"}), Answer(ok("get_data", RECORD)))
+        with WizIQClient(config(scripted_server.url), sleep=sleeps.append) as client:
+            client.get_data(class_id=15716)
+        assert sleeps and sleeps[0] >= 3
+
+    def test_retry_budget_stops_a_long_retry_after(self, scripted_server):
+        scripted_server.default = Answer(b"", status=429, headers={"Retry-After": "600"})
+        with (
+            WizIQClient(config(scripted_server.url, retry_budget=5), sleep=pytest.fail) as client,
+            pytest.raises(WizIQTransportError),
+        ):
+            client.get_data(class_id=1)
+        assert len(scripted_server.received) == 1
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            Answer(action="reset"),
+            Answer(b"", status=503),
+            Answer(b"<html>Oops</html>", status=500),
+            Answer(ok("create_recurring", SERIES)[:60]),
+        ],
+        ids=["reset", "503", "500-html", "cut-xml"],
+    )
+    def test_create_recurring_is_never_resent_once_it_may_have_arrived(self, scripted_server, client, answer):
+        scripted_server.then(answer, Answer(ok("create_recurring", SERIES)))
+        with pytest.raises((WizIQTransportError, WizIQResponseError)) as caught:
+            client.create_recurring(series_request())
+        assert caught.value.transient
+        assert len(scripted_server.received) == 1
+
+    def test_create_recurring_is_resent_after_429(self, scripted_server, client):
+        scripted_server.then(
+            Answer(b"", status=429, headers={"Retry-After": "0"}), Answer(ok("create_recurring", SERIES))
+        )
+        assert client.create_recurring(series_request()).class_master_id == 2345
+        assert len(scripted_server.received) == 2
+
+    def test_refused_connection_is_safe_to_resend_even_for_create(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        attempts: list[float] = []
+        with (
+            WizIQClient(config(f"http://127.0.0.1:{port}/", max_retries=2), sleep=attempts.append) as client,
+            pytest.raises(WizIQTransportError) as caught,
+        ):
+            client.create_recurring(series_request())
+        assert caught.value.sent is False
+        assert "refused" in str(caught.value)
+        assert len(attempts) == 2
+
+    def test_read_timeout(self, scripted_server):
+        scripted_server.then(Answer(ok("get_data", RECORD), action="delay", seconds=1.0))
+        with (
+            WizIQClient(config(scripted_server.url, read_timeout=0.2, max_retries=0)) as client,
+            pytest.raises(WizIQTransportError) as caught,
+        ):
+            client.get_data(class_id=1)
+        assert "no answer within 0.2 s" in str(caught.value)
+
+    def test_trickling_answer_is_cut_at_the_deadline(self, scripted_server):
+        scripted_server.then(Answer(ok("get_data", RECORD), action="trickle", seconds=0.05))
+        started = time.monotonic()
+        with (
+            WizIQClient(config(scripted_server.url, connect_timeout=0.2, read_timeout=0.3, max_retries=0)) as c,
+            pytest.raises(WizIQTransportError) as caught,
+        ):
+            c.get_data(class_id=1)
+        assert "still arriving" in str(caught.value)
+        assert time.monotonic() - started < 2
+
+
+class TestHostileAnswers:
+    def test_billion_laughs_is_refused_unexpanded_and_not_resent(self, scripted_server, client):
+        scripted_server.default = Answer(BILLION_LAUGHS)
+        tracemalloc.start()
+        try:
+            with pytest.raises(WizIQResponseError) as caught:
+                client.get_data(class_id=1)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert caught.value.hostile and not caught.value.transient
+        assert peak < 5_000_000
+        assert len(scripted_server.received) == 1
+
+    def test_external_entity_is_refused(self, scripted_server, client):
+        scripted_server.default = Answer(
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<rsp status="ok"><get_data>&x;</get_data></rsp>'
+        )
+        with pytest.raises(WizIQResponseError) as caught:
+            client.get_data(class_id=1)
+        assert caught.value.hostile
+        assert "passwd" not in str(caught.value)
+
+    @pytest.mark.parametrize("streaming", [None, "chunked"], ids=["declared-length", "chunked"])
+    def test_fifty_megabyte_answer_is_refused_at_the_cap_in_bounded_memory(self, scripted_server, client, streaming):
+        padding = b"<x>" + b"a" * (50 * 1024 * 1024) + b"</x>"
+        scripted_server.default = Answer(
+            b'<rsp status="ok"><get_data>' + padding + b"</get_data></rsp>", action=streaming
+        )
+        tracemalloc.start()
+        try:
+            with pytest.raises(WizIQResponseError) as caught:
+                client.get_data(class_id=1)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert caught.value.too_large and not caught.value.transient
+        assert "5242880-byte cap" in str(caught.value)
+        assert len(scripted_server.received) == 1
+        assert peak < 3 * 5 * 1024 * 1024
+
+    def test_streamed_answer_without_length_is_cut_at_the_cap(self, scripted_server):
+        body = b'<rsp status="ok"><get_data>' + b"a" * 200_000 + b"</get_data></rsp>"
+        scripted_server.default = Answer(body, action="chunked")
+        with (
+            WizIQClient(config(scripted_server.url, max_response_bytes=50_000)) as client,
+            pytest.raises(WizIQResponseError) as caught,
+        ):
+            client.get_data(class_id=1)
+        assert caught.value.too_large
+
+
+class TestAsyncClient:
+    def test_same_calls_and_retries_over_httpx(self, scripted_server):
+        scripted_server.then(Answer(b"", status=503), Answer(ok("get_data", RECORD)))
+
+        async def run() -> object:
+            async with AsyncWizIQClient(config(scripted_server.url)) as client:
+                return await client.get_data(multiple_class_id=[15716, 15717])
+
+        records = asyncio.run(run())
+        assert records[0].class_id == 15716
+        assert [r.form["multiple_class_id"] for r in scripted_server.received] == ["15716,15717"] * 2
+        assert verify(scripted_server.received[1].form, secret_key=SECRET, method="get_data")
+
+    def test_hostile_and_oversized_answers(self, scripted_server):
+        scripted_server.then(Answer(BILLION_LAUGHS), Answer(b"<rsp>" + b"a" * 100_000 + b"</rsp>"))
+
+        async def run() -> list[BaseException]:
+            errors = []
+            async with AsyncWizIQClient(config(scripted_server.url, max_response_bytes=10_000)) as client:
+                for _ in range(2):
+                    try:
+                        await client.get_data(class_id=1)
+                    except WizIQResponseError as error:
+                        errors.append(error)
+            return errors
+
+        hostile, too_big = asyncio.run(run())
+        assert hostile.hostile and too_big.too_large
+
+    def test_read_timeout(self, scripted_server):
+        scripted_server.then(Answer(ok("get_data", RECORD), action="delay", seconds=1.0))
+
+        async def run() -> None:
+            async with AsyncWizIQClient(config(scripted_server.url, read_timeout=0.2, max_retries=0)) as client:
+                await client.get_data(class_id=1)
+
+        with pytest.raises(WizIQTransportError, match=r"no answer within 0\.2 s"):
+            asyncio.run(run())
