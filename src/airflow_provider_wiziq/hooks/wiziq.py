@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig, config_from_connection
-from airflow_provider_wiziq.api.errors import WizIQError
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+if TYPE_CHECKING:
+    from airflow_provider_wiziq.api import responses
+    from airflow_provider_wiziq.api.client import WizIQClient
+    from airflow_provider_wiziq.api.config import ClientConfig
+    from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+
+# The client stack (requests, dateutil, defusedxml) is imported on first use, not with this module, so that
+# parsing a DAG file that names the hook or its operators stays cheap.
 
 
 class WizIQHook(BaseHook):
@@ -35,6 +38,8 @@ class WizIQHook(BaseHook):
     @cached_property
     def config(self) -> ClientConfig:
         """The connection read and checked; a bad one raises :class:`WizIQConfigError` before any request."""
+        from airflow_provider_wiziq.api.config import config_from_connection
+
         connection = self.get_connection(self.wiziq_conn_id)
         return config_from_connection(
             host=connection.host,
@@ -46,6 +51,8 @@ class WizIQHook(BaseHook):
 
     @cached_property
     def client(self) -> WizIQClient:
+        from airflow_provider_wiziq.api.client import WizIQClient
+
         return WizIQClient(self.config)
 
     def get_conn(self) -> WizIQClient:
@@ -60,10 +67,14 @@ class WizIQHook(BaseHook):
         self, request: CreateRecurringRequest | None = None, /, **params: Any
     ) -> responses.RecurringSeries:
         """Schedule a recurring series, from a request or from ``create_recurring``'s parameters by name."""
+        from airflow_provider_wiziq.api.request import CreateRecurringRequest
+
         return self.client.create_recurring(request or CreateRecurringRequest.from_params(params))
 
     def create(self, request: CreateClassRequest | None = None, /, **params: Any) -> responses.ClassDetails:
         """Schedule one class."""
+        from airflow_provider_wiziq.api.request import CreateClassRequest
+
         return self.client.create(request or CreateClassRequest.from_params(params))
 
     def get_data(self, **filters: Any) -> tuple[responses.ClassRecord, ...]:
@@ -94,6 +105,8 @@ class WizIQHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the keys with ``get_account_info``, as the connection form's Test button does."""
+        from airflow_provider_wiziq.api.errors import WizIQError
+
         try:
             self.get_account_info()
         except WizIQError as error:
