@@ -13,7 +13,7 @@ atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(_HOME) / "dags")
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+(Path(_HOME) / "dags").mkdir()
 os.environ.pop("AIRFLOW_CONN_WIZIQ_DEFAULT", None)
 
 import pytest  # noqa: E402

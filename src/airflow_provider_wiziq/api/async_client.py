@@ -62,6 +62,7 @@ class AsyncWizIQClient:
 
     async def _attempt(self, call: Call[T]) -> T:
         form = call.body(self.config, int(self._clock()))
+        failure: WizIQTransportError | None = None
         try:
             async with self._client.stream("POST", call.url(self.config), data=form) as response:
                 body = CappedBody(call, self.config, response.headers, time.monotonic)
@@ -69,7 +70,9 @@ class AsyncWizIQClient:
                     body.feed(chunk)
                 status, headers = response.status_code, response.headers
         except httpx.HTTPError as error:
-            raise _transport_error(call, error, self.config) from None
+            failure = _transport_error(call, error, self.config)
+        if failure is not None:
+            raise failure  # outside the except block: httpx's exception holds the signed request
         return interpret(call, status, headers, body.value())
 
     async def get_data(self, **filters: Any) -> tuple[responses.ClassRecord, ...]:

@@ -60,6 +60,7 @@ class WizIQClient:
     def _attempt(self, call: Call[T]) -> T:
         started = time.monotonic()
         form = call.body(self.config, int(self._clock()))
+        failure: WizIQTransportError | None = None
         try:
             with self._session.post(
                 call.url(self.config),
@@ -73,7 +74,11 @@ class WizIQClient:
                     body.feed(chunk)
                 status, headers = response.status_code, response.headers
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-            raise _transport_error(call, error, self.config) from None
+            failure = _transport_error(call, error, self.config)
+        if failure is not None:
+            # Raised outside the except block so the library's exception, which holds the signed request,
+            # is not kept as this one's __context__.
+            raise failure
         log.debug("WizIQ %s answered HTTP %s in %.3f s", call.method, status, time.monotonic() - started)
         return interpret(call, status, headers, body.value())
 
