@@ -1,0 +1,97 @@
+"""Finding out what the server already holds: a series whose create answer was lost, and a read-back check.
+
+``create_recurring`` has no idempotency key, so a caller that does not know whether its series was created
+looks for it here (same presenter, title and first start) before creating it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.errors import WizIQAPIError
+from airflow_provider_wiziq.api.recurrence import ScheduledClass
+from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.responses import ClassRecord, ScheduleEntry
+
+log = logging.getLogger(__name__)
+
+#: The get_data columns a lookup reads.
+LOOKUP_COLUMNS = ("class_id", "class_master_id", "title", "presenter_email", "start_time", "time_zone")
+#: get_data's answer to a page past the end.
+NO_RECORD = 1013
+
+
+def find_series(client: WizIQClient, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
+    """The ``class_master_id`` of the account's series that ``request`` describes, or None.
+
+    Pages through every class of the account (``get_data`` with no filter), matching the title, the
+    presenter, the time zone and the first class's start; newest pages last, so the scan reads them all.
+    """
+    page = 1
+    while True:
+        try:
+            records = client.get_data(columns=LOOKUP_COLUMNS, page_size=MAX_PAGE_SIZE, page_number=page)
+        except WizIQAPIError as error:
+            if error.code == NO_RECORD:
+                return None
+            raise
+        for record in records:
+            if _is_first_class_of(record, request, first):
+                master = record.fields.get("class_master_id")
+                if master and master.strip().isdigit():
+                    log.info("Found series %s already on WizIQ for %r", master, request.title)
+                    return int(master)
+        if len(records) < MAX_PAGE_SIZE:
+            return None
+        page += 1
+
+
+def read_schedule(client: WizIQClient, class_master_id: int) -> tuple[ScheduleEntry, ...]:
+    """Every class of a series, in order, reading ``view_schedule`` page by page."""
+    entries: list[ScheduleEntry] = []
+    page = 1
+    while True:
+        try:
+            batch = client.view_schedule(class_master_id, page_size=MAX_PAGE_SIZE, page_number=page)
+        except WizIQAPIError as error:
+            if error.code == NO_RECORD and entries:
+                break
+            raise
+        entries.extend(batch)
+        if len(batch) < MAX_PAGE_SIZE:
+            break
+        page += 1
+    return tuple(sorted(entries, key=lambda entry: (entry.start_time or datetime.min, entry.class_id)))
+
+
+def _is_first_class_of(record: ClassRecord, request: CreateRecurringRequest, first: ScheduledClass) -> bool:
+    fields = record.fields
+    presenter = request.presenter_email or ""
+    return (
+        fields.get("title", "").strip() == request.title
+        and fields.get("presenter_email", "").strip().lower() == presenter.lower()
+        and fields.get("time_zone", request.time_zone).strip() == request.time_zone
+        and record.start_time in _local_readings(first)
+    )
+
+
+def _local_readings(scheduled: ScheduledClass) -> tuple[datetime, datetime]:
+    """The local times a server may report for a class: its real local time, or the wall clock asked for."""
+    return scheduled.local_start.replace(tzinfo=None), scheduled.wall_clock
+
+
+def first_difference(preview: Sequence[ScheduledClass], entries: Sequence[ScheduleEntry]) -> str | None:
+    """Where the server's schedule differs from the local preview, in words; None when they agree."""
+    for index, (expected, entry) in enumerate(zip(preview, entries, strict=False)):
+        if entry.start_time not in _local_readings(expected):
+            return (
+                f"class {index + 1} (class_id {entry.class_id}) starts at {entry.start_time} on WizIQ, "
+                f"the preview says {expected.local_start.isoformat()}"
+            )
+    if len(preview) != len(entries):
+        return f"WizIQ holds {len(entries)} classes, the preview has {len(preview)}"
+    return None

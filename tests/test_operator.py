@@ -1,0 +1,180 @@
+"""CreateRecurringClassOperator in real Airflow (dag.test) against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG, task
+
+from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassOperator
+from tests.dagtest import run_dag, task_instances
+
+YEAR = datetime.now().year + 1
+BASE: dict[str, Any] = {
+    "title": "Algebra I",
+    "presenter_email": "rivera@school.example",
+    "time_zone": "America/New_York",
+    "attendee_limit": 30,
+}
+
+
+def make_dag(dag_id: str, **operator_kwargs: Any) -> DAG:
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
+        CreateRecurringClassOperator(task_id="create", retry_delay=timedelta(seconds=0), **operator_kwargs)
+    return dag
+
+
+def run_create(dag_id: str, **operator_kwargs: Any) -> tuple[Any, Any]:
+    dag_run = run_dag(make_dag(dag_id, **operator_kwargs))
+    return dag_run, task_instances(dag_run)["create"]
+
+
+def preview_starts(**params: Any) -> list[str]:
+    request = CreateRecurringRequest.from_params(params)
+    return [scheduled.local_start.isoformat() for scheduled in request.validate()]
+
+
+SERIES = {
+    "daily": {"class_repeat_type": 1, "start_time": f"{YEAR}-03-12T09:30", "class_occurrence": 5},
+    "mon_sat": {"class_repeat_type": "mon_sat", "start_time": f"{YEAR}-03-12T09:30", "class_occurrence": 8},
+    "mon_fri": {"class_repeat_type": 3, "start_time": f"{YEAR}-03-12T09:30", "class_end_date": f"{YEAR}-03-24"},
+    "weekly_every_2_weeks": {
+        "class_repeat_type": "weekly",
+        "start_time": f"{YEAR}-03-04T16:00",
+        "days_of_week": ["wednesday", "monday"],
+        "specific_week": 2,
+        "class_occurrence": 6,
+    },
+    "monthly_by_date": {
+        "class_repeat_type": 5,
+        "start_time": f"{YEAR}-01-10T08:00",
+        "monthly_date": "31st",
+        "class_occurrence": 4,
+    },
+    "monthly_by_weekday": {
+        "class_repeat_type": "monthly",
+        "start_time": f"{YEAR}-01-10T08:00",
+        "monthly_day": "last",
+        "monthly_week_day": "friday",
+        "class_end_date": f"{YEAR}-06-30",
+    },
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SERIES))
+def test_each_repeat_type_creates_the_previewed_series(wiziq_emulator, shape):
+    params = {**BASE, **SERIES[shape]}
+    dag_run, ti = run_create(f"create_{shape}", **params)
+    assert dag_run.state == "success"
+    result = ti.xcom_pull(task_ids="create")
+    json.dumps(result)
+    assert [c["start_time"] for c in result["classes"]] == preview_starts(**params)
+    stored = wiziq_emulator.get_series(result["class_master_id"])
+    assert stored["class_ids"] == result["class_ids"]
+    assert ti.xcom_pull(task_ids="create", key="class_master_id") == result["class_master_id"]
+    assert result["presenter_url"] and result["recurring_summary"].startswith("Your recurring series starts on")
+    assert len(wiziq_emulator.requests("create_recurring")) == 1
+
+
+def test_weekly_series_keeps_wall_clock_across_dst(wiziq_emulator):
+    params = {**BASE, "class_repeat_type": 4, "days_of_week": "monday", "start_time": f"{YEAR}-03-01T09:30",
+              "class_occurrence": 3}
+    _, ti = run_create("dst_weekly", **params)
+    starts = [datetime.fromisoformat(c["start_time"]) for c in ti.xcom_pull(task_ids="create")["classes"]]
+    assert {s.strftime("%H:%M") for s in starts} == {"09:30"}
+    assert len({s.utcoffset() for s in starts}) == 2  # EST then EDT
+
+
+def test_dry_run_creates_nothing_and_returns_the_preview(wiziq_emulator, caplog):
+    params = {**BASE, **SERIES["weekly_every_2_weeks"]}
+    dag_run, ti = run_create("dry_run", dry_run=True, **params)
+    assert dag_run.state == "success"
+    result = ti.xcom_pull(task_ids="create")
+    assert result["class_master_id"] is None
+    assert result["class_ids"] == [None] * 6
+    assert [c["start_time"] for c in result["classes"]] == preview_starts(**params)
+    assert wiziq_emulator.requests("create_recurring") == []
+    assert wiziq_emulator.series() == []
+
+
+def test_templating_from_ds_and_upstream_xcom(wiziq_emulator):
+    with DAG("templated", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
+
+        @task
+        def section_start() -> str:
+            return f"{YEAR}-04-06T10:15:00-04:00"
+
+        start = section_start()
+        create = CreateRecurringClassOperator(
+            task_id="create",
+            title="Algebra {{ ds }}",
+            start_time="{{ ti.xcom_pull(task_ids='section_start') }}",
+            class_repeat_type="{{ 'daily' }}",
+            class_occurrence="{{ 2 + 1 }}",
+            presenter_email=BASE["presenter_email"],
+            time_zone=BASE["time_zone"],
+        )
+        start >> create
+    dag_run = run_dag(dag)
+    assert dag_run.state == "success"
+    ti = task_instances(dag_run)["create"]
+    (stored,) = wiziq_emulator.series()
+    assert re.fullmatch(r"Algebra \d{4}-\d{2}-\d{2}", stored["params"]["title"])
+    assert stored["params"]["start_time"] == f"04/06/{YEAR} 10:15:00"
+    assert ti.xcom_pull(task_ids="create")["classes"][0]["start_time"] == f"{YEAR}-04-06T10:15:00-04:00"
+
+
+def test_lost_answer_with_retries_books_exactly_one_series(wiziq_emulator):
+    wiziq_emulator.inject_fault("reset_after", method="create_recurring")
+    params = {**BASE, **SERIES["daily"]}
+    dag_run, ti = run_create("lost_answer", retries=2, **params)
+    assert dag_run.state == "success"
+    assert ti.try_number == 2
+    (stored,) = wiziq_emulator.series()
+    assert ti.xcom_pull(task_ids="create")["class_master_id"] == stored["class_master_id"]
+    assert len(wiziq_emulator.requests("create_recurring")) == 1
+
+
+def test_transient_503_is_retried_by_airflow_and_succeeds(wiziq_emulator):
+    wiziq_emulator.inject_fault("http_503", method="create_recurring")
+    dag_run, ti = run_create("retry_503", retries=2, **{**BASE, **SERIES["daily"]})
+    assert dag_run.state == "success"
+    assert ti.try_number == 2
+    assert len(wiziq_emulator.series()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "code"),
+    [
+        ("validation", {"days_of_week": "monday"}, "1083"),
+        ("auth", {}, "403"),
+        ("plan_limit", {"duration": 500}, "1010"),
+    ],
+)
+def test_permanent_errors_fail_on_the_first_try(wiziq_emulator, monkeypatch, name, changes, code):
+    if name == "auth":
+        connection = {**wiziq_emulator.connection, "password": "not-the-secret"}
+        monkeypatch.setenv("AIRFLOW_CONN_WIZIQ_DEFAULT", json.dumps(connection))
+    if name == "plan_limit":
+        wiziq_emulator.limits = PlanLimits(max_class_minutes=300)
+    dag_run, ti = run_create(f"permanent_{name}", retries=2, **{**BASE, **SERIES["daily"], **changes})
+    assert dag_run.state == "failed"
+    assert ti.state == "failed"
+    assert ti.try_number == 1
+    assert wiziq_emulator.series() == []
+
+
+def test_existing_series_found_by_1032_is_adopted(wiziq_emulator):
+    params = {**BASE, **SERIES["daily"]}
+    first, _ = run_create("adopt_first", **params)
+    assert first.state == "success"
+    second, ti = run_create("adopt_again", **params)
+    assert second.state == "success"
+    (stored,) = wiziq_emulator.series()
+    assert ti.xcom_pull(task_ids="create")["class_master_id"] == stored["class_master_id"]
