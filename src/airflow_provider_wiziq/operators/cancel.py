@@ -1,0 +1,79 @@
+"""``WizIQCancelClassOperator``: cancel one class or every class of a series (rollback, cancelled terms)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_wiziq.failures import wiziq_failures
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: cancel's answers that mean the class is already where cancelling would put it, or cannot go there.
+ALREADY_CANCELLED = 1033
+NOT_CANCELLABLE = {1034: "in progress", 1035: "completed", 1036: "expired"}
+
+
+class WizIQCancelClassOperator(BaseOperator):
+    """Cancel a class (``class_id``) or every class of a series (``class_master_id``).
+
+    A class already cancelled (1033) counts as done, so the task is safe to retry. Cancelling a series skips
+    the classes that can no longer be cancelled (in progress, completed, expired) and lists them; cancelling
+    one such class fails the task without retries.
+
+    Returns ``{"cancelled": [ids], "already_cancelled": [ids], "skipped": [{"class_id", "code", "message"}]}``.
+    """
+
+    template_fields: Sequence[str] = ("class_id", "class_master_id")
+
+    def __init__(
+        self,
+        *,
+        class_id: Any = None,
+        class_master_id: Any = None,
+        wiziq_conn_id: str = "wiziq_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.class_id = class_id
+        self.class_master_id = class_master_id
+        self.wiziq_conn_id = wiziq_conn_id
+
+    def execute(self, context: Context) -> dict[str, list[Any]]:
+        from airflow_provider_wiziq.api.errors import WizIQAPIError
+        from airflow_provider_wiziq.api.reconcile import read_schedule
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        if (self.class_id in (None, "")) == (self.class_master_id in (None, "")):
+            # Exactly one target: a series id given by mistake must not cancel a whole series, or vice versa.
+            raise AirflowFailException("Give class_id (one class) or class_master_id (a series), not both.")
+        hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
+        whole_series = self.class_id in (None, "")
+        with wiziq_failures():
+            if whole_series:
+                targets = [entry.class_id for entry in read_schedule(hook.client, int(self.class_master_id))]
+            else:
+                targets = [int(self.class_id)]
+        outcome: dict[str, list[Any]] = {"cancelled": [], "already_cancelled": [], "skipped": []}
+        for class_id in targets:
+            with wiziq_failures():
+                try:
+                    hook.cancel(class_id)
+                    outcome["cancelled"].append(class_id)
+                except WizIQAPIError as error:
+                    if error.code == ALREADY_CANCELLED:
+                        outcome["already_cancelled"].append(class_id)
+                    elif error.code in NOT_CANCELLABLE and whole_series:
+                        outcome["skipped"].append({"class_id": class_id, "code": error.code, "message": error.message})
+                    else:
+                        raise
+        self.log.info(
+            "Cancelled %d classes; %d were already cancelled; %d skipped (%s)",
+            len(outcome["cancelled"]), len(outcome["already_cancelled"]), len(outcome["skipped"]),
+            ", ".join(f"{s['class_id']}: {NOT_CANCELLABLE[s['code']]}" for s in outcome["skipped"]) or "none",
+        )
+        return outcome

@@ -1,0 +1,254 @@
+"""``CreateRecurringClassOperator``: one WizIQ recurring class series per task, never booked twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator, BaseOperatorLink
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_wiziq.failures import wiziq_failures
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.sdk.types import TaskInstanceKey
+
+    from airflow_provider_wiziq.api.recurrence import ScheduledClass
+    from airflow_provider_wiziq.api.request import CreateRecurringRequest
+    from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+#: Every ``create_recurring`` parameter, as WizIQ names it (the seed's sixteen, §3's eight, room presenters).
+CREATE_RECURRING_PARAMETERS = (
+    "title",
+    "start_time",
+    "class_repeat_type",
+    "class_occurrence",
+    "class_end_date",
+    "presenter_email",
+    "presenter_id",
+    "presenter_name",
+    "days_of_week",
+    "specific_week",
+    "monthly_date",
+    "rdo_by_date",
+    "monthly_day",
+    "monthly_week_day",
+    "rdo_by_day",
+    "duration",
+    "extend_duration",
+    "time_zone",
+    "attendee_limit",
+    "language_culture_name",
+    "presenter_default_controls",
+    "attendee_default_controls",
+    "create_recording",
+    "return_url",
+    "status_ping_url",
+)
+
+#: Task state store key holding the created series' id, so a retry never creates a second one.
+SERIES_KEY = "wiziq_class_master_id"
+#: XCom keys pushed as soon as they are known (before the read-back).
+XCOM_CLASS_MASTER_ID = "class_master_id"
+XCOM_PRESENTER_URL = "presenter_url"
+#: WizIQ's answer when the presenter already has a class at that time: maybe our own lost series.
+ALREADY_SCHEDULED = 1032
+
+
+class WizIQClassLink(BaseOperatorLink):
+    """Opens the first class of the series in WizIQ's virtual classroom, as its presenter."""
+
+    name = "WizIQ class"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        return XCom.get_value(ti_key=ti_key, key=XCOM_PRESENTER_URL) or ""
+
+
+class CreateRecurringClassOperator(BaseOperator):
+    """Create a WizIQ recurring class series (``create_recurring``), verified against its local preview.
+
+    Keyword arguments are ``create_recurring``'s parameters by WizIQ's names, all templated; natural values
+    are welcome (datetimes, ``"weekly"``, ``["monday", "wednesday"]``, ``15``). Besides them:
+
+    :param wiziq_conn_id: the ``wiziq`` connection.
+    :param dry_run: validate and preview the classes without creating anything.
+    :param verify_schedule: after creating, read the series back with ``view_schedule``; a class that
+        differs from the preview fails the task (on) or is logged as a warning (off).
+
+    Returns (XCom ``return_value``) the series: ``class_master_id``, ``class_ids``, ``classes`` (``class_id``,
+    ISO 8601 local ``start_time`` with offset, ``presenter_url``), ``recurring_summary``, ``presenter_url``,
+    ``recording_url``. ``class_master_id`` is pushed under its own key as soon as the series exists.
+    A retry never books twice: the id is kept in the task state store, and a retry that has none looks for
+    the series on WizIQ (same presenter, title and first start) before creating it.
+    """
+
+    template_fields: Sequence[str] = CREATE_RECURRING_PARAMETERS
+    template_fields_renderers: ClassVar[dict[str, str]] = {"days_of_week": "json"}
+    operator_extra_links = (WizIQClassLink(),)
+    ui_color = "#e6f2ff"
+
+    def __init__(
+        self,
+        *,
+        title: Any = None,
+        start_time: Any = None,
+        class_repeat_type: Any = None,
+        class_occurrence: Any = None,
+        class_end_date: Any = None,
+        presenter_email: Any = None,
+        presenter_id: Any = None,
+        presenter_name: Any = None,
+        days_of_week: Any = None,
+        specific_week: Any = None,
+        monthly_date: Any = None,
+        rdo_by_date: Any = None,
+        monthly_day: Any = None,
+        monthly_week_day: Any = None,
+        rdo_by_day: Any = None,
+        duration: Any = None,
+        extend_duration: Any = None,
+        time_zone: Any = None,
+        attendee_limit: Any = None,
+        language_culture_name: Any = None,
+        presenter_default_controls: Any = None,
+        attendee_default_controls: Any = None,
+        create_recording: Any = None,
+        return_url: Any = None,
+        status_ping_url: Any = None,
+        wiziq_conn_id: str = "wiziq_default",
+        dry_run: bool = False,
+        verify_schedule: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        given = locals()
+        for name in CREATE_RECURRING_PARAMETERS:
+            setattr(self, name, given[name])
+        self.wiziq_conn_id = wiziq_conn_id
+        self.dry_run = dry_run
+        self.verify_schedule = verify_schedule
+
+    def parameters(self) -> dict[str, Any]:
+        """The rendered ``create_recurring`` parameters."""
+        return {name: getattr(self, name) for name in CREATE_RECURRING_PARAMETERS}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_wiziq.api.reconcile import read_schedule
+        from airflow_provider_wiziq.api.request import CreateRecurringRequest
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
+        with wiziq_failures():
+            request = CreateRecurringRequest.from_params(self.parameters())
+            preview = request.validate(limits=hook.config.limits)
+        self.log.info("Series %r: %d classes\n%s", request.title, len(preview), preview_table(preview))
+        if self.dry_run:
+            self.log.info("dry_run: nothing was created")
+            context["ti"].xcom_push(key=XCOM_PRESENTER_URL, value=None)
+            return series_result(request, preview, class_master_id=None)
+        with wiziq_failures():
+            master_id, summary = self._create_once(hook, request, preview, context)
+            entries = read_schedule(hook.client, master_id)
+        self._verify(preview, entries)
+        result = series_result(request, preview, class_master_id=master_id, entries=entries, summary=summary)
+        context["ti"].xcom_push(key=XCOM_PRESENTER_URL, value=result["presenter_url"])
+        return result
+
+    def _create_once(
+        self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context
+    ) -> tuple[int, str | None]:
+        """The series' id, created now or found from an earlier try; and WizIQ's summary when created now."""
+        from airflow_provider_wiziq.api.errors import WizIQAPIError
+        from airflow_provider_wiziq.api.reconcile import find_series
+
+        store = context.get("task_state_store")
+        stored = store.get(SERIES_KEY) if store is not None else None
+        if stored:
+            self.log.info("Series %s was created by an earlier try; reusing it", stored)
+            return int(stored), None
+        ti = context["ti"]
+        if ti.try_number > 1 and (found := find_series(hook.client, request, preview[0])) is not None:
+            self.log.info("An earlier try created series %s (its answer was lost); adopting it", found)
+            return self._remember(found, store, context), None
+        try:
+            series = hook.create_recurring(request)
+        except WizIQAPIError as error:
+            if error.code == ALREADY_SCHEDULED and (found := find_series(hook.client, request, preview[0])):
+                self.log.info("WizIQ says 1032 because series %s is this one; adopting it", found)
+                return self._remember(found, store, context), None
+            raise
+        self.log.info("Created series %s: %s", series.class_master_id, series.recurring_summary)
+        return self._remember(series.class_master_id, store, context), series.recurring_summary
+
+    def _remember(self, master_id: int, store: Any, context: Context) -> int:
+        """Record the series before anything else can fail, so no later try creates it again."""
+        if store is not None:
+            store.set(SERIES_KEY, master_id)
+        context["ti"].xcom_push(key=XCOM_CLASS_MASTER_ID, value=master_id)
+        return master_id
+
+    def _verify(self, preview: Sequence[ScheduledClass], entries: Sequence[Any]) -> None:
+        from airflow_provider_wiziq.api.reconcile import first_difference
+
+        difference = first_difference(preview, entries)
+        if difference is None:
+            return
+        if self.verify_schedule:
+            raise AirflowFailException(f"WizIQ's schedule differs from the preview: {difference}")
+        self.log.warning("WizIQ's schedule differs from the preview: %s", difference)
+
+
+def series_result(
+    request: CreateRecurringRequest,
+    preview: Sequence[ScheduledClass],
+    *,
+    class_master_id: int | None,
+    entries: Sequence[Any] = (),
+    summary: str | None = None,
+) -> dict[str, Any]:
+    """The operator's JSON-serialisable return value; ids are None for a dry run."""
+    from airflow_provider_wiziq.api.recurrence import recurring_summary
+
+    classes = []
+    for index, scheduled in enumerate(preview):
+        entry = entries[index] if index < len(entries) else None
+        presenters = entry.presenters if entry is not None else ()
+        classes.append(
+            {
+                "class_id": entry.class_id if entry is not None else None,
+                "start_time": scheduled.local_start.isoformat(),
+                "presenter_url": presenters[0].url if presenters else None,
+            }
+        )
+    first_entry = entries[0] if entries else None
+    return {
+        "class_master_id": class_master_id,
+        "class_ids": [c["class_id"] for c in classes],
+        "classes": classes,
+        "recurring_summary": summary or recurring_summary(request.recurrence_rule(), preview[0]),
+        "presenter_url": classes[0]["presenter_url"] if classes else None,
+        "recording_url": first_entry.recording_url if first_entry is not None else None,
+    }
+
+
+def preview_table(preview: Sequence[ScheduledClass]) -> str:
+    """A readable table of the classes: local time, UTC time, weekday, whether DST is in force, gap/fold notes."""
+    lines = [f"{'#':>3}  {'local start':25}  {'UTC start':17}  {'weekday':9}  {'DST':3}  note"]
+    for scheduled in preview:
+        local = scheduled.local_start
+        note = (
+            f"gap: {scheduled.wall_clock:%H:%M} does not exist, moved to {local:%H:%M}"
+            if scheduled.in_gap
+            else f"fold: {local:%H:%M} happens twice, the first is taken"
+            if scheduled.in_fold
+            else ""
+        )
+        dst = "yes" if local.dst() else "no"
+        lines.append(
+            f"{scheduled.index + 1:>3}  {local.isoformat():25}  {scheduled.utc_start:%Y-%m-%d %H:%M}Z  "
+            f"{local:%A}{'':{9 - len(f'{local:%A}')}}  {dst:3}  {note}".rstrip()
+        )
+    return "\n".join(lines)
