@@ -235,3 +235,10 @@ class TestHook:
             )
         assert (caught.value.code, caught.value.parameter) == (1083, "days_of_week")
         assert scripted_server.received == []
+
+
+def test_connection_port_is_kept_when_the_host_is_a_url_without_one():
+    made = config_from_connection(host="http://127.0.0.1/apimanager.ashx", login="ak", password="sk", port=8765)
+    assert made.endpoint == "http://127.0.0.1:8765/apimanager.ashx"
+    kept = config_from_connection(host="http://127.0.0.1:9000/apimanager.ashx", login="ak", password="sk", port=1)
+    assert kept.endpoint == "http://127.0.0.1:9000/apimanager.ashx"

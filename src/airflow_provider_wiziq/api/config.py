@@ -102,6 +102,9 @@ def endpoint_url(host: str | None, port: int | None = None) -> str:
         if port and ":" not in netloc:
             netloc = f"{netloc}:{port}"
         return f"https://{netloc}{'/' + path if path else DEFAULT_PATH}"
+    parts = urlsplit(host)
+    if port and parts.port is None and parts.hostname:
+        return parts._replace(netloc=f"{parts.netloc}:{port}").geturl()
     return host
 
 

@@ -44,6 +44,14 @@ class ClassStatus(str, enum.Enum):
         return frozenset(statuses)
 
 
+def wire_status(status: ClassStatus) -> str | None:
+    """What ``get_data`` says for a status (the inverse of :func:`class_status`): live reads upcoming,
+    cancelled has no status at all."""
+    if status is ClassStatus.LIVE:
+        return ClassStatus.UPCOMING.value
+    return None if status is ClassStatus.CANCELLED else status.value
+
+
 def class_status(record: ClassRecord) -> ClassStatus:
     """The status a ``get_data`` record says, in the five-state model."""
     status = (record.status or "").strip().lower()

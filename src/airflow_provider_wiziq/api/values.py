@@ -188,8 +188,8 @@ def zone(name: str, value: object) -> ZoneInfo | None:
         return None
     try:
         return ZoneInfo(spelled)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise WizIQValidationError(name, f"{spelled!r} is not an IANA time zone name", code=1003) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        raise WizIQValidationError(name, f"{spelled[:60]!r} is not an IANA time zone name", code=1003) from None
 
 
 def zone_of(name: str, tz: tzinfo, instant: datetime) -> ZoneInfo:

@@ -1,0 +1,176 @@
+"""The XML shapes of WizIQ's answers (wiziq-api.md §4-5), built from stored classes.
+
+Every answer is ``<rsp status="ok|fail" call_id="...">``; a success starts with ``<method>NAME</method>``
+and a failure holds one ``<error code=".." msg=".."/>``. Times are written ``MM/DD/YYYY HH:MM:SS``, wall
+clock in the class's time zone (§9). Links point at the emulator's own ``/_emulator/`` pages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from airflow_provider_wiziq.api.status import wire_status
+from airflow_provider_wiziq.api.values import wire_datetime
+from airflow_provider_wiziq.emulator import lifecycle
+from airflow_provider_wiziq.emulator.store import StoredClass
+from airflow_provider_wiziq.emulator.xmlwriter import Element, Text, document, element, text_element
+
+#: How many minutes after the start each attendee joins, in turn: reports look lived-in, yet are repeatable.
+_LATE_MINUTES = (0, 2, 5, 1, 3)
+
+
+def call_id() -> str:
+    return secrets.token_hex(6)
+
+
+def success(method: str, body: Element) -> bytes:
+    return document(element("rsp", element("method", Text(method)), body, status="ok", call_id=call_id()))
+
+
+def failure(code: int, message: str) -> bytes:
+    return document(
+        element("rsp", element("error", code=code, msg=message), status="fail", call_id=call_id())
+    )
+
+
+class Links:
+    """The URLs an answer hands out, on the running emulator (so they stay right after a restart)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+
+    def presenter(self, cls: StoredClass) -> str:
+        who = cls.presenter_email or cls.presenter_id or ""
+        return f"{self.base}/_emulator/classroom/{cls.class_id}?{urlencode({'role': 'presenter', 'id': who})}"
+
+    def attendee(self, cls: StoredClass, attendee_id: str) -> str:
+        query = urlencode({"role": "attendee", "id": attendee_id})
+        return f"{self.base}/_emulator/classroom/{cls.class_id}?{query}"
+
+    def recording(self, cls: StoredClass) -> str:
+        return f"{self.base}/_emulator/recording/{cls.class_id}" if cls.create_recording else ""
+
+
+def presenter_list(cls: StoredClass, links: Links, *, with_id: bool = False) -> Element:
+    """``presenter_list/presenter``: the email (or a room's presenter_id) and the presenter URL."""
+    presenter = element("presenter")
+    if with_id or cls.presenter_email is None:
+        presenter.add(text_element("presenter_id", cls.presenter_id or cls.presenter_email))
+    if cls.presenter_email is not None:
+        presenter.add(text_element("presenter_email", cls.presenter_email))
+    presenter.add(text_element("presenter_url", links.presenter(cls)))
+    return element("presenter_list", presenter)
+
+
+def class_details(cls: StoredClass, links: Links) -> Element:
+    """``class_details`` of a ``create`` answer, or of a series' first class."""
+    return element(
+        "class_details",
+        text_element("class_id", cls.class_id),
+        text_element("recording_url", links.recording(cls)),
+        presenter_list(cls, links),
+    )
+
+
+#: get_data's columns, in the order a record lists them when ``columns`` is not given.
+COLUMNS: tuple[str, ...] = (
+    "class_id",
+    "title",
+    "presenter_email",
+    "presenter_id",
+    "presenter_name",
+    "presenter_url",
+    "start_time",
+    "time_zone",
+    "duration",
+    "extend_duration",
+    "status",
+    "recording_url",
+    "is_recurring",
+    "class_master_id",
+    "attendee_limit",
+    "time_to_start",
+    "attendance_report_status",
+)
+
+
+def record(
+    cls: StoredClass, columns: tuple[str, ...], links: Links, now: datetime, report_delay: float
+) -> Element:
+    """One ``get_data`` record with the asked columns; a cancelled class has no ``status`` element."""
+    values: dict[str, Callable[[], str | int | None]] = {
+        "class_id": lambda: cls.class_id,
+        "title": lambda: cls.title,
+        "presenter_email": lambda: cls.presenter_email or "",
+        "presenter_id": lambda: cls.presenter_id or "",
+        "presenter_name": lambda: cls.presenter_name or "",
+        "presenter_url": lambda: links.presenter(cls),
+        "start_time": lambda: wire_datetime(cls.local_start),
+        "time_zone": lambda: cls.time_zone,
+        "duration": lambda: cls.duration,
+        "extend_duration": lambda: cls.extend_duration or 0,
+        "status": lambda: wire_status(lifecycle.phase(cls, now)),
+        "recording_url": lambda: links.recording(cls),
+        "is_recurring": lambda: "true" if cls.class_master_id is not None else "false",
+        "class_master_id": lambda: cls.class_master_id if cls.class_master_id is not None else "",
+        "attendee_limit": lambda: cls.attendee_limit,
+        "time_to_start": lambda: lifecycle.time_to_start(cls, now),
+        "attendance_report_status": lambda: lifecycle.report(cls, now, report_delay).wire,
+    }
+    out = element("record")
+    for column in columns:
+        value = values[column]()
+        if column == "status" and value is None:
+            continue
+        out.add(text_element(column, value))
+    return out
+
+
+def schedule_entry(cls: StoredClass, links: Links, now: datetime, report_delay: float) -> Element:
+    """One ``view_schedule`` entry; a cancelled class says ``cancelled`` here (the list has them all)."""
+    current = lifecycle.phase(cls, now)
+    return element(
+        "class_details",
+        text_element("class_id", cls.class_id),
+        text_element("class_title", cls.title),
+        text_element("start_time", wire_datetime(cls.local_start)),
+        text_element("duration", cls.duration),
+        text_element("class_status", wire_status(current) or current.value),
+        text_element("recording_url", links.recording(cls)),
+        text_element("attendance_report_status", lifecycle.report(cls, now, report_delay).wire),
+        presenter_list(cls, links, with_id=True),
+    )
+
+
+def attendance_rows(cls: StoredClass) -> list[Element]:
+    """The presenter for the whole class, then each attendee joining a little late, all staying to the end."""
+    presenter = cls.presenter_id or cls.presenter_email or ""
+    rows = [_row(cls, "presenter_id", presenter, _presenter_name(cls), cls.utc_start)]
+    for position, attendee in enumerate(cls.attendees):
+        late = min(timedelta(minutes=_LATE_MINUTES[position % len(_LATE_MINUTES)]), cls.length)
+        rows.append(
+            _row(cls, "attendee_id", attendee.attendee_id, attendee.screen_name, cls.utc_start + late)
+        )
+    return rows
+
+
+def _presenter_name(cls: StoredClass) -> str:
+    if cls.presenter_name:
+        return cls.presenter_name
+    return (cls.presenter_email or "").split("@")[0]
+
+
+def _row(cls: StoredClass, id_name: str, who: str, screen_name: str, entry: datetime) -> Element:
+    """One report line: entry and exit as wall clock in the class's zone, minutes counted in real time."""
+    zone = cls.local_start.tzinfo
+    return element(
+        "attendee",
+        text_element(id_name, who),
+        text_element("screen_name", screen_name),
+        text_element("entry_time", wire_datetime(entry.astimezone(zone))),
+        text_element("exit_time", wire_datetime(cls.utc_end.astimezone(zone))),
+        text_element("attended_minutes", int((cls.utc_end - entry) / timedelta(minutes=1))),
+    )

@@ -1,0 +1,109 @@
+"""The emulated account's settings: keys, plan limits, and the knobs WizIQ never documented."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from airflow_provider_wiziq.api.limits import PlanLimits
+
+DEFAULT_ACCESS_KEY = "emulator-access-key"
+DEFAULT_SECRET_KEY = "emulator-secret-key"  # a throwaway key for a local test server
+
+#: How far a request's ``timestamp`` may be from the clock (wiziq-api.md §2).
+TIMESTAMP_WINDOW = 900
+
+#: Languages the emulated account's virtual classroom supports (1043 for any other well-shaped one).
+DEFAULT_LANGUAGES = frozenset(
+    {
+        "ar-ae",
+        "de-de",
+        "en-au",
+        "en-gb",
+        "en-in",
+        "en-us",
+        "es-es",
+        "es-mx",
+        "fr-ca",
+        "fr-fr",
+        "hi-in",
+        "id-id",
+        "it-it",
+        "ja-jp",
+        "ko-kr",
+        "nl-nl",
+        "pl-pl",
+        "pt-br",
+        "pt-pt",
+        "ru-ru",
+        "th-th",
+        "tr-tr",
+        "vi-vn",
+        "zh-cn",
+        "zh-tw",
+    }
+)
+
+OUTCOMES = ("completed", "expired")
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything about the account that tests may want to change; replaced whole, never mutated."""
+
+    access_key: str = DEFAULT_ACCESS_KEY
+    secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
+    limits: PlanLimits = field(default_factory=PlanLimits)
+    timestamp_window: int | None = TIMESTAMP_WINDOW  # None switches the timestamp check off
+    accept_host_time: bool = True  # a timestamp near the host's own time also passes once the clock moved
+    report_delay: float = 300.0  # seconds after a class ends before its attendance report is ready (1029)
+    default_outcome: str = "completed"  # how a class that reaches its end finishes: completed or expired
+    languages: frozenset[str] = DEFAULT_LANGUAGES
+    account_name: str = "WizIQ emulator"
+
+    def __post_init__(self) -> None:
+        if self.default_outcome not in OUTCOMES:
+            raise ValueError(
+                f"default_outcome must be one of {', '.join(OUTCOMES)}, not {self.default_outcome!r}"
+            )
+        if self.report_delay < 0:
+            raise ValueError("report_delay cannot be negative")
+
+    def public(self) -> dict[str, Any]:
+        """The settings as JSON-ready data, without the secret key."""
+        data: dict[str, Any] = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("secret_key", "limits", "languages")
+        }
+        data["languages"] = sorted(self.languages)
+        data.update(_limits_dict(self.limits))
+        return data
+
+    def updated(self, changes: dict[str, Any]) -> EmulatorConfig:
+        """A copy with ``changes`` applied; plan limits may be given by their own names."""
+        changes = dict(changes)
+        limit_names = {f.name for f in fields(PlanLimits)}
+        limit_changes = {name: changes.pop(name) for name in list(changes) if name in limit_names}
+        allowed = {
+            "timestamp_window",
+            "accept_host_time",
+            "report_delay",
+            "default_outcome",
+            "languages",
+            "account_name",
+        }
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown setting {unknown[0]!r}; settable: {', '.join(sorted(allowed | limit_names))}"
+            )
+        if "languages" in changes:
+            changes["languages"] = frozenset(str(item).lower() for item in changes["languages"])
+        if limit_changes:
+            changes["limits"] = replace(self.limits, **limit_changes)
+        return replace(self, **changes)
+
+
+def _limits_dict(limits: PlanLimits) -> dict[str, int | None]:
+    return {f.name: getattr(limits, f.name) for f in fields(limits)}

@@ -1,0 +1,179 @@
+"""The two ways to run the emulator: ``python -m`` and the ``wiziq_emulator`` pytest fixture."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.signing import signed_fields
+from airflow_provider_wiziq.emulator.server import WizIQEmulator
+from tests.emulator.conftest import Api, series_fields
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def start_cli(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_wiziq.emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(3)]
+    return process, lines
+
+
+def stop_cli(process: subprocess.Popen[str], signum: int) -> str:
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    return out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_command_line_server(signum, tmp_path):
+    process, lines = start_cli(
+        "--access-key",
+        "K",
+        "--secret-key",
+        "S",
+        "--max-class-minutes",
+        "90",
+        "--db",
+        str(tmp_path / "demo.sqlite"),
+        "--log-level",
+        "WARNING",
+    )
+    try:
+        assert lines[0].startswith("WizIQ emulator listening on http://127.0.0.1:")
+        url = lines[0].split()[-1]
+        assert url.endswith("/apimanager.ashx")
+        assert lines[1].strip() == f"Control API: {url.rsplit('/', 1)[0]}/_emulator/"
+        exported = lines[2].strip()
+        assert exported.startswith("export AIRFLOW_CONN_WIZIQ_DEFAULT='")
+        connection = json.loads(exported.split("=", 1)[1].strip("'"))
+        assert connection == {"conn_type": "wiziq", "host": url, "login": "K", "password": "S"}
+        fields = {
+            "method": "get_account_info",
+            **signed_fields(
+                secret_key="S", access_key="K", timestamp=int(time.time()), method="get_account_info"
+            ),
+        }
+        info = responses.parse_account_info(
+            requests.post(f"{url}?method=get_account_info", data=fields, timeout=5).content
+        )
+        assert info.fields["max_class_minutes"] == "90"
+    finally:
+        if process.poll() is None:
+            out = stop_cli(process, signum)
+    assert "WizIQ emulator stopping" in out
+    assert (tmp_path / "demo.sqlite").exists()
+
+
+def test_fixture_sets_the_airflow_connection(wiziq_emulator):
+    assert wiziq_emulator.running
+    connection = json.loads(os.environ["AIRFLOW_CONN_WIZIQ_DEFAULT"])
+    assert connection == {
+        "conn_type": "wiziq",
+        "host": wiziq_emulator.url,
+        "login": wiziq_emulator.access_key,
+        "password": wiziq_emulator.secret_key,
+    }
+
+
+def test_connection_uri_reads_back_in_airflow(wiziq_emulator):
+    sdk = pytest.importorskip("airflow.sdk")
+    connection = sdk.Connection.from_uri(wiziq_emulator.connection_uri, conn_id="wiziq_default")
+    assert (connection.conn_type, connection.host) == ("wiziq", wiziq_emulator.url)
+    assert (connection.login, connection.password) == (wiziq_emulator.access_key, wiziq_emulator.secret_key)
+
+
+def test_port_in_use_is_a_clear_error(wiziq_emulator):
+    env = {**os.environ, "PYTHONPATH": SRC}
+    command = [sys.executable, "-m", "airflow_provider_wiziq.emulator", "--port", str(wiziq_emulator.port)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=20)
+    assert done.returncode == 1
+    assert "cannot listen on 127.0.0.1" in done.stderr
+
+
+@pytest.mark.wiziq_emulator(limits=PlanLimits(max_class_minutes=30), access_key="ak", secret_key="sk")
+def test_fixture_takes_options_from_its_marker(wiziq_emulator):
+    assert wiziq_emulator.access_key == "ak"
+    with requests.Session() as session:
+        api = Api(wiziq_emulator, session)
+        body = api.call("create_recurring", **series_fields(start_time="01/08/2099 10:00", duration="45"))
+    assert b'code="1010"' in body and b"cannot exceed 30 minutes" in body
+
+
+def test_the_hook_client_works_against_it(wiziq_emulator):
+    """The provider's own client, configured the way the hook configures it from the connection."""
+    from airflow_provider_wiziq.api.client import WizIQClient
+    from airflow_provider_wiziq.api.config import config_from_connection
+    from airflow_provider_wiziq.api.request import CreateRecurringRequest
+
+    connection = json.loads(os.environ["AIRFLOW_CONN_WIZIQ_DEFAULT"])
+    config = config_from_connection(
+        host=connection["host"], login=connection["login"], password=connection["password"]
+    )
+    with WizIQClient(config) as client:
+        assert client.get_account_info().fields["plan"] == "emulator"
+        series = client.create_recurring(
+            CreateRecurringRequest.from_params(series_fields(start_time="01/08/2099 10:00"))
+        )
+        records = client.get_data(class_master_id=series.class_master_id)
+    assert len(records) == 3
+
+
+def test_module_import_is_light():
+    """Importing the package or the plugin starts nothing and imports no server code."""
+    code = (
+        "import sys, threading\n"
+        "import airflow_provider_wiziq.emulator, airflow_provider_wiziq.emulator.pytest_plugin\n"
+        "print(threading.active_count(), 'airflow_provider_wiziq.emulator.server' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert out.split() == ["1", "False"]
+
+
+def test_not_running_has_no_url():
+    emulator = WizIQEmulator()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = emulator.url
+    emulator.stop()
+
+
+def test_the_airflow_hook_reads_the_fixtures_connection(wiziq_emulator):
+    """The docs' example: WizIQHook() with no arguments talks to the emulator."""
+    pytest.importorskip("airflow.sdk")
+    from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+    hook = WizIQHook()
+    try:
+        series = hook.create_recurring(
+            title="Algebra I",
+            start_time="2099-01-08T10:00",
+            time_zone="America/New_York",
+            class_repeat_type=1,
+            class_occurrence=3,
+            presenter_email="teacher@example.com",
+        )
+    finally:
+        hook.close()
+    assert len(wiziq_emulator.classes(series.class_master_id)) == 3
+    assert wiziq_emulator.requests("create_recurring")[0]["fields"]["title"] == "Algebra I"
