@@ -16,7 +16,11 @@ def get_provider_info() -> dict:
                 "tags": ["service"],
             }
         ],
+        "operators": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.operators.wiziq"]}],
         "hooks": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.hooks.wiziq"]}],
+        "sensors": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.sensors.wiziq"]}],
+        "triggers": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.triggers.wiziq"]}],
+        "extra-links": ["airflow_provider_wiziq.operators.series.WizIQClassLink"],
         "connection-types": [
             {
                 "connection-type": "wiziq",

@@ -1,0 +1,130 @@
+"""``WizIQClassStatusTrigger``: waits in the triggerer until a WizIQ class reaches a target status.
+
+Triggers of one connection share a poller (:mod:`airflow_provider_wiziq.triggers.poller`), so a thousand waits
+cost about ten ``get_data`` calls a round, not a thousand. Each trigger has its own end time, because a
+deferral timeout is not enforced everywhere (``dag.test()`` runs triggers inline without one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_wiziq.api.status import ClassStatus
+from airflow_provider_wiziq.triggers.poller import DEFAULT_MAX_CONSECUTIVE_ERRORS, parse_class_id
+
+#: How long a trigger given no end time waits: Airflow's default sensor timeout, 7 days.
+DEFAULT_WAIT = 7 * 24 * 3600.0
+
+
+class WizIQClassStatusTrigger(BaseTrigger):
+    """Fires one event when class ``class_id`` reaches one of ``target_statuses``, can never reach one, or
+    ``end_time`` passes.
+
+    :param class_id: the WizIQ class id.
+    :param target_statuses: statuses that end the wait (``upcoming``, ``live``, ``completed``, ``expired``,
+        ``cancelled``); one name or several.
+    :param wiziq_conn_id: the ``wiziq`` connection.
+    :param poll_interval: seconds between polls (shared rounds use the shortest interval asked for).
+    :param end_time: when to give up: an aware ISO 8601 string, an aware datetime or Unix seconds; None means
+        seven days from now.
+    :param max_consecutive_errors: transient WizIQ errors in a row tolerated before the wait fails.
+
+    The event's payload is ``{"status": "success", "record": {...}, ...}``, ``{"status": "failure",
+    "reason": ..., "message": ...}`` (a final status not targeted, an unknown class, a permanent error, too
+    many errors in a row) or ``{"status": "timeout", "message": ...}``.
+    """
+
+    def __init__(
+        self,
+        *,
+        class_id: int | str,
+        target_statuses: str | Iterable[str] = ("completed",),
+        wiziq_conn_id: str = "wiziq_default",
+        poll_interval: float = 60.0,
+        end_time: str | float | datetime | None = None,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    ) -> None:
+        super().__init__()
+        self.class_id = parse_class_id(class_id)
+        self.target_statuses = ClassStatus.parse_many(target_statuses)
+        self.wiziq_conn_id = wiziq_conn_id
+        self.poll_interval = float(poll_interval)
+        if not self.poll_interval > 0:
+            raise ValueError("poll_interval must be a positive number of seconds")
+        self.end_time = _epoch(end_time) if end_time is not None else time.time() + DEFAULT_WAIT
+        if max_consecutive_errors < 1:
+            raise ValueError("max_consecutive_errors must be at least 1")
+        self.max_consecutive_errors = int(max_consecutive_errors)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "class_id": self.class_id,
+                "target_statuses": sorted(status.value for status in self.target_statuses),
+                "wiziq_conn_id": self.wiziq_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": datetime.fromtimestamp(self.end_time, timezone.utc).isoformat(),
+                "max_consecutive_errors": self.max_consecutive_errors,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Wait on the shared poller's rounds, judge each, and yield exactly one event."""
+        from airflow_provider_wiziq.triggers.poller import POLLERS, Outcome, Watch
+
+        watch = Watch(self.class_id, self.target_statuses, max_consecutive_errors=self.max_consecutive_errors)
+        self.log.info(
+            "Waiting for WizIQ class %s to be %s (polling every %.3g s until %s)",
+            self.class_id,
+            watch.describe_targets(),
+            self.poll_interval,
+            datetime.fromtimestamp(self.end_time, timezone.utc).isoformat(),
+        )
+        event: dict[str, Any] | None = None
+        last_status: str | None = None
+        async with POLLERS.subscribe(self.wiziq_conn_id, self.class_id, self.poll_interval) as subscription:
+            while event is None:
+                remaining = self.end_time - time.time()
+                try:
+                    polled = await asyncio.wait_for(subscription.next(), max(remaining, 0))
+                except asyncio.TimeoutError:
+                    event = self._timeout_event(last_status)
+                    break
+                verdict = watch.judge(polled)
+                if verdict.outcome is not Outcome.WAITING:
+                    event = verdict.event()
+                elif verdict.errors:
+                    self.log.warning("%s", verdict.message)
+                elif verdict.status != last_status:
+                    self.log.info("%s", verdict.message)
+                last_status = verdict.status or last_status
+        # Unsubscribed before yielding: the triggerer may never resume this generator after its event.
+        self.log.info("%s", event["message"])
+        yield TriggerEvent(event)
+
+    def _timeout_event(self, last_status: str | None) -> dict[str, Any]:
+        seen = f"; it was last seen {last_status}" if last_status else ""
+        message = (
+            f"Timed out waiting for WizIQ class {self.class_id} to be "
+            f"{' or '.join(sorted(s.value for s in self.target_statuses))}{seen}"
+        )
+        return {"status": "timeout", "class_id": self.class_id, "class_status": last_status, "message": message}
+
+
+def _epoch(value: str | float | datetime) -> float:
+    """Unix seconds from an ISO 8601 string, a datetime (naive means UTC) or a number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        raise TypeError(f"end_time must be an ISO 8601 string, a datetime or Unix seconds, not {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

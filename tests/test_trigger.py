@@ -1,0 +1,385 @@
+"""WizIQClassStatusTrigger and its coalescing poller, run with asyncio against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.config import ClientConfig
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
+from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.responses import ClassRecord
+from airflow_provider_wiziq.api.status import STATUS_COLUMNS, ClassStatus
+from airflow_provider_wiziq.triggers.poller import BATCH_SIZE, POLLERS, Outcome, Watch, parse_class_id
+from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
+
+FAST = 0.05  # seconds between poll rounds in these tests
+HOUR = timedelta(hours=1)
+
+
+# Helpers shared with test_sensor.py ------------------------------------------------------------------------
+
+
+def use_emulator(monkeypatch: pytest.MonkeyPatch, emulator: Any, conn_id: str = "wiziq_default", **extra: Any) -> None:
+    """Point ``conn_id`` at the emulator; no client-side re-sends, so every failure reaches the waiter."""
+    connection = {**emulator.connection, "extra": {"max_retries": 0, **extra}}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+
+
+def emulator_client(emulator: Any) -> WizIQClient:
+    return WizIQClient(
+        ClientConfig(
+            endpoint=emulator.url, access_key=emulator.access_key, secret_key=emulator.secret_key, max_retries=0
+        )
+    )
+
+
+def schedule_class(emulator: Any, *, starts_in: timedelta = HOUR, duration: int = 60, presenter: str = "a") -> int:
+    """One class starting ``starts_in`` from the emulator's now; its id.
+
+    WizIQ refuses a start in the past, so a class that should have started already is scheduled a minute
+    ahead and the emulator's clock is then moved forward.
+    """
+    ahead = max(starts_in, timedelta(minutes=1))
+    start = (emulator.clock.now() + ahead).replace(tzinfo=None, microsecond=0)
+    with emulator_client(emulator) as client:
+        details = client.create(
+            CreateClassRequest.from_params(
+                {
+                    "title": "Sensor test",
+                    "start_time": start,
+                    "time_zone": "UTC",
+                    "presenter_email": f"{presenter}@school.example",
+                    "duration": duration,
+                }
+            )
+        )
+    if ahead != starts_in:
+        emulator.clock.advance(ahead - starts_in)
+    return details.class_id
+
+
+def schedule_classes(emulator: Any, count: int) -> list[int]:
+    """``count`` daily classes from an hour from now, in series of 60 (one presenter each)."""
+    start = (emulator.clock.now() + HOUR).replace(tzinfo=None, second=0, microsecond=0)
+    ids: list[int] = []
+    with emulator_client(emulator) as client:
+        for number in range(-(-count // 60)):
+            params = {
+                "title": f"Section {number}",
+                "start_time": start,
+                "time_zone": "UTC",
+                "presenter_email": f"teacher{number}@school.example",
+                "duration": 60,
+                "class_repeat_type": 1,
+                "class_occurrence": min(60, count - len(ids)),
+            }
+            series = client.create_recurring(CreateRecurringRequest.from_params(params))
+            ids.extend(entry.class_id for entry in client.view_schedule(series.class_master_id))
+    return ids
+
+
+def cancel_class(emulator: Any, class_id: int) -> None:
+    with emulator_client(emulator) as client:
+        client.cancel(class_id)
+
+
+def trigger(class_id: int, **kwargs: Any) -> WizIQClassStatusTrigger:
+    kwargs.setdefault("poll_interval", FAST)
+    kwargs.setdefault("end_time", time.time() + 10)
+    return WizIQClassStatusTrigger(class_id=class_id, **kwargs)
+
+
+async def events_of(made: WizIQClassStatusTrigger) -> list[Any]:
+    return [event async for event in made.run()]
+
+
+def run_all(*made: WizIQClassStatusTrigger) -> list[list[Any]]:
+    async def main() -> list[list[Any]]:
+        return list(await asyncio.gather(*(events_of(one) for one in made)))
+
+    return asyncio.run(main())
+
+
+async def after_requests(emulator: Any, count: int, method: str = "get_data") -> None:
+    """Wait (in the loop) until the emulator has answered ``count`` calls of ``method``."""
+    deadline = time.monotonic() + 10
+    while len(emulator.requests(method)) < count:
+        assert time.monotonic() < deadline, f"the emulator never got {count} {method} calls"
+        await asyncio.sleep(0.005)
+
+
+def polled_ids(emulator: Any) -> list[list[str]]:
+    return [request["fields"]["multiple_class_id"].split(",") for request in emulator.requests("get_data")]
+
+
+# The verdict (no HTTP) ---------------------------------------------------------------------------------------
+
+
+def record(status: str | None, time_to_start: int = 0) -> ClassRecord:
+    fields = {"class_id": "7", "time_to_start": str(time_to_start)}
+    if status is not None:
+        fields["status"] = status
+    return ClassRecord(fields)
+
+
+@pytest.mark.parametrize(
+    ("polled", "outcome", "status"),
+    [
+        (record("upcoming", 30), Outcome.WAITING, "upcoming"),
+        (record("upcoming", -1), Outcome.WAITING, "live"),
+        (record("completed"), Outcome.SUCCESS, "completed"),
+        (record("expired"), Outcome.WRONG_STATUS, "expired"),
+        (record(None), Outcome.WRONG_STATUS, "cancelled"),
+        (record("paused"), Outcome.ERROR, None),
+        (None, Outcome.UNKNOWN_CLASS, None),
+        (WizIQAPIError.from_code(1013, method="get_data"), Outcome.UNKNOWN_CLASS, None),
+        (WizIQAPIError.from_code(1009, method="get_data"), Outcome.UNKNOWN_CLASS, None),
+        (WizIQAPIError.from_code(403, method="get_data"), Outcome.ERROR, None),
+        (WizIQTransportError("HTTP 503", method="get_data", status_code=503), Outcome.WAITING, None),
+    ],
+)
+def test_watch_judges_each_poll(polled, outcome, status):
+    verdict = Watch(7, {ClassStatus.COMPLETED}).judge(polled)
+    assert (verdict.outcome, verdict.status) == (outcome, status)
+    if outcome is Outcome.SUCCESS:
+        assert verdict.record == {"class_id": "7", "time_to_start": "0", "status": "completed"}
+    if outcome is Outcome.WRONG_STATUS:
+        assert f"is {status}" in verdict.message and "never be completed" in verdict.message
+
+
+def test_watch_counts_transient_errors_in_a_row_and_a_record_resets_them():
+    watch = Watch(7, {ClassStatus.COMPLETED}, max_consecutive_errors=3)
+    blip = WizIQTransportError("no answer within 60 s", method="get_data")
+    assert [watch.judge(blip).outcome for _ in range(2)] == [Outcome.WAITING] * 2
+    assert watch.judge(record("upcoming", 5)).waiting and watch.errors == 0
+    verdicts = [watch.judge(blip) for _ in range(3)]
+    assert [v.outcome for v in verdicts] == [Outcome.WAITING, Outcome.WAITING, Outcome.ERROR]
+    assert verdicts[-1].retryable and "3 WizIQ errors in a row" in verdicts[-1].message
+    assert "no answer within 60 s" in verdicts[-1].message
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "-3", "0", "1.5", "١٢", True, None, "1" * 19])
+def test_class_ids_are_positive_whole_numbers(bad):
+    with pytest.raises(ValueError, match="class_id must be"):
+        parse_class_id(bad)
+    assert parse_class_id(" 15001 ") == parse_class_id(15001) == 15001
+
+
+# The trigger -------------------------------------------------------------------------------------------------
+
+
+def test_serialize_gives_json_kwargs_that_rebuild_the_trigger():
+    made = WizIQClassStatusTrigger(
+        class_id="15001",
+        target_statuses=["Live", "completed"],
+        wiziq_conn_id="wiziq_term",
+        poll_interval=30,
+        end_time="2031-05-01T12:00:00+02:00",
+        max_consecutive_errors=4,
+    )
+    classpath, kwargs = made.serialize()
+    assert classpath == "airflow_provider_wiziq.triggers.wiziq.WizIQClassStatusTrigger"
+    assert (
+        json.loads(json.dumps(kwargs))
+        == kwargs
+        == {
+            "class_id": 15001,
+            "target_statuses": ["completed", "live"],
+            "wiziq_conn_id": "wiziq_term",
+            "poll_interval": 30.0,
+            "end_time": "2031-05-01T10:00:00+00:00",
+            "max_consecutive_errors": 4,
+        }
+    )
+    assert WizIQClassStatusTrigger(**kwargs).serialize() == (classpath, kwargs)
+    epoch = datetime(2031, 5, 1, 10, tzinfo=timezone.utc).timestamp()
+    assert WizIQClassStatusTrigger(class_id=1, end_time=epoch).end_time == epoch
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="not a class status"):
+        WizIQClassStatusTrigger(class_id=1, target_statuses="finished")
+    with pytest.raises(ValueError, match="class_id must be"):
+        WizIQClassStatusTrigger(class_id="{{ ti.xcom_pull('create') }}")
+    with pytest.raises(ValueError, match="max_consecutive_errors"):
+        WizIQClassStatusTrigger(class_id=1, max_consecutive_errors=0)
+
+
+def test_class_goes_upcoming_live_completed(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator)
+    made = trigger(class_id)
+
+    async def main() -> list[Any]:
+        waiting = asyncio.create_task(events_of(made))
+        for step, calls in ((HOUR + timedelta(minutes=1), 1), (HOUR, 2)):
+            await after_requests(wiziq_emulator, calls)
+            wiziq_emulator.clock.advance(step)
+        return await waiting
+
+    (event,) = asyncio.run(main())
+    assert event.payload["status"] == "success"
+    assert event.payload["record"] == {"class_id": str(class_id), "status": "completed", "time_to_start": "0"}
+    assert len(wiziq_emulator.requests("get_data")) == 3  # upcoming, live, completed
+    assert wiziq_emulator.requests("get_data")[0]["fields"]["columns"] == ",".join(STATUS_COLUMNS)
+
+
+def test_trigger_waits_through_three_503_answers_then_completes(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator, starts_in=-2 * HOUR)  # already completed
+    wiziq_emulator.inject_fault("http_503", count=3, method="get_data")
+    events = run_all(trigger(class_id))[0]
+    assert len(events) == 1
+    assert events[0].payload["status"] == "success"
+    assert events[0].payload["class_status"] == "completed"
+    assert [request["fault"] for request in wiziq_emulator.requests("get_data")] == ["http_503"] * 3 + [None]
+
+
+def test_too_many_errors_in_a_row_fail_naming_the_last(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator)
+    wiziq_emulator.inject_fault("http_503", count=2, method="get_data")
+    wiziq_emulator.inject_fault("http_502", count=1, method="get_data")
+    (event,) = run_all(trigger(class_id, max_consecutive_errors=3))[0]
+    assert event.payload["status"] == "failure"
+    assert event.payload["reason"] == "error" and event.payload["retryable"] is True
+    assert "3 WizIQ errors in a row" in event.payload["message"] and "HTTP 502" in event.payload["message"]
+
+
+def test_a_permanent_error_fails_at_once_without_secrets(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator)
+    wrong = {**wiziq_emulator.connection, "password": "not-the-secret-key", "extra": {"max_retries": 0}}
+    monkeypatch.setenv("AIRFLOW_CONN_WIZIQ_DEFAULT", json.dumps(wrong))
+    (event,) = run_all(trigger(class_id))[0]
+    assert event.payload["status"] == "failure" and event.payload["reason"] == "error"
+    assert "403" in event.payload["message"] and event.payload["retryable"] is False
+    assert "not-the-secret-key" not in json.dumps(event.payload)
+    assert len(wiziq_emulator.requests("get_data")) == 1
+
+
+def test_a_missing_connection_fails_every_waiter(wiziq_emulator, monkeypatch):
+    (event,) = run_all(trigger(15001, wiziq_conn_id="wiziq_nowhere"))[0]
+    assert event.payload["status"] == "failure" and "wiziq_nowhere" in event.payload["message"]
+
+
+def test_final_statuses_that_are_not_targets_fail(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    cancelled = schedule_class(wiziq_emulator)
+    cancel_class(wiziq_emulator, cancelled)
+    expired = schedule_class(wiziq_emulator, presenter="b")
+    wiziq_emulator.set_outcome(expired, "expired")
+    wiziq_emulator.clock.advance(3 * HOUR)
+    events = run_all(trigger(cancelled), trigger(expired), trigger(expired, target_statuses=["expired", "completed"]))
+    payloads = [one[0].payload for one in events]
+    assert [(p["status"], p["reason"], p["class_status"]) for p in payloads] == [
+        ("failure", "wrong_status", "cancelled"),
+        ("failure", "wrong_status", "expired"),
+        ("success", "success", "expired"),
+    ]
+    assert "is cancelled, a final status, so it will never be completed" in payloads[0]["message"]
+    assert len(wiziq_emulator.requests("get_data")) == 1  # three waiters, one request
+
+
+def test_unknown_class_ids_fail_alone_or_beside_known_ones(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    (alone,) = run_all(trigger(99999))[0]  # WizIQ answers 1013 when no id of the batch exists
+    assert alone.payload["reason"] == "unknown_class" and "99999" in alone.payload["message"]
+    known = schedule_class(wiziq_emulator, starts_in=-2 * HOUR)
+    beside, found = (one[0].payload for one in run_all(trigger(99998), trigger(known)))
+    assert beside["reason"] == "unknown_class" and found["status"] == "success"
+
+
+def test_live_can_be_a_target(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator, starts_in=-timedelta(minutes=5))
+    (event,) = run_all(trigger(class_id, target_statuses=["live", "completed"]))[0]
+    assert event.payload["record"]["status"] == "live"
+
+
+def test_the_trigger_times_out_on_its_own(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator)
+    started = time.monotonic()
+    (event,) = run_all(trigger(class_id, end_time=time.time() + 0.3))[0]
+    assert time.monotonic() - started < 2
+    assert event.payload["status"] == "timeout"
+    assert event.payload["class_status"] == "upcoming" and "last seen upcoming" in event.payload["message"]
+
+
+def test_a_cancelled_trigger_unregisters_and_the_last_one_stops_the_poller(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    first, second = schedule_class(wiziq_emulator), schedule_class(wiziq_emulator, presenter="b")
+
+    async def main() -> None:
+        one = asyncio.create_task(events_of(trigger(first)))
+        two = asyncio.create_task(events_of(trigger(second)))
+        await after_requests(wiziq_emulator, 1)
+        (poller,) = POLLERS.pollers()
+        assert poller.waiters == 2
+        one.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await one
+        assert poller.waiters == 1
+        asked = len(wiziq_emulator.requests("get_data"))
+        await after_requests(wiziq_emulator, asked + 1)
+        assert polled_ids(wiziq_emulator)[-1] == [str(second)]
+        two.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await two
+        assert POLLERS.pollers() == []
+        await asyncio.sleep(FAST * 3)
+        assert poller._task is not None and poller._task.done()
+
+    asyncio.run(main())
+    settled = len(wiziq_emulator.requests("get_data"))
+    time.sleep(FAST * 3)
+    assert len(wiziq_emulator.requests("get_data")) == settled
+
+
+def test_each_connection_has_its_own_poller(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    use_emulator(monkeypatch, wiziq_emulator, conn_id="wiziq_other")
+    class_id = schedule_class(wiziq_emulator, starts_in=-2 * HOUR)
+    events = run_all(trigger(class_id), trigger(class_id, wiziq_conn_id="wiziq_other"), trigger(class_id))
+    assert [one[0].payload["status"] for one in events] == ["success"] * 3
+    assert len(wiziq_emulator.requests("get_data")) == 2
+
+
+def test_a_thousand_triggers_share_at_most_ten_requests_a_round(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_ids = schedule_classes(wiziq_emulator, 1000)
+    assert len(set(class_ids)) == 1000
+    made = [trigger(class_id, poll_interval=0.2, end_time=time.time() + 20) for class_id in class_ids]
+    seen: dict[str, int] = {}
+
+    async def main() -> list[list[Any]]:
+        waiting = asyncio.gather(*(events_of(one) for one in made))
+        await after_requests(wiziq_emulator, 10)  # the first round: all upcoming
+        (poller,) = POLLERS.pollers()
+        seen["waiters"] = poller.waiters
+        wiziq_emulator.clock.advance(timedelta(days=61))  # every class of every series is over
+        events = await waiting
+        seen["rounds"], seen["requests"] = poller.rounds, poller.requests
+        return list(events)
+
+    started = time.monotonic()
+    events = asyncio.run(main())
+    assert time.monotonic() - started < 10
+    assert seen["waiters"] == 1000
+    assert [len(one) for one in events] == [1] * 1000
+    assert Counter(one[0].payload["status"] for one in events) == {"success": 1000}
+    batches = polled_ids(wiziq_emulator)
+    rounds = max(Counter(class_id for batch in batches for class_id in batch).values())
+    assert all(len(batch) <= BATCH_SIZE for batch in batches)
+    assert len(batches) <= 10 * rounds
+    # The poller's own count agrees (a last round may be cut short when the last waiter leaves).
+    assert seen["requests"] <= 10 * (seen["rounds"] + 1) and seen["rounds"] <= rounds
