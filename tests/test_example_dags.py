@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ def example_bag():
 
 def test_every_example_dag_imports_without_errors(example_bag):
     assert example_bag.import_errors == {}
-    assert {"wiziq_term_provisioning"} <= set(example_bag.dag_ids)
+    assert {"wiziq_term_provisioning", "wiziq_enrollment_pipeline"} <= set(example_bag.dag_ids)
 
 
 def test_term_provisioning_creates_every_section_and_writes_the_report(example_bag, wiziq_emulator, tmp_path):
@@ -44,3 +47,35 @@ def test_term_provisioning_creates_every_section_and_writes_the_report(example_b
     assert summary["sections"] == 40
     zones = {entry["time_zone"] for entry in report}
     assert {"America/New_York", "Europe/London", "Australia/Sydney"} <= zones
+
+
+def complete_first_class_once_enrolled(emulator, stop: threading.Event) -> None:
+    """Play the part of time: once the roster is enrolled, move the clock past the class and its report delay."""
+    while not stop.is_set() and not emulator.requests("add_attendees"):
+        time.sleep(0.02)
+    if stop.is_set():
+        return
+    first = min(emulator.classes(), key=lambda cls: cls["utc_start"])
+    emulator.clock.set(datetime.fromisoformat(first["utc_end"]) + timedelta(seconds=emulator.config.report_delay + 1))
+
+
+def test_enrollment_pipeline_returns_the_rosters_attendance(example_bag, wiziq_emulator):
+    dag = example_bag.dags["wiziq_enrollment_pipeline"]
+    dag.get_task("wait_for_first_class").poke_interval = 0.1
+    stop = threading.Event()
+    mover = threading.Thread(target=complete_first_class_once_enrolled, args=(wiziq_emulator, stop))
+    mover.start()
+    try:
+        dag_run = run_dag(dag)
+    finally:
+        stop.set()
+        mover.join()
+    assert dag_run.state == "success"
+    tis = task_instances(dag_run)
+    with open(EXAMPLES / "roster.csv", newline="") as handle:
+        roster = {row["attendee_id"] for row in csv.DictReader(handle)}
+    enrolled = tis["enroll_roster"].xcom_pull(task_ids="enroll_roster")
+    assert {attendee["attendee_id"] for attendee in enrolled} == roster
+    assert tis["wait_for_first_class"].xcom_pull(task_ids="wait_for_first_class")["status"] == "completed"
+    rows = tis["attendance_report"].xcom_pull(task_ids="attendance_report")
+    assert {row["attendee_id"] for row in rows if row["attendee_id"]} == roster
