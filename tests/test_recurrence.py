@@ -1,4 +1,4 @@
-"""How a recurring series expands (wiziq-api.md §8): dates, instants across DST, limits and summaries."""
+"""How a recurring series expands (docs/wiziq-api.md §8): dates, instants across DST, limits and summaries."""
 
 from __future__ import annotations
 

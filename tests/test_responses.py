@@ -40,7 +40,7 @@ DAILY_SUMMARY = "Your recurring series starts on 10/23/2013 at 05:00 and repeats
 WEEKDAY_SUMMARY = "Your recurring series starts on 11/04/2013 at 09:30 and repeats 5 days a week (Mon-Fri)"
 
 # ---------------------------------------------------------------------------------------------------------
-# Fixtures: answers as the emulator (wiziq-api.md §4-5) and WizIQ write them
+# Fixtures: answers as the emulator (docs/wiziq-api.md §4-5) and WizIQ write them
 # ---------------------------------------------------------------------------------------------------------
 
 CREATE_RECURRING = b"""<?xml version="1.0" encoding="utf-8"?>

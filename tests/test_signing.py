@@ -1,4 +1,4 @@
-"""WizIQ's signature against the published test vectors (wiziq-api.md §2)."""
+"""WizIQ's signature against the published test vectors (docs/wiziq-api.md §2)."""
 
 from __future__ import annotations
 

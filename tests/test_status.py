@@ -1,4 +1,4 @@
-"""The five-state class status model read from get_data records (wiziq-api.md §6)."""
+"""The five-state class status model read from get_data records (docs/wiziq-api.md §6)."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def test_an_unreachable_ping_url_is_recorded_not_fatal(api):
 
 
 def test_dst_gap_class_starts_an_hour_later_in_wall_clock(api):
-    """02:30 on 2030-03-10 does not exist in New York: the class is at 03:30 EDT (wiziq-api.md §8.1)."""
+    """02:30 on 2030-03-10 does not exist in New York: the class is at 03:30 EDT (docs/wiziq-api.md §8.1)."""
     body = api.call(
         "create_recurring",
         **series_fields(start_time="03/09/2030 02:30", time_zone="America/New_York", class_occurrence="3"),

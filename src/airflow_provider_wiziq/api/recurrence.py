@@ -1,4 +1,4 @@
-"""How a recurring series expands into classes: the project's recurrence rules (wiziq-api.md §8).
+"""How a recurring series expands into classes: the project's recurrence rules (docs/wiziq-api.md §8).
 
 Client preview, client validation and the emulator all expand a series here, so they agree on every
 class's date, instant and DST flag. The calendar arithmetic is dateutil's ``rrule``; time zones are
@@ -90,7 +90,7 @@ def _rrule(rule: RecurrenceRule) -> _rr.rrule:
 
 
 def _pattern(rule: RecurrenceRule) -> tuple[int, dict[str, Any]]:
-    """The rrule frequency and by-rules of a repeat type (wiziq-api.md §8.2)."""
+    """The rrule frequency and by-rules of a repeat type (docs/wiziq-api.md §8.2)."""
     repeat = rule.repeat_type
     if repeat is RepeatType.DAILY:
         return _rr.DAILY, {}

@@ -21,7 +21,7 @@ from airflow_provider_wiziq.api.errors import WizIQError, WizIQTransportError
 
 log = logging.getLogger(__name__)
 
-#: Methods that a server may receive twice without harm (wiziq-api.md §7); ``cancel`` answers 1033 the
+#: Methods that a server may receive twice without harm (docs/wiziq-api.md §7); ``cancel`` answers 1033 the
 #: second time, ``modify`` writes the same values, ``add_attendees`` is keyed by attendee_id.
 SAFE_TO_REPEAT = frozenset(
     {

@@ -1,4 +1,4 @@
-"""A class's status in this project's five-state model, read from a WizIQ ``get_data`` record (wiziq-api.md §6).
+"""A class's status in this project's five-state model, read from a WizIQ ``get_data`` record (docs/wiziq-api.md §6).
 
 WizIQ says ``upcoming``, ``completed`` or ``expired``; a class in progress still says ``upcoming`` with
 ``time_to_start`` -1, and a cancelled class comes back with no ``status`` at all. :func:`class_status` is the

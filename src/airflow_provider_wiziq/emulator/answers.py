@@ -1,4 +1,4 @@
-"""The XML shapes of WizIQ's answers (wiziq-api.md §4-5), built from stored classes.
+"""The XML shapes of WizIQ's answers (docs/wiziq-api.md §4-5), built from stored classes.
 
 Every answer is ``<rsp status="ok|fail" call_id="...">``; a success starts with ``<method>NAME</method>``
 and a failure holds one ``<error code=".." msg=".."/>``. Times are written ``MM/DD/YYYY HH:MM:SS``, wall

@@ -10,7 +10,7 @@ from airflow_provider_wiziq.api.limits import PlanLimits
 DEFAULT_ACCESS_KEY = "emulator-access-key"
 DEFAULT_SECRET_KEY = "emulator-secret-key"  # a throwaway key for a local test server
 
-#: How far a request's ``timestamp`` may be from the clock (wiziq-api.md §2).
+#: How far a request's ``timestamp`` may be from the clock (docs/wiziq-api.md §2).
 TIMESTAMP_WINDOW = 900
 
 #: Languages the emulated account's virtual classroom supports (1043 for any other well-shaped one).

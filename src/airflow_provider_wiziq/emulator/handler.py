@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger(__name__)
 
-#: The paths WizIQ's clients post to (wiziq-api.md §1).
+#: The paths WizIQ's clients post to (docs/wiziq-api.md §1).
 API_PATHS = frozenset({"/", "/apimanager.ashx", "/apimanager.ashx/"})
 CONTROL_PREFIX = "/_emulator"
 MAX_BODY_BYTES = 10 * 1024 * 1024

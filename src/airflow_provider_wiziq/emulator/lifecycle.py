@@ -1,4 +1,4 @@
-"""Where a class is in its life at a given moment, and how WizIQ reports that (wiziq-api.md §6).
+"""Where a class is in its life at a given moment, and how WizIQ reports that (docs/wiziq-api.md §6).
 
 A class is upcoming until it starts, live from its start to start + duration + extend_duration, then
 completed or expired (its ``outcome``); a cancelled class stays cancelled. WizIQ's ``get_data`` says

@@ -80,7 +80,7 @@ def _error_answer(account: Account, error: WizIQAPIError) -> tuple[int, str]:
 
 
 def authenticate(account: Account, method: str, fields: Mapping[str, str]) -> None:
-    """Access key, signature and timestamp window: any failure is the same 403 (wiziq-api.md §2)."""
+    """Access key, signature and timestamp window: any failure is the same 403 (docs/wiziq-api.md §2)."""
     config = account.config
     access_key = fields.get("access_key", "")
     if not hmac.compare_digest(access_key.encode(), config.access_key.encode()):

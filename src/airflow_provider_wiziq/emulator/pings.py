@@ -1,4 +1,4 @@
-"""``status_ping_url``: tell a class's own URL each time its status changes (wiziq-api.md §6).
+"""``status_ping_url``: tell a class's own URL each time its status changes (docs/wiziq-api.md §6).
 
 A scan compares each watched class's status with the last one announced and queues a form POST of
 ``class_id`` and ``class_status`` for every change (the steps a clock jump skipped included, in order).

@@ -1,6 +1,6 @@
 """A small XML writer for the emulator's answers: names checked, attributes escaped, text in CDATA.
 
-WizIQ writes values in CDATA and ids as bare numbers (wiziq-api.md §4); :func:`cdata` is the client's own
+WizIQ writes values in CDATA and ids as bare numbers (docs/wiziq-api.md §4); :func:`cdata` is the client's own
 (it splits a ``]]>`` across two sections). Characters XML 1.0 cannot carry become U+FFFD, so no stored
 value can make an answer unreadable.
 """
