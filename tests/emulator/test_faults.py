@@ -134,4 +134,4 @@ def test_latency_does_not_serialise_calls(emulator):
         statuses = list(pool.map(one, range(200)))
     elapsed = time.monotonic() - started
     assert statuses == [200] * 200
-    assert elapsed < 3, elapsed
+    assert elapsed < 10, elapsed  # in turn they would take 20 s: a generous bound that only a serial server misses
