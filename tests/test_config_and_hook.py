@@ -242,3 +242,10 @@ def test_connection_port_is_kept_when_the_host_is_a_url_without_one():
     assert made.endpoint == "http://127.0.0.1:8765/apimanager.ashx"
     kept = config_from_connection(host="http://127.0.0.1:9000/apimanager.ashx", login="ak", password="sk", port=1)
     assert kept.endpoint == "http://127.0.0.1:9000/apimanager.ashx"
+
+
+def test_endpoint_credentials_never_reach_the_error_text():
+    with pytest.raises(WizIQConfigError) as caught:
+        config_from_connection(host="ftp://user:hunter2@api.example.com/x", login="ak", password="sk")
+    assert "hunter2" not in str(caught.value)
+    assert "ftp://api.example.com/x" in str(caught.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -12,10 +13,10 @@ import httpx
 from tenacity import AsyncRetrying
 
 from airflow_provider_wiziq.api import calls, responses
-from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret
+from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, settle_resend
 from airflow_provider_wiziq.api.client import USER_AGENT
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQTransportError
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
 from airflow_provider_wiziq.api.retry import retry_arguments
 
 T = TypeVar("T")
@@ -58,7 +59,16 @@ class AsyncWizIQClient:
     async def execute(self, call: Call[T]) -> T:
         """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
         retrying = AsyncRetrying(sleep=self._sleep, **retry_arguments(self.config, call.method))
-        return await retrying(self._attempt, call)
+        attempts = itertools.count(1)
+
+        async def attempt() -> T:
+            number = next(attempts)
+            try:
+                return await self._attempt(call)
+            except WizIQAPIError as error:
+                return settle_resend(call, error, number)
+
+        return await retrying(attempt)
 
     async def _attempt(self, call: Call[T]) -> T:
         form = call.body(self.config, int(self._clock()))

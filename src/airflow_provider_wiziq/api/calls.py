@@ -5,14 +5,20 @@ The sync and async clients share all of this and differ only in the transport.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from airflow_provider_wiziq.api import responses
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQResponseError, WizIQTransportError, WizIQValidationError
+from airflow_provider_wiziq.api.errors import (
+    WizIQAPIError,
+    WizIQResponseError,
+    WizIQTransportError,
+    WizIQValidationError,
+)
 from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
 from airflow_provider_wiziq.api.retry import retry_after_seconds
 from airflow_provider_wiziq.api.signing import signed_fields
@@ -20,6 +26,7 @@ from airflow_provider_wiziq.api.values import wire_datetime
 from airflow_provider_wiziq.api.xmlwrite import attendee_list_xml
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: ``get_data`` answers at most this many records a page (more is error 1025).
 MAX_PAGE_SIZE = 100
@@ -32,6 +39,9 @@ class Call(Generic[T]):
     method: str
     fields: Mapping[str, str]
     parse: Callable[[bytes], T]
+    #: Error codes that, answering a re-send, mean an earlier attempt (whose answer was lost) succeeded,
+    #: with the result to return instead: cancel's 1033 "already cancelled".
+    done_if_resent: Mapping[int, T] = field(default_factory=dict)
 
     def url(self, config: ClientConfig) -> str:
         separator = "&" if "?" in config.endpoint else "?"
@@ -46,6 +56,14 @@ class Call(Generic[T]):
             method=self.method,
         )
         return {**self.fields, "method": self.method, **auth}
+
+
+def settle_resend(call: Call[T], error: WizIQAPIError, attempt_number: int) -> T:
+    """The result a re-sent call's error stands for, when it says an earlier attempt did the work; else raise."""
+    if attempt_number > 1 and error.code in call.done_if_resent:
+        log.info("WizIQ %s answered %s to a re-send: the earlier attempt succeeded", call.method, error.code)
+        return call.done_if_resent[error.code]
+    raise error
 
 
 def interpret(call: Call[T], status_code: int, headers: Mapping[str, str], body: bytes) -> T:
@@ -113,7 +131,7 @@ def view_schedule(
 
 
 def cancel(class_id: int | str) -> Call[bool]:
-    return Call("cancel", {"class_id": str(class_id)}, responses.parse_cancel)
+    return Call("cancel", {"class_id": str(class_id)}, responses.parse_cancel, done_if_resent={1033: True})
 
 
 def modify(class_id: int | str, fields: Mapping[str, Any]) -> Call[bool]:

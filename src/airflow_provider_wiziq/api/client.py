@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -15,9 +16,9 @@ from urllib3.exceptions import IncompleteRead, NewConnectionError, ReadTimeoutEr
 
 from airflow_provider_wiziq import __version__
 from airflow_provider_wiziq.api import calls, responses
-from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret
+from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, settle_resend
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQTransportError
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
 from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
 from airflow_provider_wiziq.api.retry import retry_arguments
 
@@ -55,7 +56,16 @@ class WizIQClient:
     def execute(self, call: Call[T]) -> T:
         """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
         retrying = Retrying(sleep=self._sleep, **retry_arguments(self.config, call.method))
-        return retrying(self._attempt, call)
+        attempts = itertools.count(1)
+
+        def attempt() -> T:
+            number = next(attempts)
+            try:
+                return self._attempt(call)
+            except WizIQAPIError as error:
+                return settle_resend(call, error, number)
+
+        return retrying(attempt)
 
     def _attempt(self, call: Call[T]) -> T:
         started = time.monotonic()

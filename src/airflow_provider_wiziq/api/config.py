@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from airflow_provider_wiziq.api.errors import WizIQConfigError
 from airflow_provider_wiziq.api.limits import PlanLimits
@@ -37,14 +37,10 @@ class ClientConfig:
             raise WizIQConfigError("The WizIQ connection has no access key (login).")
         if not self.secret_key:
             raise WizIQConfigError("The WizIQ connection has no secret key (password).")
-        parts = urlsplit(self.endpoint)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        hostname = _checked_url(self.endpoint).hostname or ""
+        if urlsplit(self.endpoint).scheme == "http" and not _is_loopback(hostname) and not self.allow_insecure_http:
             raise WizIQConfigError(
-                f"The WizIQ endpoint {self.endpoint!r} is not an http(s) URL with a host, like {DEFAULT_ENDPOINT}."
-            )
-        if parts.scheme == "http" and not _is_loopback(parts.hostname) and not self.allow_insecure_http:
-            raise WizIQConfigError(
-                f"Refusing plain http to {parts.hostname}: WizIQ does not sign the payload, so only TLS "
+                f"Refusing plain http to {hostname}: WizIQ does not sign the payload, so only TLS "
                 "protects it. Use https, or set the extra allow_insecure_http to true."
             )
         for name in ("connect_timeout", "read_timeout", "retry_budget", "max_response_bytes"):
@@ -99,13 +95,44 @@ def endpoint_url(host: str | None, port: int | None = None) -> str:
         return DEFAULT_ENDPOINT
     if "://" not in host:
         netloc, _, path = host.partition("/")
+        if "//" in host or netloc.endswith(":"):
+            raise _not_a_url(host, hint=" (is the ':' after the scheme missing?)")
         if port and ":" not in netloc:
             netloc = f"{netloc}:{port}"
         return f"https://{netloc}{'/' + path if path else DEFAULT_PATH}"
-    parts = urlsplit(host)
-    if port and parts.port is None and parts.hostname:
+    parts = _checked_url(host)
+    if port and parts.port is None:
         return parts._replace(netloc=f"{parts.netloc}:{port}").geturl()
     return host
+
+
+def _checked_url(url: str) -> SplitResult:
+    """``url`` split, if it is an http(s) URL with a well-formed host and port; else a config error."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise _not_a_url(url) from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host or not host.isprintable() or any(c.isspace() for c in host):
+        raise _not_a_url(url)
+    return parts
+
+
+def _not_a_url(url: str, hint: str = "") -> WizIQConfigError:
+    return WizIQConfigError(
+        f"The WizIQ endpoint {_without_credentials(url)!r} is not an http(s) URL with a host, "
+        f"like {DEFAULT_ENDPOINT}{hint}."
+    )
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, for error messages."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url.rpartition("@")[2]
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def _read_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
