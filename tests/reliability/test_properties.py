@@ -413,7 +413,7 @@ def series_requests(draw: st.DrawFn) -> CreateRecurringRequest:
 
 
 def fits(request: CreateRecurringRequest, day: date, week0: date) -> bool:
-    """Whether ``day`` has a class under the request's pattern (wiziq-api.md §8.2), day by day."""
+    """Whether ``day`` has a class under the request's pattern (docs/recurrence.md, rule 3), day by day."""
     repeat = request.repeat_type
     if repeat is RepeatType.DAILY:
         return True
