@@ -178,3 +178,10 @@ def test_existing_series_found_by_1032_is_adopted(wiziq_emulator):
     assert second.state == "success"
     (stored,) = wiziq_emulator.series()
     assert ti.xcom_pull(task_ids="create")["class_master_id"] == stored["class_master_id"]
+
+
+def test_operator_takes_exactly_the_requests_parameters():
+    from airflow_provider_wiziq.operators.series import CREATE_RECURRING_PARAMETERS
+
+    assert set(CREATE_RECURRING_PARAMETERS) == CreateRecurringRequest.parameter_names()
+    assert set(CreateRecurringClassOperator.template_fields) == set(CREATE_RECURRING_PARAMETERS)
