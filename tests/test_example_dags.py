@@ -25,7 +25,9 @@ def example_bag():
 
 def test_every_example_dag_imports_without_errors(example_bag):
     assert example_bag.import_errors == {}
-    assert {"wiziq_term_provisioning", "wiziq_enrollment_pipeline"} <= set(example_bag.dag_ids)
+    assert {"wiziq_term_provisioning", "wiziq_term_provisioning_bulk", "wiziq_enrollment_pipeline"} <= set(
+        example_bag.dag_ids
+    )
 
 
 def test_term_provisioning_creates_every_section_and_writes_the_report(example_bag, wiziq_emulator, tmp_path):

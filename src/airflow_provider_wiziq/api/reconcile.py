@@ -7,8 +7,9 @@ looks for it here (same presenter, title and first start) before creating it aga
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.client import WizIQClient
@@ -18,6 +19,7 @@ from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.responses import ClassRecord, ScheduleEntry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The get_data columns a lookup reads.
 LOOKUP_COLUMNS = ("class_id", "class_master_id", "title", "presenter_email", "start_time", "time_zone")
@@ -25,50 +27,57 @@ LOOKUP_COLUMNS = ("class_id", "class_master_id", "title", "presenter_email", "st
 NO_RECORD = 1013
 
 
-def find_series(client: WizIQClient, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
-    """The ``class_master_id`` of the account's series that ``request`` describes, or None.
+def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterator[T]:
+    """Every item of a paged WizIQ listing read ``MAX_PAGE_SIZE`` at a time; a page past the end answers 1013.
 
-    Pages through every class of the account (``get_data`` with no filter), matching the title, the
-    presenter, the time zone and the first class's start; newest pages last, so the scan reads them all.
+    ``none_is_empty``: a 1013 on the first page means an empty listing (else it is raised: an unknown id).
     """
     page = 1
     while True:
         try:
-            records = client.get_data(columns=LOOKUP_COLUMNS, page_size=MAX_PAGE_SIZE, page_number=page)
+            batch = fetch(page)
         except WizIQAPIError as error:
-            if error.code == NO_RECORD:
-                return None
+            if error.code == NO_RECORD and (none_is_empty or page > 1):
+                return
             raise
-        for record in records:
-            if _is_first_class_of(record, request, first):
-                master = record.fields.get("class_master_id")
-                if master and master.strip().isdigit():
-                    log.info("Found series %s already on WizIQ for %r", master, request.title)
-                    return int(master)
-        if len(records) < MAX_PAGE_SIZE:
-            return None
+        yield from batch
+        if len(batch) < MAX_PAGE_SIZE:
+            return
         page += 1
+
+
+def account_classes(client: WizIQClient) -> Iterator[ClassRecord]:
+    """Every class of the account (``get_data`` with no filter), with the columns a lookup reads."""
+    return paged(
+        lambda page: client.get_data(columns=LOOKUP_COLUMNS, page_size=MAX_PAGE_SIZE, page_number=page),
+        none_is_empty=True,
+    )
+
+
+def find_series(client: WizIQClient, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
+    """The ``class_master_id`` of the account's series that ``request`` describes, or None.
+
+    Reads the account's classes page by page until one is the first class of that series: same title,
+    presenter, time zone and first start.
+    """
+    for record in account_classes(client):
+        master = record.fields.get("class_master_id", "").strip()
+        if master.isdigit() and is_first_class_of(record, request, first):
+            log.info("Found series %s already on WizIQ for %r", master, request.title)
+            return int(master)
+    return None
 
 
 def read_schedule(client: WizIQClient, class_master_id: int) -> tuple[ScheduleEntry, ...]:
     """Every class of a series, in order, reading ``view_schedule`` page by page."""
-    entries: list[ScheduleEntry] = []
-    page = 1
-    while True:
-        try:
-            batch = client.view_schedule(class_master_id, page_size=MAX_PAGE_SIZE, page_number=page)
-        except WizIQAPIError as error:
-            if error.code == NO_RECORD and entries:
-                break
-            raise
-        entries.extend(batch)
-        if len(batch) < MAX_PAGE_SIZE:
-            break
-        page += 1
+    entries = paged(
+        lambda page: client.view_schedule(class_master_id, page_size=MAX_PAGE_SIZE, page_number=page),
+        none_is_empty=False,
+    )
     return tuple(sorted(entries, key=lambda entry: (entry.start_time or datetime.min, entry.class_id)))
 
 
-def _is_first_class_of(record: ClassRecord, request: CreateRecurringRequest, first: ScheduledClass) -> bool:
+def is_first_class_of(record: ClassRecord, request: CreateRecurringRequest, first: ScheduledClass) -> bool:
     fields = record.fields
     presenter = request.presenter_email or ""
     return (

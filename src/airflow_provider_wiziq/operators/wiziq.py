@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from airflow_provider_wiziq.operators.bulk import CreateRecurringClassesOperator
 from airflow_provider_wiziq.operators.cancel import WizIQCancelClassOperator
 from airflow_provider_wiziq.operators.enrollment import WizIQAddAttendeesOperator, WizIQAttendanceReportOperator
 from airflow_provider_wiziq.operators.series import CreateRecurringClassOperator, WizIQClassLink
 
 __all__ = [
     "CreateRecurringClassOperator",
+    "CreateRecurringClassesOperator",
     "WizIQAddAttendeesOperator",
     "WizIQAttendanceReportOperator",
     "WizIQCancelClassOperator",
