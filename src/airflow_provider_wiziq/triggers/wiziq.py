@@ -92,11 +92,17 @@ class WizIQClassStatusTrigger(BaseTrigger):
         async with POLLERS.subscribe(self.wiziq_conn_id, self.class_id, self.poll_interval) as subscription:
             while event is None:
                 remaining = self.end_time - time.time()
+                # asyncio.wait, not wait_for: on Python 3.10/3.11 wait_for can swallow a cancellation that
+                # arrives together with a poll result, and a cancelled trigger must stop.
+                next_poll = asyncio.ensure_future(subscription.next())
                 try:
-                    polled = await asyncio.wait_for(subscription.next(), max(remaining, 0))
-                except asyncio.TimeoutError:
+                    done, _ = await asyncio.wait({next_poll}, timeout=max(remaining, 0))
+                finally:
+                    next_poll.cancel()
+                if not done:
                     event = self._timeout_event(last_status)
                     break
+                polled = next_poll.result()
                 verdict = watch.judge(polled)
                 if verdict.outcome is not Outcome.WAITING:
                     event = verdict.event()
