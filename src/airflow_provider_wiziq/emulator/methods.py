@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, overload
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as DefusedET
@@ -101,14 +102,12 @@ def authenticate(account: Account, method: str, fields: Mapping[str, str]) -> No
 
 def create_recurring(account: Account, fields: Mapping[str, str]) -> Element:
     request = CreateRecurringRequest.from_params(fields, strict=False)
-    _check_language(account, request)
-    limits = account.config.limits
     now = account.now()
-    scheduled = request.validate(now=now, limits=limits)
+    scheduled = _validated(account, request, now)
     summary = recurring_summary(request.recurrence_rule(), scheduled[0])
     drafts = [_draft(account, request, item, now) for item in scheduled]
     series, stored = account.store.add(
-        drafts, summary=summary, params=request.to_wire(), max_concurrent=limits.max_concurrent_class
+        drafts, summary=summary, params=request.to_wire(), max_concurrent=account.config.limits.max_concurrent_class
     )
     assert series is not None
     links = Links(account.base_url)
@@ -126,14 +125,26 @@ def create_recurring(account: Account, fields: Mapping[str, str]) -> Element:
 
 def create(account: Account, fields: Mapping[str, str]) -> Element:
     request = CreateClassRequest.from_params(fields, strict=False)
-    _check_language(account, request)
-    limits = account.config.limits
     now = account.now()
-    scheduled = request.validate(now=now, limits=limits)
+    scheduled = _validated(account, request, now)
     _, stored = account.store.add(
-        [_draft(account, request, scheduled, now)], max_concurrent=limits.max_concurrent_class
+        [_draft(account, request, scheduled, now)], max_concurrent=account.config.limits.max_concurrent_class
     )
     return element("create", answers.class_details(stored[0], Links(account.base_url)), status="true")
+
+
+@overload
+def _validated(account: Account, request: CreateRecurringRequest, now: datetime) -> tuple[ScheduledClass, ...]: ...
+
+
+@overload
+def _validated(account: Account, request: CreateClassRequest, now: datetime) -> ScheduledClass: ...
+
+
+def _validated(account: Account, request: CreateClassRequest, now: datetime) -> Any:
+    """The server's checks on top of the request model's: the account's languages, then every rule at ``now``."""
+    _check_language(account, request)
+    return request.validate(now=now, limits=account.config.limits)
 
 
 def _check_language(account: Account, request: CreateClassRequest) -> None:
