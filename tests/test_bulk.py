@@ -340,7 +340,7 @@ def test_the_operator_rides_out_a_429(wiziq_emulator):
 def test_bulk_term_provisioning_example_creates_every_section_and_writes_the_report(wiziq_emulator, tmp_path):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=EXAMPLES / "wiziq_term_provisioning_bulk.py")
+    bag = DagBag(dag_folder=EXAMPLES / "wiziq_term_provisioning.py")
     assert bag.import_errors == {}
     dag_run = run_dag(bag.dags["wiziq_term_provisioning_bulk"], run_conf={"report_dir": str(tmp_path)})
     assert dag_run.state == "success"
