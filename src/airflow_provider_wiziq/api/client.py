@@ -42,7 +42,7 @@ class WizIQClient:
         self.config = config
         self._clock = clock
         self._sleep = sleep
-        self._session = session or _new_session(config, pool_size)
+        self._session = session or configure_session(requests.Session(), config, pool_size)
 
     def __enter__(self) -> WizIQClient:
         return self
@@ -126,8 +126,8 @@ class WizIQClient:
         return self.execute(calls.get_account_info())
 
 
-def _new_session(config: ClientConfig, pool_size: int) -> requests.Session:
-    session = requests.Session()
+def configure_session(session: requests.Session, config: ClientConfig, pool_size: int) -> requests.Session:
+    """Set ``session`` up for calling ``config``'s endpoint: a keep-alive pool, no hidden retries, our agent."""
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

@@ -17,9 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from airflow_provider_wiziq.api.client import USER_AGENT
 from airflow_provider_wiziq.api.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -110,16 +108,12 @@ class TokenBucket:
 class RateLimitedSession(requests.Session):
     """A keep-alive session whose every request first takes a token from ``bucket``; a 429 pauses the bucket.
 
-    Give it to ``WizIQClient(config, session=...)``; one session serves a pool of ``pool_size`` threads.
+    Set it up with ``client.configure_session`` and give it to ``WizIQClient(config, session=...)``.
     """
 
-    def __init__(self, bucket: TokenBucket, *, pool_size: int = 32) -> None:
+    def __init__(self, bucket: TokenBucket) -> None:
         super().__init__()
         self.bucket = bucket
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self.mount("https://", adapter)
-        self.mount("http://", adapter)
-        self.headers["User-Agent"] = USER_AGENT
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.bucket.acquire()

@@ -124,7 +124,7 @@ class CreateRecurringClassesOperator(BaseOperator):
         self.progress_interval = float(progress_interval)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.client import WizIQClient
+        from airflow_provider_wiziq.api.client import WizIQClient, configure_session
         from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
@@ -142,7 +142,7 @@ class CreateRecurringClassesOperator(BaseOperator):
         ledger = SeriesLedger(context.get("task_state_store"), len(specs))
         earlier = {key: master for key, master in ledger.load().items() if key in planned}
         bucket = TokenBucket(self.max_calls_per_second)
-        session = RateLimitedSession(bucket, pool_size=self.max_concurrency + 1)
+        session = configure_session(RateLimitedSession(bucket), config, self.max_concurrency + 1)
         with WizIQClient(config, session=session) as client:
             creator = SeriesCreator(client, verify_schedule=self.verify_schedule)
             missing = len(planned) - len(earlier)
