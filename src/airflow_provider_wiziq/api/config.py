@@ -88,6 +88,17 @@ def config_from_connection(
     )
 
 
+def config_from_airflow_connection(connection: Any) -> ClientConfig:
+    """:func:`config_from_connection` for an Airflow ``Connection`` object (read by duck typing, no import)."""
+    return config_from_connection(
+        host=connection.host,
+        login=connection.login,
+        password=connection.password,
+        port=connection.port,
+        extra=connection.extra_dejson,
+    )
+
+
 def endpoint_url(host: str | None, port: int | None = None) -> str:
     """The endpoint URL from a connection's host: empty means WizIQ's, a bare host name gets https."""
     host = (host or "").strip()

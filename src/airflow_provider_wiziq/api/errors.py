@@ -121,8 +121,8 @@ ERROR_CODES: dict[int, ErrorCode] = _catalogue(
     (1090, "extend_duration parameter is empty or invalid.", _V, "extend_duration"),
 )
 
-#: WizIQ's plan placeholders, filled in by a server (or the emulator) from the account's plan.
-PLAN_PLACEHOLDERS = ("#MaxClassMinutes#", "#MaxUserPerClass#", "#MaxConcurrentClass#")
+#: get_data's and view_schedule's "No record found.": no match, or a page past the end.
+NO_RECORD = 1013
 
 
 def error_kind(code: int | None) -> ErrorKind:

@@ -62,11 +62,6 @@ class TokenBucket:
         self.calls = 0  # tokens handed out
         self.pauses = 0  # pause() calls (429 answers seen)
 
-    @property
-    def paused_until(self) -> float:
-        """The clock reading until which no token is handed out (-inf: never paused)."""
-        return self._paused_until
-
     def delay(self) -> float:
         """Seconds until a token is free (0: now), without taking one."""
         with self._lock:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import WizIQAPIError
+from airflow_provider_wiziq.api.errors import NO_RECORD, WizIQAPIError
 from airflow_provider_wiziq.api.recurrence import ScheduledClass
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.responses import ClassRecord, ScheduleEntry
@@ -23,8 +23,6 @@ T = TypeVar("T")
 
 #: The get_data columns a lookup reads.
 LOOKUP_COLUMNS = ("class_id", "class_master_id", "title", "presenter_email", "start_time", "time_zone")
-#: get_data's answer to a page past the end.
-NO_RECORD = 1013
 
 
 def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterator[T]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -255,10 +255,6 @@ def wire_datetime(moment: datetime) -> str:
 
 def wire_date(day: date) -> str:
     return day.strftime(WIRE_DATE_FORMAT)
-
-
-def as_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
 
 
 def _checked(name: str, build: Callable[[], _T], spelled: str, *, code: int) -> _T:

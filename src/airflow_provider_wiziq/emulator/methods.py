@@ -20,6 +20,7 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
 
+from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.errors import ERROR_CODES, WizIQAPIError, fill_plan_limits
 from airflow_provider_wiziq.api.recurrence import ScheduledClass, recurring_summary
 from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
@@ -35,8 +36,6 @@ from airflow_provider_wiziq.emulator.xmlwriter import Element, element, text_ele
 
 log = logging.getLogger(__name__)
 
-#: get_data and view_schedule answer at most this many records a page (1025 above it).
-MAX_PAGE_SIZE = 100
 _CREATE_FIELDS = CreateClassRequest.parameter_names()
 
 
@@ -105,9 +104,10 @@ def create_recurring(account: Account, fields: Mapping[str, str]) -> Element:
     now = account.now()
     scheduled = _validated(account, request, now)
     summary = recurring_summary(request.recurrence_rule(), scheduled[0])
-    drafts = [_draft(account, request, item, now) for item in scheduled]
+    wire = request.to_wire()
+    drafts = [_draft(account, request, item, now, wire) for item in scheduled]
     series, stored = account.store.add(
-        drafts, summary=summary, params=request.to_wire(), max_concurrent=account.config.limits.max_concurrent_class
+        drafts, summary=summary, params=wire, max_concurrent=account.config.limits.max_concurrent_class
     )
     assert series is not None
     links = Links(account.base_url)
@@ -154,10 +154,18 @@ def _check_language(account: Account, request: CreateClassRequest) -> None:
 
 
 def _draft(
-    account: Account, request: CreateClassRequest, scheduled: ScheduledClass, now: datetime
+    account: Account,
+    request: CreateClassRequest,
+    scheduled: ScheduledClass,
+    now: datetime,
+    wire: Mapping[str, str] | None = None,
 ) -> StoredClass:
-    """A class to store (id given by the store); ``params`` are its create fields, what modify starts from."""
-    params = {name: value for name, value in request.to_wire().items() if name in _CREATE_FIELDS}
+    """A class to store (id given by the store); ``params`` are its create fields, what modify starts from.
+
+    ``wire`` is ``request.to_wire()`` when the caller has it already (a series writes it once, not per class).
+    """
+    wire = request.to_wire() if wire is None else wire
+    params = {name: value for name, value in wire.items() if name in _CREATE_FIELDS}
     params["start_time"] = wire_datetime(scheduled.wall_clock)
     return StoredClass(
         class_id=0,

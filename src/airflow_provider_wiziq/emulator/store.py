@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow_provider_wiziq.api.errors import WizIQAPIError
+from airflow_provider_wiziq.api.status import ClassStatus
 
 FIRST_CLASS_ID = 15001
 FIRST_CLASS_MASTER_ID = 2001
@@ -256,10 +257,7 @@ class Store:
     def save(self, cls: StoredClass) -> None:
         """Persist a change made in place (attendees, outcome, announced status)."""
         with self._lock:
-            if cls.announced in ("completed", "expired", "cancelled"):
-                self._watched.discard(cls.class_id)
-            elif cls.status_ping_url:
-                self._watched.add(cls.class_id)
+            self._track(cls)
             self._write([cls])
 
     def get_meta(self, key: str) -> str | None:
@@ -290,14 +288,18 @@ class Store:
 
     # Indexes and checks --------------------------------------------------------------------------------
 
+    def _track(self, cls: StoredClass) -> None:
+        """Watch a class for status pings while it has a ping URL and has not announced a final status."""
+        if cls.status_ping_url and not ClassStatus(cls.announced).is_terminal:
+            self._watched.add(cls.class_id)
+        else:
+            self._watched.discard(cls.class_id)
+
     def _index(self, cls: StoredClass) -> None:
         self._classes[cls.class_id] = cls
         if cls.presenter_id is not None and cls.presenter_name is not None:
             self._presenter_names.setdefault(cls.presenter_id, cls.presenter_name)
-        if cls.status_ping_url and cls.announced not in ("completed", "expired", "cancelled"):
-            self._watched.add(cls.class_id)
-        else:
-            self._watched.discard(cls.class_id)
+        self._track(cls)
         if cls.cancelled_at is not None:
             return
         self._by_slot[(cls.presenter_key, cls.utc_start)] = cls.class_id

@@ -38,16 +38,9 @@ class WizIQHook(BaseHook):
     @cached_property
     def config(self) -> ClientConfig:
         """The connection read and checked; a bad one raises :class:`WizIQConfigError` before any request."""
-        from airflow_provider_wiziq.api.config import config_from_connection
+        from airflow_provider_wiziq.api.config import config_from_airflow_connection
 
-        connection = self.get_connection(self.wiziq_conn_id)
-        return config_from_connection(
-            host=connection.host,
-            login=connection.login,
-            password=connection.password,
-            port=connection.port,
-            extra=connection.extra_dejson,
-        )
+        return config_from_airflow_connection(self.get_connection(self.wiziq_conn_id))
 
     @cached_property
     def client(self) -> WizIQClient:

@@ -89,18 +89,17 @@ class WizIQAttendanceReportOperator(BaseOperator):
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         deadline = time.monotonic() + self.report_timeout
         while True:
-            try:
-                with wiziq_failures():
+            with wiziq_failures():
+                try:
                     report = hook.get_attendance_report(self.class_id)
-                break
-            except AirflowException as failure:
-                cause = failure.__cause__
-                soon = isinstance(cause, WizIQAPIError) and cause.code == REPORT_AVAILABLE_SOON
-                if not soon or time.monotonic() + self.poll_interval > deadline:
-                    raise
-                self.log.info("Attendance report of class %s is not ready; asking again in %s s",
-                              self.class_id, self.poll_interval)
-                time.sleep(self.poll_interval)
+                    break
+                except WizIQAPIError as error:
+                    if error.code != REPORT_AVAILABLE_SOON or time.monotonic() + self.poll_interval > deadline:
+                        raise
+            self.log.info(
+                "Attendance report of class %s is not ready; asking again in %s s", self.class_id, self.poll_interval
+            )
+            time.sleep(self.poll_interval)
         self.log.info("Attendance report of class %s: %d rows", self.class_id, len(report.rows))
         return [row.to_dict() for row in report.rows]
 

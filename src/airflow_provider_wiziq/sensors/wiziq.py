@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
 )
 
-from airflow_provider_wiziq.triggers.poller import DEFAULT_MAX_CONSECUTIVE_ERRORS, MAX_BACKOFF
+from airflow_provider_wiziq.triggers.poller import DEFAULT_MAX_CONSECUTIVE_ERRORS, backoff
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -236,8 +236,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         errors = self._watch.errors if self._watch is not None else 0
         if not errors:
             return interval
-        backoff = min(interval * 2**errors, max(interval, MAX_BACKOFF))
-        return min(backoff, max(self.timeout - run_duration(), 0.0))
+        return min(backoff(interval, errors), max(self.timeout - run_duration(), 0.0))
 
     @contextmanager
     def _exempt_from_soft_fail(self) -> Iterator[None]:

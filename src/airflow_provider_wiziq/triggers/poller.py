@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQConfigError, WizIQError
+from airflow_provider_wiziq.api.errors import NO_RECORD, WizIQAPIError, WizIQConfigError, WizIQError
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
@@ -41,8 +41,15 @@ MAX_CONCURRENT_REQUESTS = 10
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
 #: The longest pause between rounds while WizIQ keeps failing (unless the poll interval is longer).
 MAX_BACKOFF = 300.0
+
+
+def backoff(interval: float, failures: int) -> float:
+    """The pause after ``failures`` failed polls in a row: doubling, up to ``MAX_BACKOFF`` (or the interval)."""
+    if not failures:
+        return interval
+    return min(interval * 2**failures, max(interval, MAX_BACKOFF))
 #: ``get_data`` codes meaning WizIQ has no such class: 1013 "No record found", 1009 "Invalid class_id".
-UNKNOWN_CLASS_CODES = frozenset({1009, 1013})
+UNKNOWN_CLASS_CODES = frozenset({1009, NO_RECORD})
 
 #: What one poll saw for one class: its record, an error, or None when WizIQ has no record of it.
 Polled: TypeAlias = "ClassRecord | WizIQError | None"
@@ -199,17 +206,9 @@ async def connection_client(conn_id: str) -> AsyncWizIQClient:
     from airflow.sdk import BaseHook
 
     from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-    from airflow_provider_wiziq.api.config import config_from_connection
+    from airflow_provider_wiziq.api.config import config_from_airflow_connection
 
-    connection = await BaseHook.aget_connection(conn_id)
-    config = config_from_connection(
-        host=connection.host,
-        login=connection.login,
-        password=connection.password,
-        port=connection.port,
-        extra=connection.extra_dejson,
-    )
-    return AsyncWizIQClient(config)
+    return AsyncWizIQClient(config_from_airflow_connection(await BaseHook.aget_connection(conn_id)))
 
 
 class Subscription:
@@ -332,10 +331,7 @@ class ClassStatusPoller:
                 await client.aclose()
 
     def _pause(self) -> float:
-        interval = self.interval
-        if not self._failed_rounds:
-            return interval
-        return min(interval * 2**self._failed_rounds, max(interval, MAX_BACKOFF))
+        return backoff(self.interval, self._failed_rounds)
 
     async def _pause_until_due(self) -> None:
         """Sleep until the next round is due, recomputed whenever waiters come or go (the interval may change)."""
@@ -397,7 +393,7 @@ class ClassStatusPoller:
             try:
                 records = await client.get_data(multiple_class_id=chunk, columns=STATUS_COLUMNS, page_size=BATCH_SIZE)
             except WizIQAPIError as error:
-                if error.code == 1013:  # none of the ids exists
+                if error.code == NO_RECORD:  # none of the ids exists
                     return {}
                 return error
             except WizIQError as error:

@@ -11,12 +11,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_wiziq.api.status import ClassStatus
 from airflow_provider_wiziq.triggers.poller import DEFAULT_MAX_CONSECUTIVE_ERRORS, parse_class_id
+
+if TYPE_CHECKING:
+    from airflow_provider_wiziq.triggers.poller import Watch
 
 #: How long a trigger given no end time waits: Airflow's default sensor timeout, 7 days.
 DEFAULT_WAIT = 7 * 24 * 3600.0
@@ -100,7 +103,7 @@ class WizIQClassStatusTrigger(BaseTrigger):
                 finally:
                     next_poll.cancel()
                 if not done:
-                    event = self._timeout_event(last_status)
+                    event = self._timeout_event(watch, last_status)
                     break
                 polled = next_poll.result()
                 verdict = watch.judge(polled)
@@ -115,12 +118,9 @@ class WizIQClassStatusTrigger(BaseTrigger):
         self.log.info("%s", event["message"])
         yield TriggerEvent(event)
 
-    def _timeout_event(self, last_status: str | None) -> dict[str, Any]:
+    def _timeout_event(self, watch: Watch, last_status: str | None) -> dict[str, Any]:
         seen = f"; it was last seen {last_status}" if last_status else ""
-        message = (
-            f"Timed out waiting for WizIQ class {self.class_id} to be "
-            f"{' or '.join(sorted(s.value for s in self.target_statuses))}{seen}"
-        )
+        message = f"Timed out waiting for WizIQ class {self.class_id} to be {watch.describe_targets()}{seen}"
         return {"status": "timeout", "class_id": self.class_id, "class_status": last_status, "message": message}
 
 
