@@ -65,8 +65,8 @@ class TestConfig:
                 {"login": "ak", "password": "sk", "extra": {"read_timeot": 3}},
                 "Unknown WizIQ connection extra",
             ),
-            ({"login": "ak", "password": "sk", "extra": {"read_timeout": "soon"}}, "must be float"),
-            ({"login": "ak", "password": "sk", "extra": {"read_timeout": 0}}, "must be positive"),
+            ({"login": "ak", "password": "sk", "extra": {"read_timeout": "soon"}}, "must be a number"),
+            ({"login": "ak", "password": "sk", "extra": {"read_timeout": 0}}, "must be a number greater than 0"),
         ],
     )
     def test_bad_connection_data(self, fields, message):

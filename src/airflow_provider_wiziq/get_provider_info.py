@@ -4,6 +4,9 @@ from __future__ import annotations
 
 
 def get_provider_info() -> dict:
+    """What ``airflow providers`` lists; the connection form's types and ranges come from the extras' table."""
+    from airflow_provider_wiziq.api.config import EXTRAS
+
     return {
         "package-name": "airflow-provider-wiziq",
         "name": "WizIQ",
@@ -39,68 +42,60 @@ def get_provider_info() -> dict:
                         "password": "your WizIQ secret key",
                     },
                 },
-                "conn-fields": {
-                    "connect_timeout": {
-                        "label": "Connect timeout (s)",
-                        "description": "Seconds to wait for a connection. Default 10.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-                    },
-                    "read_timeout": {
-                        "label": "Read timeout (s)",
-                        "description": "Seconds to wait for an answer. Default 60.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-                    },
-                    "max_retries": {
-                        "label": "Max retries",
-                        "description": "Re-sends of a call that is safe to repeat after a transient error. Default 4.",
-                        "schema": {"type": ["integer", "null"], "minimum": 0},
-                    },
-                    "retry_budget": {
-                        "label": "Retry budget (s)",
-                        "description": "Seconds one call may spend across all its attempts. Default 120.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-                    },
-                    "backoff_initial": {
-                        "label": "Backoff start (s)",
-                        "description": "First wait before re-sending; doubles each time, with jitter. Default 1.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-                    },
-                    "backoff_max": {
-                        "label": "Backoff cap (s)",
-                        "description": "Longest wait between attempts (a Retry-After may ask more). Default 30.",
-                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
-                    },
-                    "max_response_bytes": {
-                        "label": "Answer size cap (bytes)",
-                        "description": "Larger answers are refused unread. Default 5242880 (5 MiB).",
-                        "schema": {"type": ["integer", "null"], "minimum": 1024},
-                    },
-                    "max_series_classes": {
-                        "label": "Max classes per series",
-                        "description": "Classes one recurring series may hold. Default 60.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "max_class_minutes": {
-                        "label": "Plan: MaxClassMinutes",
-                        "description": "Your plan's longest class, checked before sending (error 1010).",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "max_user_per_class": {
-                        "label": "Plan: MaxUserPerClass",
-                        "description": "Your plan's largest attendee_limit, checked before sending (error 1011).",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "max_concurrent_class": {
-                        "label": "Plan: MaxConcurrentClass",
-                        "description": "Your plan's simultaneous classes (error 1012, decided by WizIQ).",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "allow_insecure_http": {
-                        "label": "Allow plain http to a remote host",
-                        "description": "WizIQ does not sign the payload: leave off unless on a trusted network.",
-                        "schema": {"type": ["boolean", "null"]},
-                    },
-                },
+                "conn-fields": {name: {**form, "schema": EXTRAS[name].schema()} for name, form in _FORM.items()},
             }
         ],
     }
+
+
+#: The connection form's label and help for each extra.
+_FORM: dict[str, dict[str, str]] = {
+    "connect_timeout": {
+        "label": "Connect timeout (s)",
+        "description": "Seconds to wait for a connection. Default 10.",
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "description": "Seconds to wait for an answer. Default 60.",
+    },
+    "max_retries": {
+        "label": "Max retries",
+        "description": "Re-sends of a call that is safe to repeat after a transient error. Default 4.",
+    },
+    "retry_budget": {
+        "label": "Retry budget (s)",
+        "description": "Seconds one call may spend across all its attempts. Default 120.",
+    },
+    "backoff_initial": {
+        "label": "Backoff start (s)",
+        "description": "First wait before re-sending; doubles each time, with jitter. Default 1.",
+    },
+    "backoff_max": {
+        "label": "Backoff cap (s)",
+        "description": "Longest wait between attempts (a Retry-After may ask more). Default 30.",
+    },
+    "max_response_bytes": {
+        "label": "Answer size cap (bytes)",
+        "description": "Larger answers are refused unread. Default 5242880 (5 MiB).",
+    },
+    "max_series_classes": {
+        "label": "Max classes per series",
+        "description": "Classes one recurring series may hold. Default 60.",
+    },
+    "max_class_minutes": {
+        "label": "Plan: MaxClassMinutes",
+        "description": "Your plan's longest class, checked before sending (error 1010).",
+    },
+    "max_user_per_class": {
+        "label": "Plan: MaxUserPerClass",
+        "description": "Your plan's largest attendee_limit, checked before sending (error 1011).",
+    },
+    "max_concurrent_class": {
+        "label": "Plan: MaxConcurrentClass",
+        "description": "Your plan's simultaneous classes (error 1012, decided by WizIQ).",
+    },
+    "allow_insecure_http": {
+        "label": "Allow plain http to a remote host",
+        "description": "WizIQ does not sign the payload: leave off unless on a trusted network.",
+    },
+}

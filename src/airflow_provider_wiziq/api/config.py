@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -14,12 +15,53 @@ from airflow_provider_wiziq.api.limits import PlanLimits
 DEFAULT_ENDPOINT = "https://class.api.wiziq.com/apimanager.ashx"
 DEFAULT_PATH = "/apimanager.ashx"
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Extra:
+    """How one connection extra is read: its type and the closed range it must fall in."""
+
+    kind: type  # int, float or bool
+    minimum: float = 0
+    maximum: float = 0
+    above_minimum: bool = False  # the minimum itself is excluded (a timeout of 0 is no timeout)
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of the connection form's field."""
+        if self.kind is bool:
+            return {"type": ["boolean", "null"]}
+        low = "exclusiveMinimum" if self.above_minimum else "minimum"
+        name = "integer" if self.kind is int else "number"
+        return {"type": [name, "null"], low: self.minimum, "maximum": self.maximum}
+
+
+_HOUR, _DAY = 3600.0, 86400.0
+
+#: Connection extras a user may set: the one place their types and ranges are decided (the connection form's
+#: schema is made from it). The ranges keep every value usable as a socket timeout, a sleep or a count.
+EXTRAS: dict[str, Extra] = {
+    "connect_timeout": Extra(float, 0, _HOUR, above_minimum=True),
+    "read_timeout": Extra(float, 0, _HOUR, above_minimum=True),
+    "max_retries": Extra(int, 0, 100),
+    "retry_budget": Extra(float, 0, _DAY, above_minimum=True),
+    "backoff_initial": Extra(float, 0, _HOUR, above_minimum=True),
+    "backoff_max": Extra(float, 0, _HOUR, above_minimum=True),
+    "max_response_bytes": Extra(int, 1024, 1024**3),
+    "allow_insecure_http": Extra(bool),
+    "max_class_minutes": Extra(int, 1, 1_000_000),
+    "max_user_per_class": Extra(int, 1, 1_000_000),
+    "max_concurrent_class": Extra(int, 1, 1_000_000),
+    "max_series_classes": Extra(int, 1, 10_000),
+}
+_LIMIT_EXTRAS = {f.name for f in fields(PlanLimits)}
+
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """Where and how to call WizIQ. ``secret_key`` is kept out of ``repr`` and so out of logs."""
+    """Where and how to call WizIQ. ``repr`` leaves out the secret key and the endpoint's credentials."""
 
-    endpoint: str
+    endpoint: str = field(repr=False)
     access_key: str
     secret_key: str = field(repr=False)
     connect_timeout: float = 10.0
@@ -37,35 +79,24 @@ class ClientConfig:
             raise WizIQConfigError("The WizIQ connection has no access key (login).")
         if not self.secret_key:
             raise WizIQConfigError("The WizIQ connection has no secret key (password).")
+        _refuse_unencodable(self.access_key, "access key (login)")
+        _refuse_unencodable(self.secret_key, "secret key (password)")
+        _refuse_unencodable(self.endpoint, "endpoint URL (host)")
+        for name in EXTRAS:
+            value = getattr(self.limits if name in _LIMIT_EXTRAS else self, name)
+            if value is not None:
+                _check_extra(name, value)
         hostname = _checked_url(self.endpoint).hostname or ""
         if urlsplit(self.endpoint).scheme == "http" and not _is_loopback(hostname) and not self.allow_insecure_http:
             raise WizIQConfigError(
                 f"Refusing plain http to {hostname}: WizIQ does not sign the payload, so only TLS "
                 "protects it. Use https, or set the extra allow_insecure_http to true."
             )
-        for name in ("connect_timeout", "read_timeout", "retry_budget", "max_response_bytes"):
-            if getattr(self, name) <= 0:
-                raise WizIQConfigError(f"The WizIQ connection extra {name} must be positive.")
-        if self.max_retries < 0:
-            raise WizIQConfigError("The WizIQ connection extra max_retries must be 0 or more.")
 
-
-#: Connection extras a user may set, with the type each is read as.
-EXTRAS: dict[str, type] = {
-    "connect_timeout": float,
-    "read_timeout": float,
-    "max_retries": int,
-    "retry_budget": float,
-    "backoff_initial": float,
-    "backoff_max": float,
-    "max_response_bytes": int,
-    "allow_insecure_http": bool,
-    "max_class_minutes": int,
-    "max_user_per_class": int,
-    "max_concurrent_class": int,
-    "max_series_classes": int,
-}
-_LIMIT_EXTRAS = {f.name for f in fields(PlanLimits)}
+    def __repr__(self) -> str:
+        shown = [f"endpoint={url_without_credentials(self.endpoint)!r}"]
+        shown += [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr]
+        return f"{type(self).__name__}({', '.join(shown)})"
 
 
 def config_from_connection(
@@ -132,41 +163,102 @@ def _checked_url(url: str) -> SplitResult:
 
 def _not_a_url(url: str, hint: str = "") -> WizIQConfigError:
     return WizIQConfigError(
-        f"The WizIQ endpoint {_without_credentials(url)!r} is not an http(s) URL with a host, "
+        f"The WizIQ endpoint {url_without_credentials(url)!r} is not an http(s) URL with a host, "
         f"like {DEFAULT_ENDPOINT}{hint}."
     )
 
 
-def _without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed, for error messages."""
+def url_without_credentials(url: str) -> str:
+    """``url`` as it may be shown (reprs, errors, logs): no ``user:password@``, a query string as ``?***``."""
     scheme, separator, rest = url.partition("://")
     if not separator:
-        return url.rpartition("@")[2]
+        scheme, rest = "", url
+    rest, question, _ = rest.partition("#")[0].partition("?")
     authority, slash, path = rest.partition("/")
-    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+    return f"{scheme}{separator}{authority.rpartition('@')[2]}{slash}{path}{'?***' if question else ''}"
+
+
+def _refuse_unencodable(text: str, what: str) -> None:
+    """A config error if ``text`` holds what UTF-8 cannot encode (a lone surrogate), without quoting it.
+
+    The encoder's own error would quote the whole string, and this one may be the secret key.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        position = error.start
+    else:
+        return
+    raise WizIQConfigError(
+        f"The WizIQ connection's {what} holds a character UTF-8 cannot encode (at position {position}), "
+        "as an undecodable byte in a connection URI gives; re-enter it as text."
+    )
 
 
 def _read_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(extra) - set(EXTRAS))
-    if unknown:
-        raise WizIQConfigError(
-            f"Unknown WizIQ connection extra {unknown[0]!r}; known extras: {', '.join(sorted(EXTRAS))}."
-        )
+    """The extras read as their types; empty ones dropped. Ranges are checked by :class:`ClientConfig`."""
     read: dict[str, Any] = {}
     for name, value in extra.items():
-        if value is None or value == "":
-            continue
-        kind = EXTRAS[name]
-        try:
-            if kind is bool:
-                read[name] = value if isinstance(value, bool) else str(value).strip().lower() == "true"
-            else:
-                read[name] = kind(value)
-        except (TypeError, ValueError):
-            raise WizIQConfigError(
-                f"The WizIQ connection extra {name} must be {kind.__name__}, got {value!r}."
-            ) from None
+        empty = value is None or value == ""
+        if name not in EXTRAS:
+            if not empty:
+                raise WizIQConfigError(
+                    f"Unknown WizIQ connection extra {name!r}; known extras: {', '.join(sorted(EXTRAS))}."
+                )
+            # Left over when a connection's type is switched to WizIQ in the UI: the old type's fields stay, empty.
+            log.info("Ignoring the empty connection extra %r, which is not a WizIQ extra.", name)
+        elif not empty:
+            read[name] = _parsed_extra(name, value)
     return read
+
+
+def _parsed_extra(name: str, value: Any) -> Any:
+    """``value`` of extra ``name`` as its type: JSON's or the form's text (``"30"``, ``"true"``)."""
+    kind = EXTRAS[name].kind
+    if kind is bool:
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return value  # checked by _check_extra
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise _bad_extra(name, value) from None
+        return int(number) if kind is int and number.is_integer() else number
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _check_extra(name: str, value: Any) -> None:
+    """A config error naming extra ``name`` unless ``value`` has its type and lies in its range."""
+    spec = EXTRAS[name]
+    if spec.kind is bool:
+        if not isinstance(value, bool):
+            raise _bad_extra(name, value)
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (spec.kind is int and isinstance(value, float))
+    ):
+        raise _bad_extra(name, value)
+    if not (spec.minimum < value if spec.above_minimum else spec.minimum <= value) or not value <= spec.maximum:
+        raise _bad_extra(name, value)  # NaN fails every comparison, so it lands here too
+
+
+def _bad_extra(name: str, value: Any) -> WizIQConfigError:
+    spec = EXTRAS[name]
+    if spec.kind is bool:
+        wanted = "true or false"
+    else:
+        low = "greater than" if spec.above_minimum else "at least"
+        wanted = (
+            f"{'an integer' if spec.kind is int else 'a number'} {low} {spec.minimum:g} and at most {spec.maximum:g}"
+        )
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else f"{shown[:37]}..."
+    return WizIQConfigError(f"The WizIQ connection extra {name} must be {wanted}, got {shown}.")
 
 
 def _is_loopback(hostname: str) -> bool:
