@@ -1,24 +1,18 @@
-"""Test set-up: a throwaway AIRFLOW_HOME before Airflow is first imported, and shared fixtures."""
+"""Test set-up: no developer connection, and shared fixtures."""
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
-from pathlib import Path
 
-_HOME = tempfile.mkdtemp(prefix="wiziq-airflow-home-")
-atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
-os.environ["AIRFLOW_HOME"] = _HOME
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(_HOME) / "dags")
-(Path(_HOME) / "dags").mkdir()
+# The throwaway AIRFLOW_HOME is set by the provider's own pytest plugin (``wiziq_airflow = true`` in
+# pyproject.toml) before this file is loaded; a developer's own connection must not leak into the tests.
 os.environ.pop("AIRFLOW_CONN_WIZIQ_DEFAULT", None)
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.scripted_server import ScriptedServer  # noqa: E402
+from tests.scripted_server import ScriptedServer
+
+pytest_plugins = ["pytester"]  # the pytest plugin's own tests run sessions of a throwaway project
 
 
 @pytest.fixture
