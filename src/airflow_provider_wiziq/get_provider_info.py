@@ -5,13 +5,14 @@ from __future__ import annotations
 
 def get_provider_info() -> dict:
     """What ``airflow providers`` lists; the connection form's types and ranges come from the extras' table."""
+    from airflow_provider_wiziq import __version__
     from airflow_provider_wiziq.api.config import EXTRAS
 
     return {
         "package-name": "airflow-provider-wiziq",
         "name": "WizIQ",
         "description": "Provision WizIQ virtual classroom classes and recurring series from Airflow.",
-        "versions": ["0.1.0"],
+        "versions": [__version__],
         "integrations": [
             {
                 "integration-name": "WizIQ",
