@@ -1,6 +1,7 @@
 """The main job's driver (run by scripts/demo.sh): emulator up, term DAG run, created series printed.
 
-Usage: .venv/bin/python scripts/demo.py WORK_DIR   (AIRFLOW_HOME and the dags folder come from the env)
+Usage: .venv/bin/python scripts/demo.py   (the report goes to $WIZIQ_REPORT_DIR, default output/; Airflow runs
+on a throwaway AIRFLOW_HOME that is removed at the end, whatever happens)
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 
 DAG_ID = "wiziq_term_provisioning"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def airflow(*args: str, env: dict[str, str], log: Path) -> None:
@@ -30,33 +33,56 @@ def airflow(*args: str, env: dict[str, str], log: Path) -> None:
 
 
 def print_report(report: list[dict], emulator: WizIQEmulator) -> None:
-    print(f"\n{'section':9} {'series':>6} {'classes':>7}  {'first class (local)':25} {'time zone':20} title")
+    print(f"\n{'section':9} {'series':>6} {'classes':>7}  {'first class (local)':25} {'time zone':20} {'DST':15} title")
     for entry in report:
         classes = entry["classes"]
         print(
             f"{entry['section_id']:9} {entry['class_master_id']:>6} {len(classes):>7}  "
-            f"{classes[0]['local_start']:25} {entry['time_zone']:20} {entry['title']}"
+            f"{classes[0]['local_start']:25} {entry['time_zone']:20} {dst_column(classes):15} {entry['title']}"
         )
     stored = emulator.series()
     total = sum(len(entry["classes"]) for entry in report)
     print(f"\n{len(report)} series with {total} classes created; the emulator holds {len(stored)} series.")
+    print("DST: the UTC offsets a series' classes start at, in order; the wall-clock time stays the same.")
 
 
-def main(work: Path) -> None:
-    report_dir = Path(os.environ["WIZIQ_REPORT_DIR"])
-    log = work / "airflow.log"
+def dst_column(classes: list[dict]) -> str:
+    """The UTC offsets of the classes' local starts, each change shown (``-04:00>-05:00``), or ``none``."""
+    offsets: list[str] = []
+    for one in classes:
+        offset = one["local_start"][19:] or "+00:00"  # after YYYY-MM-DDTHH:MM:SS
+        if not offsets or offsets[-1] != offset:
+            offsets.append(offset)
+    return ">".join(offsets) if len(offsets) > 1 else "none"
+
+
+def main() -> None:
+    report_dir = Path(os.environ.get("WIZIQ_REPORT_DIR") or ROOT / "output")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    log = report_dir / "airflow-dags-test.log"
+    log.unlink(missing_ok=True)
     started = time.monotonic()
-    with WizIQEmulator(access_key=secrets.token_hex(8), secret_key=secrets.token_urlsafe(24)) as emulator:
+    with (
+        tempfile.TemporaryDirectory(prefix="wiziq-demo-") as work,
+        WizIQEmulator(access_key=secrets.token_hex(8), secret_key=secrets.token_urlsafe(24)) as emulator,
+    ):
         print(f"WizIQ emulator on {emulator.url}")
-        env = {**os.environ, "AIRFLOW_CONN_WIZIQ_DEFAULT": emulator.connection_json}
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(Path(work) / "airflow-home"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+            "WIZIQ_REPORT_DIR": str(report_dir),
+            "AIRFLOW_CONN_WIZIQ_DEFAULT": emulator.connection_json,
+        }
         airflow("db", "migrate", env=env, log=log)
         print(f"Running the {DAG_ID} DAG with `airflow dags test` (log: {log}) ...")
         airflow("dags", "test", DAG_ID, env=env, log=log)
         report_path = report_dir / "wiziq_term_report.json"
         print_report(json.loads(report_path.read_text()), emulator)
     print(f"Report: {report_path} and {report_dir / 'wiziq_term_report.csv'}")
-    print(f"Done in {time.monotonic() - started:.0f} s; the emulator is stopped.")
+    print(f"Done in {time.monotonic() - started:.0f} s; the emulator is stopped and the Airflow home removed.")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main()

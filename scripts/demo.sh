@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # The main job: provision the sample fall term with the example DAG against the bundled WizIQ emulator.
 # Builds .venv if missing, starts the emulator on a free loopback port, runs `airflow dags test` on a throwaway
-# SQLite AIRFLOW_HOME, prints the series created and where the report is, and stops the emulator.
+# SQLite AIRFLOW_HOME (removed afterwards), prints the series created and where the report is, and stops the
+# emulator.
 set -euo pipefail
 source "$(dirname "$0")/_venv.sh"
-work=$(mktemp -d)
-export AIRFLOW_HOME="$work/airflow-home"
-export AIRFLOW__CORE__LOAD_EXAMPLES=False
-export AIRFLOW__CORE__DAGS_FOLDER="$PWD/example_dags"
-export WIZIQ_REPORT_DIR="${WIZIQ_REPORT_DIR:-$PWD/output}"
-exec .venv/bin/python scripts/demo.py "$work"
+exec .venv/bin/python scripts/demo.py

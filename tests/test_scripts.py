@@ -1,0 +1,104 @@
+"""The newcomer's scripts: the venv is built once and reinstalled only when pyproject.toml changes; the demo
+prints each series' DST changes and leaves no temporary directory behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Stands in for python: records ``-m venv`` and ``-m pip`` calls, makes the venv's python, runs ``-c`` for real.
+FAKE_PYTHON = f"""#!/usr/bin/env bash
+echo "$*" >> "$CALLS"
+if [ "$1" = "-c" ]; then exec {sys.executable} "$@"; fi
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "_venv.sh", tmp_path / "scripts" / "_venv.sh")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    return tmp_path
+
+
+def source_venv_script(project: Path) -> tuple[list[str], str]:
+    calls = project / "calls.log"
+    calls.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHON": str(project / "fake-python"), "CALLS": str(calls)}
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail; source scripts/_venv.sh"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    made = [line for line in calls.read_text().splitlines() if not line.startswith("-c")] if calls.exists() else []
+    return made, done.stderr
+
+
+def test_the_venv_is_built_once_and_updated_only_when_pyproject_changes(project):
+    made, said = source_venv_script(project)
+    assert made == ["-m venv .venv", "-m pip install --quiet --disable-pip-version-check -e .[test]"]
+    assert "Building .venv" in said
+    assert "first run only" in said
+    assert ".venv ready in" in said
+
+    made, said = source_venv_script(project)
+    assert (made, said) == ([], "")
+
+    with open(project / "pyproject.toml", "a") as pyproject:
+        pyproject.write('version = "2"\n')
+    made, said = source_venv_script(project)
+    assert made == ["-m pip install --quiet --disable-pip-version-check -e .[test]"]
+    assert "pyproject.toml changed" in said
+
+
+def load_demo():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("wiziq_demo", ROOT / "scripts" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_dst_column_shows_each_change_of_utc_offset():
+    demo = load_demo()
+    starts = ["2027-10-25T09:30:00-04:00", "2027-11-01T09:30:00-04:00", "2027-11-08T09:30:00-05:00"]
+    assert demo.dst_column([{"local_start": start} for start in starts]) == "-04:00>-05:00"
+    assert demo.dst_column([{"local_start": "2027-10-25T09:30:00+05:30"}]) == "none"
+
+
+def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+    env.update(TMPDIR=str(scratch), WIZIQ_REPORT_DIR=str(tmp_path / "report"))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    header = next(line for line in done.stdout.splitlines() if line.startswith("section"))
+    assert " DST " in header
+    assert any(">" in line for line in done.stdout.splitlines() if line[:1].isalnum() and "-0" in line)
+    assert (tmp_path / "report" / "wiziq_term_report.json").exists()
+    assert list(scratch.iterdir()) == []
