@@ -693,10 +693,10 @@ def test_summary_for_each_type(series, expected):
     assert summary(series) == expected
 
 
-def test_summary_of_a_first_class_in_the_gap_says_the_wall_clock_asked_for():
+def test_summary_of_a_first_class_in_the_gap_says_the_time_it_starts():
     series = rule(RepeatType.DAILY, datetime(2026, 3, 8, 2, 30), class_occurrence=2)
     first = expand(series)[0]
     assert first.in_gap
     assert recurring_summary(series, first) == (
-        "Your recurring series starts on 03/08/2026 at 02:30 and repeats daily (all 7 days)"
+        "Your recurring series starts on 03/08/2026 at 03:30 and repeats daily (all 7 days)"
     )

@@ -178,7 +178,7 @@ class TestClientSideErrorCodes:
         [
             ({"time_zone": "Mars/Olympus_Mons"}, 1003, "time_zone"),
             ({"time_zone": "Zone/" + "x" * 300}, 1003, "time_zone"),
-            ({"start_time": "01/05/2026 11:59"}, 1004, "start_time"),
+            ({"start_time": "01/05/2026 11:58:59"}, 1004, "start_time"),
             ({"start_time": "02/30/2026 10:00"}, 1005, "start_time"),
             ({"start_time": "01/12/2026 25:00"}, 1005, "start_time"),
             ({"start_time": 1736674200}, 1005, "start_time"),
@@ -254,7 +254,6 @@ class TestClientSideErrorCodes:
             ({"attendee_limit": "lots"}, "attendee_limit"),
             ({"presenter_default_controls": "audio, writing"}, "presenter_default_controls"),
             ({"create_recording": "perhaps"}, "create_recording"),
-            ({"presenter_id": "42", "presenter_name": "Ms Rivera"}, "presenter_email"),
         ],
     )
     def test_errors_wiziq_has_no_code_for_still_name_the_parameter(self, changes, parameter):

@@ -8,10 +8,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api import responses, values
 from airflow_provider_wiziq.api.config import ClientConfig
 from airflow_provider_wiziq.api.errors import (
     WizIQAPIError,
@@ -19,10 +18,9 @@ from airflow_provider_wiziq.api.errors import (
     WizIQTransportError,
     WizIQValidationError,
 )
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest, modify_fields
 from airflow_provider_wiziq.api.retry import retry_after_seconds
 from airflow_provider_wiziq.api.signing import signed_fields
-from airflow_provider_wiziq.api.values import wire_datetime
 from airflow_provider_wiziq.api.xmlwrite import attendee_list_xml
 
 T = TypeVar("T")
@@ -102,31 +100,31 @@ def get_data(
     class_master_id: int | str | None = None,
     multiple_class_id: Iterable[int | str] | None = None,
     columns: Iterable[str] | None = None,
-    page_size: int | None = None,
-    page_number: int | None = None,
+    page_size: int | str | None = None,
+    page_number: int | str | None = None,
 ) -> Call[tuple[responses.ClassRecord, ...]]:
     """``get_data`` by one filter (or none: every class of the account, paged)."""
-    filters = {
-        "class_id": None if class_id is None else str(class_id),
-        "class_master_id": None if class_master_id is None else str(class_master_id),
-        "multiple_class_id": None if multiple_class_id is None else ",".join(str(i) for i in multiple_class_id),
-    }
+    given_ids = {"class_id": class_id, "class_master_id": class_master_id}
+    filters = {name: _id(name, value, "get_data") for name, value in given_ids.items() if values.is_given(value)}
+    if multiple_class_id is not None:
+        filters["multiple_class_id"] = ",".join(_id("multiple_class_id", i, "get_data") for i in multiple_class_id)
     given = {name: value for name, value in filters.items() if value}
     if len(given) > 1:
         raise WizIQValidationError(", ".join(given), "get_data takes one of these filters", method="get_data")
-    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise WizIQValidationError("page_size", f"must be 1 to {MAX_PAGE_SIZE}", code=1025, method="get_data")
     fields = dict(given)
     if columns is not None:
         fields["columns"] = ",".join(columns)
-    fields.update(_paging(page_size, page_number))
+    fields.update(_paging(page_size, page_number, "get_data"))
     return Call("get_data", fields, responses.parse_get_data)
 
 
 def view_schedule(
-    class_master_id: int | str, *, page_size: int | None = None, page_number: int | None = None
+    class_master_id: int | str, *, page_size: int | str | None = None, page_number: int | str | None = None
 ) -> Call[tuple[responses.ScheduleEntry, ...]]:
-    fields = {"class_master_id": str(class_master_id), **_paging(page_size, page_number)}
+    fields = {
+        "class_master_id": _id("class_master_id", class_master_id, "view_schedule"),
+        **_paging(page_size, page_number, "view_schedule"),
+    }
     return Call("view_schedule", fields, responses.parse_view_schedule)
 
 
@@ -136,12 +134,9 @@ def cancel(class_id: int | str) -> Call[bool]:
 
 def modify(class_id: int | str, fields: Mapping[str, Any]) -> Call[bool]:
     """``modify``: ``fields`` are any of ``create``'s parameters, read and written like theirs."""
-    known = CreateClassRequest.parameter_names()
-    unknown = sorted(set(fields) - known)
-    if unknown:
-        raise WizIQValidationError(unknown[0], "is not a parameter of modify", method="modify")
-    wire = {name: _wire_value(value) for name, value in fields.items() if value is not None}
-    return Call("modify", {"class_id": str(class_id), **wire}, responses.parse_modify)
+    return Call(
+        "modify", {"class_id": _id("class_id", class_id, "modify"), **modify_fields(fields)}, responses.parse_modify
+    )
 
 
 def add_attendees(class_id: int | str, attendees: Iterable[Mapping[str, Any]]) -> Call[responses.AddAttendeesResult]:
@@ -161,27 +156,32 @@ def get_account_info() -> Call[responses.AccountInfo]:
     return Call("get_account_info", {}, responses.parse_account_info)
 
 
-def _paging(page_size: int | None, page_number: int | None) -> dict[str, str]:
+def _paging(page_size: object, page_number: object, method: str) -> dict[str, str]:
+    """``page_size`` (1 to 100, else 1025) and ``page_number`` (from 1), read like every whole number."""
     paging = {}
-    if page_size is not None:
-        paging["page_size"] = str(page_size)
-    if page_number is not None:
-        if page_number < 1:
-            raise WizIQValidationError("page_number", "pages are numbered from 1", method=None)
-        paging["page_number"] = str(page_number)
+    try:
+        size = values.integer("page_size", page_size, code=1025, minimum=1, maximum=MAX_PAGE_SIZE)
+        number = values.integer("page_number", page_number, code=None, minimum=1)
+    except WizIQValidationError as error:
+        error.method = method
+        raise
+    if size is not None:
+        paging["page_size"] = str(size)
+    if number is not None:
+        paging["page_number"] = str(number)
     return paging
 
 
-def _wire_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            raise WizIQValidationError(
-                "start_time", "modify takes a naive wall-clock time with time_zone", method="modify"
-            )
-        return wire_datetime(value)
-    return str(value)
+def _id(name: str, value: object, method: str) -> str:
+    """A class or series id: a positive whole number, as an int or a string of ASCII digits."""
+    try:
+        number = values.integer(name, value, code=None, minimum=1)
+    except WizIQValidationError as error:
+        error.method = method
+        raise
+    if number is None:
+        raise WizIQValidationError(name, "is required", method=method)
+    return str(number)
 
 
 class CappedBody:

@@ -19,6 +19,7 @@ from dateutil import rrule as _rr
 
 from airflow_provider_wiziq.api.errors import WizIQValidationError
 from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES
+from airflow_provider_wiziq.api.values import LAST_DAY
 from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
 
 #: dateutil's weekday objects, indexed like :class:`Weekday` (Monday = 0).
@@ -141,6 +142,11 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
             parameter, f"{count} classes, more than the {max_classes} a series may hold", code=1082
         )
     walls = tuple(islice(recurrence, max_classes + 1))
+    if (walls and walls[-1].date() > LAST_DAY) or (count is not None and len(walls) < count):
+        # rrule stops quietly at the year 9999: a series it cut short is refused, never returned shorter.
+        raise WizIQValidationError(
+            parameter, f"the series does not fit before {LAST_DAY}, the last day a class can be booked", code=1082
+        )
     if len(walls) > max_classes:
         raise WizIQValidationError(
             parameter,
@@ -188,11 +194,12 @@ def _repeats(rule: RecurrenceRule) -> str:
 
 
 def recurring_summary(rule: RecurrenceRule, first: ScheduledClass) -> str:
-    """WizIQ's ``recurring_summary``: the first class's wall-clock date and time, then what repeats."""
-    wall = first.wall_clock
+    """WizIQ's ``recurring_summary``: the date and local time the first class really starts (03:30 for a
+    02:30 start that a DST gap skips), then what repeats."""
+    local = first.local_start
     return (
-        f"Your recurring series starts on {wall.month:02d}/{wall.day:02d}/{wall.year:04d}"
-        f" at {wall.hour:02d}:{wall.minute:02d} and repeats {_repeats(rule)}"
+        f"Your recurring series starts on {local.month:02d}/{local.day:02d}/{local.year:04d}"
+        f" at {local.hour:02d}:{local.minute:02d} and repeats {_repeats(rule)}"
     )
 
 

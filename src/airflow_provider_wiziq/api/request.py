@@ -6,10 +6,10 @@ before sending, and the emulator on receiving all call it, so they agree on ever
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,14 @@ DEFAULT_ATTENDEE_LIMIT = 2
 DEFAULT_TIME_ZONE = "GMT"
 PRESENTER_CONTROLS = ("audio", "video")
 ATTENDEE_CONTROLS = ("audio", "writing")
+#: A start up to this long before now is "now", not the past (1004): WizIQ's own clients schedule "now" with
+#: the current wall clock in whole seconds, which is already in the past when it arrives (docs/wiziq-api.md §10).
+START_GRACE = timedelta(seconds=60)
+#: The server defaults that surprise (docs/wiziq-api.md §3), and what each means when it applies.
+SERVER_DEFAULTS = {
+    "attendee_limit": f"not given: WizIQ's default of {DEFAULT_ATTENDEE_LIMIT} attendees applies",
+    "time_zone": f"not given and start_time has no zone: the start is read as {DEFAULT_TIME_ZONE}",
+}
 
 
 @dataclass(frozen=True)
@@ -52,11 +60,14 @@ class CreateClassRequest:
     create_recording: bool | None = None
     return_url: str | None = None
     status_ping_url: str | None = None
+    #: The parameters left out whose surprising server default applies (keys of SERVER_DEFAULTS).
+    defaults_applied: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def parameter_names(cls) -> frozenset[str]:
         """Every parameter name this request reads, as WizIQ spells it."""
-        return frozenset(f.name for f in fields(cls) if f.name != "start_wall_clock") | {"start_time"}
+        internal = {"start_wall_clock", "defaults_applied"}
+        return frozenset(f.name for f in fields(cls) if f.name not in internal) | {"start_time"}
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, strict: bool = True) -> CreateClassRequest:
@@ -74,32 +85,29 @@ class CreateClassRequest:
 
     @classmethod
     def _read(cls, p: Mapping[str, Any]) -> dict[str, Any]:
-        title = values.text("title", p.get("title"), missing_code=1014, max_length=MAX_TITLE_LENGTH, too_long_code=1052)
-        start = values.start_time("start_time", p.get("start_time"))
-        tz = values.zone("time_zone", p.get("time_zone"))
+        read: dict[str, Any] = {name: reader(p.get(name)) for name, reader in _READERS.items()}
+        if read["title"] is None:
+            raise WizIQValidationError("title", "is required", code=1014)
+        start, tz = _start_and_zone(p)
+        defaults = []
         if tz is None:
-            tz = values.zone_of("start_time", start.tzinfo, start) if start.tzinfo else ZoneInfo(DEFAULT_TIME_ZONE)
-        wall_clock = start.astimezone(tz).replace(tzinfo=None) if start.tzinfo else start
-        read: dict[str, Any] = {
-            "title": title,
-            "start_wall_clock": wall_clock,
-            "time_zone": tz.key,
+            tz, defaults = ZoneInfo(DEFAULT_TIME_ZONE), ["time_zone"]
+        if read["attendee_limit"] is None:
+            read["attendee_limit"] = DEFAULT_ATTENDEE_LIMIT
+            defaults.append("attendee_limit")
+        if read["duration"] is None:
+            read["duration"] = DEFAULT_DURATION
+        read.update(
+            start_wall_clock=_wall_clock(start, tz),
+            time_zone=tz.key,
+            defaults_applied=tuple(sorted(defaults)),
             **_presenter(p),
-            "duration": values.integer("duration", p.get("duration"), code=None, minimum=1) or DEFAULT_DURATION,
-            "extend_duration": values.integer("extend_duration", p.get("extend_duration"), code=1090, minimum=0),
-            "attendee_limit": _attendee_limit(p.get("attendee_limit")),
-            "language_culture_name": values.language("language_culture_name", p.get("language_culture_name")),
-            "presenter_default_controls": values.choices(
-                "presenter_default_controls", p.get("presenter_default_controls"), PRESENTER_CONTROLS
-            ),
-            "attendee_default_controls": values.choices(
-                "attendee_default_controls", p.get("attendee_default_controls"), ATTENDEE_CONTROLS
-            ),
-            "create_recording": values.boolean("create_recording", p.get("create_recording")),
-            "return_url": values.text("return_url", p.get("return_url")),
-            "status_ping_url": values.text("status_ping_url", p.get("status_ping_url")),
-        }
+        )
         return read
+
+    def server_defaults(self) -> dict[str, str]:
+        """The surprising server defaults this request relies on, by parameter, each with what it means."""
+        return {name: SERVER_DEFAULTS[name] for name in self.defaults_applied}
 
     @property
     def zone(self) -> ZoneInfo:
@@ -114,7 +122,7 @@ class CreateClassRequest:
         """The checks that depend on the moment and the account's plan: 1004, 1010, 1011."""
         limits = limits or PlanLimits()
         now = now or datetime.now(timezone.utc)
-        if self.start < now:
+        if self.start < now.replace(microsecond=0) - START_GRACE:  # the wire has whole seconds
             raise WizIQValidationError(
                 "start_time",
                 f"{self.start.isoformat()} is before now ({now.isoformat(timespec='seconds')})",
@@ -138,7 +146,22 @@ class CreateClassRequest:
         """Every check WizIQ makes; returns the one class to be created."""
         self.check_context(now=now, limits=limits)
         local, in_gap, in_fold = localize(self.start_wall_clock, self.zone)
-        return ScheduledClass(0, self.start_wall_clock, local, local.astimezone(timezone.utc), in_gap, in_fold)
+        scheduled = ScheduledClass(0, self.start_wall_clock, local, local.astimezone(timezone.utc), in_gap, in_fold)
+        self._check_ends_in_calendar(scheduled)
+        return scheduled
+
+    def _check_ends_in_calendar(self, last: ScheduledClass) -> None:
+        """The last class must also end before the calendar does (a start near year 9999 and a long duration)."""
+        try:
+            end = last.utc_start + timedelta(minutes=self.duration + (self.extend_duration or 0))
+        except OverflowError:
+            end = None
+        if end is None or end.date() > values.LAST_DAY:
+            raise WizIQValidationError(
+                "duration",
+                f"a class starting {last.utc_start:%Y-%m-%d %H:%M}Z would end after {values.LAST_DAY}",
+                method=self.method,
+            )
 
     def to_wire(self) -> dict[str, str]:
         """The request's fields exactly as WizIQ reads them (authentication fields not included)."""
@@ -149,21 +172,14 @@ class CreateClassRequest:
             "attendee_limit": str(self.attendee_limit),
             "duration": str(self.duration),
         }
-        if self.presenter_email is not None:
-            wire["presenter_email"] = self.presenter_email
-        else:
-            wire["presenter_id"] = str(self.presenter_id)
-            wire["presenter_name"] = str(self.presenter_name)
-        optional: dict[str, str | None] = {
-            "extend_duration": None if self.extend_duration is None else str(self.extend_duration),
-            "language_culture_name": self.language_culture_name,
-            "presenter_default_controls": _controls(self.presenter_default_controls),
-            "attendee_default_controls": _controls(self.attendee_default_controls),
-            "create_recording": None if self.create_recording is None else str(self.create_recording).lower(),
-            "return_url": self.return_url,
-            "status_ping_url": self.status_ping_url,
-        }
-        wire.update({key: value for key, value in optional.items() if value is not None})
+        for name in ("presenter_email", "presenter_id", "presenter_name"):
+            value = getattr(self, name)
+            if value is not None:
+                wire[name] = value
+        for name, write in _WRITERS.items():
+            value = getattr(self, name)
+            if name not in wire and value is not None:
+                wire[name] = write(value)
         return wire
 
 
@@ -221,7 +237,9 @@ class CreateRecurringRequest(CreateClassRequest):
         limits = limits or PlanLimits()
         self.check_context(now=now, limits=limits)
         with _about(self.method):
-            return expand(self.recurrence_rule(), max_classes=limits.max_series_classes)
+            classes = expand(self.recurrence_rule(), max_classes=limits.max_series_classes)
+        self._check_ends_in_calendar(classes[-1])
+        return classes
 
     def to_wire(self) -> dict[str, str]:
         wire = super().to_wire()
@@ -254,14 +272,14 @@ def _about(method: str) -> Iterator[None]:
 
 
 def _presenter(p: Mapping[str, Any]) -> dict[str, str | None]:
-    """Email-based accounts name the presenter by email; room-based ones by presenter_id + presenter_name."""
-    presenter_id = values.text("presenter_id", p.get("presenter_id"))
-    presenter_name = values.text("presenter_name", p.get("presenter_name"))
-    if presenter_id is None and presenter_name is None:
-        address = values.email("presenter_email", p.get("presenter_email"), missing_code=1030, invalid_code=1031)
-        return {"presenter_email": address, "presenter_id": None, "presenter_name": None}
-    if values.is_given(p.get("presenter_email")):
-        raise WizIQValidationError("presenter_email", "give presenter_email or presenter_id, not both")
+    """Who presents (docs/wiziq-api.md §11): ``presenter_email`` when given, with any ``presenter_id`` and
+    ``presenter_name`` carried along (WizIQ's WordPress plugin sends all three); else ``presenter_id`` with
+    ``presenter_name``, a room-based account's presenter."""
+    presenter_id = _read_presenter_id(p.get("presenter_id"))
+    presenter_name = _read_presenter_name(p.get("presenter_name"))
+    if values.is_given(p.get("presenter_email")) or (presenter_id is None and presenter_name is None):
+        address = _read_presenter_email(p.get("presenter_email"))
+        return {"presenter_email": address, "presenter_id": presenter_id, "presenter_name": presenter_name}
     if presenter_id is None:
         raise WizIQValidationError("presenter_id", "is required with presenter_name", code=1001)
     if presenter_name is None:
@@ -269,9 +287,127 @@ def _presenter(p: Mapping[str, Any]) -> dict[str, str | None]:
     return {"presenter_email": None, "presenter_id": presenter_id, "presenter_name": presenter_name}
 
 
-def _attendee_limit(value: object) -> int:
-    limit = values.integer("attendee_limit", value, code=None, minimum=1)
-    return DEFAULT_ATTENDEE_LIMIT if limit is None else limit
+def _read_presenter_email(value: object) -> str:
+    return values.email("presenter_email", value, missing_code=1030, invalid_code=1031)
+
+
+def _read_presenter_id(value: object) -> str | None:
+    return values.text("presenter_id", value, whole_number_ok=True)
+
+
+def _read_presenter_name(value: object) -> str | None:
+    return values.text("presenter_name", value)
+
+
+def _start_and_zone(p: Mapping[str, Any]) -> tuple[datetime, ZoneInfo | None]:
+    """``start_time`` as read, and the zone it is in: ``time_zone``, else an aware start's own, else None."""
+    start = values.start_time("start_time", p.get("start_time"))
+    tz = values.zone("time_zone", p.get("time_zone"))
+    if tz is None and start.tzinfo is not None:
+        tz = values.zone_of("start_time", start.tzinfo, start)
+    return start, tz
+
+
+def _wall_clock(start: datetime, tz: ZoneInfo) -> datetime:
+    """The naive wall clock in ``tz`` that WizIQ reads as ``start``.
+
+    The second instant of a fall-back hour has no such wall clock (WizIQ reads an ambiguous wall clock as
+    the first instant, docs/recurrence.md), so it is 1005 rather than a class booked an hour early.
+    """
+    local = start.astimezone(tz) if start.tzinfo is not None else start
+    wall = datetime(local.year, local.month, local.day, local.hour, local.minute, local.second)
+    if not values.FIRST_DAY <= wall.date() <= values.LAST_DAY:
+        raise WizIQValidationError(
+            "start_time", f"{wall.isoformat()} in {tz.key} is outside the calendar WizIQ can book", code=1005
+        )
+    first, _, in_fold = localize(wall, tz)
+    if start.tzinfo is not None:
+        second = first.astimezone(timezone.utc) != start.astimezone(timezone.utc)
+    else:
+        second = in_fold and start.fold == 1
+    if second:
+        raise WizIQValidationError(
+            "start_time",
+            f"is the second {wall:%H:%M} of {wall:%Y-%m-%d} in {tz.key}, an hour the clocks repeat when they fall"
+            f" back; WizIQ reads a wall-clock start_time as the first {wall:%H:%M}, an hour earlier: give a time"
+            " outside the repeated hour",
+            code=1005,
+        )
+    return wall
+
+
+def _read_title(value: object) -> str | None:
+    return values.text("title", value, max_length=MAX_TITLE_LENGTH, too_long_code=1052)
+
+
+#: How each of create's own fields (besides title, start, zone and presenter) is read; ``modify`` reads its
+#: fields with the same readers, so the two agree on every code.
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "title": _read_title,
+    "duration": lambda value: values.integer("duration", value, code=None, minimum=1),
+    "extend_duration": lambda value: values.integer("extend_duration", value, code=1090, minimum=0),
+    "attendee_limit": lambda value: values.integer("attendee_limit", value, code=None, minimum=1),
+    "language_culture_name": lambda value: values.language("language_culture_name", value),
+    "presenter_default_controls": lambda value: values.choices(
+        "presenter_default_controls", value, PRESENTER_CONTROLS
+    ),
+    "attendee_default_controls": lambda value: values.choices("attendee_default_controls", value, ATTENDEE_CONTROLS),
+    "create_recording": lambda value: values.boolean("create_recording", value),
+    "return_url": lambda value: values.text("return_url", value),
+    "status_ping_url": lambda value: values.text("status_ping_url", value),
+}
+
+
+def _controls(chosen: tuple[str, ...]) -> str:
+    return ", ".join(chosen)
+
+
+#: How each of those is written on the wire.
+_WRITERS: dict[str, Callable[[Any], str]] = {
+    "title": str,
+    "duration": str,
+    "extend_duration": str,
+    "attendee_limit": str,
+    "language_culture_name": str,
+    "presenter_default_controls": _controls,
+    "attendee_default_controls": _controls,
+    "create_recording": lambda flag: str(flag).lower(),
+    "return_url": str,
+    "status_ping_url": str,
+}
+
+
+def modify_fields(fields: Mapping[str, Any]) -> dict[str, str]:
+    """``modify``'s fields read exactly as ``create`` reads them and written as it writes them; only those given.
+
+    Each field is checked on its own (the class keeps the others): a naive ``start_time`` without
+    ``time_zone`` is a wall clock in the class's own zone; an aware one sends its zone too.
+    """
+    unknown = sorted(set(fields) - CreateClassRequest.parameter_names())
+    if unknown:
+        raise WizIQValidationError(unknown[0], "is not a parameter of modify", method="modify")
+    given = {name: value for name, value in fields.items() if values.is_given(value)}
+    wire: dict[str, str] = {}
+    with _about("modify"):
+        for name, read in _READERS.items():
+            if name in given:
+                wire[name] = _WRITERS[name](read(given[name]))
+        for name, read_presenter in (
+            ("presenter_email", _read_presenter_email),
+            ("presenter_id", _read_presenter_id),
+            ("presenter_name", _read_presenter_name),
+        ):
+            if name in given:
+                wire[name] = str(read_presenter(given[name]))
+        if "start_time" in given:
+            start, tz = _start_and_zone(given)
+            wall = _wall_clock(start, tz) if tz is not None else _wall_clock(start, ZoneInfo("UTC"))
+            wire["start_time"] = values.wire_datetime(wall)
+        else:
+            tz = values.zone("time_zone", given.get("time_zone"))
+        if tz is not None:
+            wire["time_zone"] = tz.key
+    return wire
 
 
 def _bound(p: Mapping[str, Any]) -> dict[str, Any]:
@@ -341,13 +477,12 @@ def _monthly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
     return {"monthly_day": week, "monthly_week_day": week_day}
 
 
-def _controls(chosen: tuple[str, ...] | None) -> str | None:
-    return None if chosen is None else ", ".join(chosen)
-
-
 __all__ = [
     "LAST",
+    "SERVER_DEFAULTS",
+    "START_GRACE",
     "TRANSPORT_FIELDS",
     "CreateClassRequest",
     "CreateRecurringRequest",
+    "modify_fields",
 ]

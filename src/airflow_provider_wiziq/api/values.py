@@ -7,8 +7,9 @@ Empty strings and ``None`` mean "not given" (a rendered template of an absent va
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, tzinfo
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,13 +19,22 @@ from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ord
 WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
 WIRE_DATE_FORMAT = "%m/%d/%Y"
 
-_WIZIQ_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
-_WIZIQ_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# re.ASCII: \d is 0-9 only (int() would also read Arabic-Indic or full-width digits).
+_WIZIQ_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+_WIZIQ_DATE = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", re.ASCII)  # MM/DD/YYYY, or MM-DD-YYYY (Moodle)
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
-_LANGUAGE = re.compile(r"[a-z]{2}-[a-z]{2}")
-_ORDINAL = re.compile(r"(\d{1,2})(st|nd|rd|th)?")
+_LANGUAGE = re.compile(r"[a-z]{2}-[a-z]{2}", re.ASCII)
+_ORDINAL = re.compile(r"(\d{1,2})(st|nd|rd|th)?", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
+#: IANA names are ASCII words joined by slashes; the rest of what zoneinfo can open is host-dependent or no zone.
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", re.ASCII)
+_NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+_HOST_TREES = ("posix/", "right/")
+#: The days a class may fall on: a day's margin at each end keeps every UTC offset of it within datetime's range.
+FIRST_DAY = date(1, 1, 2)
+LAST_DAY = date(9999, 12, 30)
 _T = TypeVar("_T")
 _DAY_NAMES = {day.wire: day for day in Weekday} | {day.wire[:3]: day for day in Weekday}
 
@@ -41,16 +51,38 @@ def text(
     missing_code: int | None = None,
     max_length: int | None = None,
     too_long_code: int | None = None,
+    whole_number_ok: bool = False,
 ) -> str | None:
-    """A stripped string; ``missing_code`` makes it required."""
+    """A stripped string of printable characters; ``missing_code`` makes it required.
+
+    Only a string is text (``whole_number_ok`` also takes an int, for ids): anything else would reach WizIQ as a
+    Python repr. Control characters, lone surrogates and the noncharacters XML cannot carry are refused: WizIQ's
+    answers are XML, and a lone surrogate cannot even be encoded to send.
+    """
     if not is_given(value):
         if missing_code is not None:
             raise WizIQValidationError(name, "is required", code=missing_code)
         return None
-    result = str(value).strip()
+    if whole_number_ok and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise WizIQValidationError(name, f"must be text, got {type(value).__name__}")
+    result = value.strip()
+    _check_characters(name, result)
     if max_length is not None and len(result) > max_length:
         raise WizIQValidationError(name, f"{len(result)} characters, at most {max_length}", code=too_long_code)
     return result
+
+
+def _check_characters(name: str, spelled: str) -> None:
+    """Refuse a control character, a lone surrogate or U+FFFE/U+FFFF, naming its position (not quoting it)."""
+    if spelled.isprintable():  # the common case, fast: isprintable() is False for all of those (and for spaces
+        return  # other than " ", which are checked below)
+    for position, char in enumerate(spelled, start=1):
+        kind = unicodedata.category(char)
+        if kind in ("Cc", "Cs") or char in ("\ufffe", "\uffff"):
+            what = "a lone surrogate" if kind == "Cs" else f"the control character U+{ord(char):04X}"
+            raise WizIQValidationError(name, f"must be printable text: character {position} is {what}")
 
 
 def integer(
@@ -61,10 +93,13 @@ def integer(
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise WizIQValidationError(name, f"must be a whole number, got {type(value).__name__}", code=code)
-    try:
-        number = int(value.strip()) if isinstance(value, str) else value
-    except ValueError:
-        raise WizIQValidationError(name, f"must be a whole number, got {value!r}", code=code) from None
+    if isinstance(value, str):
+        spelled = value.strip()
+        if not _WHOLE_NUMBER.fullmatch(spelled):  # not int(): it also reads "1_0" and non-ASCII digits
+            raise WizIQValidationError(name, f"must be a whole number, got {_quoted(spelled)}", code=code)
+        number = int(spelled)
+    else:
+        number = value
     if minimum is not None and number < minimum:
         raise WizIQValidationError(name, f"must be at least {minimum}, got {number}", code=code)
     if maximum is not None and number > maximum:
@@ -78,19 +113,21 @@ def boolean(name: str, value: object, *, code: int | None = None) -> bool | None
         return None
     if isinstance(value, bool):
         return value
+    if not isinstance(value, (str, int)):
+        raise WizIQValidationError(name, f"must be true or false, got {type(value).__name__}", code=code)
     spelled = str(value).strip().lower()
     if spelled in ("true", "1", "yes", "on"):
         return True
     if spelled in ("false", "0", "no", "off"):
         return False
-    raise WizIQValidationError(name, f"must be true or false, got {value!r}", code=code)
+    raise WizIQValidationError(name, f"must be true or false, got {_quoted(value)}", code=code)
 
 
 def email(name: str, value: object, *, missing_code: int, invalid_code: int) -> str:
     address = text(name, value, missing_code=missing_code)
     assert address is not None
     if not _EMAIL.fullmatch(address):
-        raise WizIQValidationError(name, f"{address!r} is not an email address", code=invalid_code)
+        raise WizIQValidationError(name, f"{_quoted(address)} is not an email address", code=invalid_code)
     return address
 
 
@@ -100,7 +137,7 @@ def language(name: str, value: object) -> str | None:
     if spelled is None:
         return None
     if not _LANGUAGE.fullmatch(spelled.lower()):
-        raise WizIQValidationError(name, f"{spelled!r} is not a language culture name like en-us", code=1043)
+        raise WizIQValidationError(name, f"{_quoted(spelled)} is not a language culture name like en-us", code=1043)
     return spelled.lower()
 
 
@@ -108,10 +145,10 @@ def choices(name: str, value: object, allowed: tuple[str, ...]) -> tuple[str, ..
     """A comma list (or a list) drawn from ``allowed``, kept in ``allowed``'s order."""
     if not is_given(value):
         return None
-    items = _split(value)
+    items = [item.lower() if isinstance(item, str) else item for item in _items(name, value, code=None) if item != ""]
     unknown = [item for item in items if item not in allowed]
     if unknown or not items:
-        raise WizIQValidationError(name, f"must be drawn from {', '.join(allowed)}, got {value!r}")
+        raise WizIQValidationError(name, f"must be drawn from {', '.join(allowed)}, got {_quoted(value)}")
     return tuple(item for item in allowed if item in items)
 
 
@@ -126,7 +163,9 @@ def repeat_type(name: str, value: object) -> RepeatType:
         return RepeatType(number)
     except ValueError:
         names = ", ".join(RepeatType.aliases())
-        raise WizIQValidationError(name, f"must be 1 to 5 or one of {names}, got {value!r}", code=1081) from None
+        raise WizIQValidationError(
+            name, f"must be 1 to 5 or one of {names}, got {_quoted(value)}", code=1081
+        ) from None
 
 
 def weekday(name: str, value: object, *, code: int) -> Weekday | None:
@@ -135,9 +174,9 @@ def weekday(name: str, value: object, *, code: int) -> Weekday | None:
         return None
     if isinstance(value, Weekday):
         return value
-    day = _DAY_NAMES.get(str(value).strip().lower())
+    day = _DAY_NAMES.get(value.strip().lower()) if isinstance(value, str) else None
     if day is None:
-        raise WizIQValidationError(name, f"{value!r} is not a day of the week", code=code)
+        raise WizIQValidationError(name, f"{_quoted(value)} is not a day of the week", code=code)
     return day
 
 
@@ -145,10 +184,7 @@ def weekdays(name: str, value: object, *, code: int) -> tuple[Weekday, ...]:
     """Days from a list or a comma string, in calendar order (Monday first), each once."""
     if not is_given(value):
         return ()
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, Iterable):
-        items = [items]
-    days = {weekday(name, item, code=code) for item in items}
+    days = {weekday(name, item, code=code) for item in _items(name, value, code=code)}
     return tuple(sorted(day for day in days if day is not None))
 
 
@@ -156,12 +192,12 @@ def monthly_date(name: str, value: object) -> int | None:
     """A day of the month: ``15``, ``"15"`` or WizIQ's ordinal ``"15th"``."""
     if not is_given(value):
         return None
-    spelled = str(value).strip().lower() if not isinstance(value, int) or isinstance(value, bool) else None
-    if spelled is not None:
+    if isinstance(value, str):
+        spelled = value.strip().lower()
         match = _ORDINAL.fullmatch(spelled)
         if not match or (match.group(2) and ordinal(int(match.group(1))) != spelled):
             raise WizIQValidationError(
-                name, f"{value!r} is not a day of the month (1 to 31, or 1st to 31st)", code=1084
+                name, f"{_quoted(value)} is not a day of the month (1 to 31, or 1st to 31st)", code=1084
             )
         value = match.group(1)
     return integer(name, value, code=1084, minimum=1, maximum=31)
@@ -171,35 +207,49 @@ def monthly_day(name: str, value: object) -> int | None:
     """Which weekday of the month: ``1st``..``4th`` (or 1..4) or ``Last`` (or -1), any case."""
     if not is_given(value):
         return None
-    spelled = str(value).strip().lower()
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    spelled = str(value) if whole else value.strip().lower() if isinstance(value, str) else ""
     if spelled in ("last", str(LAST)):
         return LAST
     match = _ORDINAL.fullmatch(spelled)
     number = int(match.group(1)) if match else 0
     if not match or not 1 <= number <= 4 or (match.group(2) and ordinal(number) != spelled):
-        raise WizIQValidationError(name, f"{value!r} must be 1st, 2nd, 3rd, 4th or Last", code=1085)
+        raise WizIQValidationError(name, f"{_quoted(value)} must be 1st, 2nd, 3rd, 4th or Last", code=1085)
     return number
 
 
 def zone(name: str, value: object) -> ZoneInfo | None:
-    """An IANA time zone (``America/Chicago``; ``GMT`` and ``UTC`` too)."""
+    """An IANA time zone (``America/Chicago``; ``GMT`` and ``UTC`` too); 1003 for anything else."""
     spelled = text(name, value)
     if spelled is None:
         return None
+    found = _iana_zone(spelled)
+    if found is None:
+        raise WizIQValidationError(name, f"{_quoted(spelled)} is not an IANA time zone name", code=1003)
+    return found
+
+
+def _iana_zone(spelled: str) -> ZoneInfo | None:
+    """The zone an IANA name means, or None: ``localtime``, ``Factory``, ``posix/...`` and the like are no
+    IANA zone (``localtime`` is whatever the worker's host is set to)."""
+    if (
+        len(spelled) > 60
+        or spelled in _NOT_ZONES
+        or spelled.startswith(_HOST_TREES)
+        or not _ZONE_NAME.fullmatch(spelled)
+    ):
+        return None
     try:
         return ZoneInfo(spelled)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
-        raise WizIQValidationError(name, f"{spelled[:60]!r} is not an IANA time zone name", code=1003) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, or a name the OS refuses
+        return None
 
 
 def zone_of(name: str, tz: tzinfo, instant: datetime) -> ZoneInfo:
     """The IANA zone behind an aware datetime's tzinfo (zoneinfo, pendulum, pytz, or a whole-hour offset)."""
     key = getattr(tz, "key", None) or getattr(tz, "zone", None) or getattr(tz, "name", None)
-    if isinstance(key, str):
-        try:
-            return ZoneInfo(key)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    if isinstance(key, str) and (found := _iana_zone(key)) is not None:
+        return found
     offset = tz.utcoffset(instant)
     if offset is not None and offset % timedelta(hours=1) == timedelta(0):
         hours = offset // timedelta(hours=1)
@@ -215,7 +265,7 @@ def start_time(name: str, value: object) -> datetime:
     if not is_given(value):
         raise WizIQValidationError(name, "is required", code=1019)
     if isinstance(value, datetime):
-        return value.replace(microsecond=0)
+        return _within_calendar(name, value.replace(microsecond=0))
     if isinstance(value, date):
         raise WizIQValidationError(name, f"needs a time of day, got the date {value.isoformat()}", code=1005)
     if not isinstance(value, str):
@@ -223,13 +273,29 @@ def start_time(name: str, value: object) -> datetime:
     spelled = value.strip()
     if match := _WIZIQ_DATETIME.fullmatch(spelled):
         month, day, year, hour, minute, second = (int(part or 0) for part in match.groups())
-        return _checked(name, lambda: datetime(year, month, day, hour, minute, second), spelled, code=1005)
+        moment = _checked(name, lambda: datetime(year, month, day, hour, minute, second), spelled, code=1005)
+        return _within_calendar(name, moment)
     if _ISO_DATETIME.fullmatch(spelled):
         iso = spelled[:-1] + "+00:00" if spelled.endswith("Z") else spelled
-        return _checked(name, lambda: datetime.fromisoformat(iso), spelled, code=1005).replace(microsecond=0)
+        moment = _checked(name, lambda: datetime.fromisoformat(iso), spelled, code=1005)
+        return _within_calendar(name, moment.replace(microsecond=0))
     raise WizIQValidationError(
-        name, f"{spelled!r} is not MM/DD/YYYY HH:MM[:SS] nor ISO 8601 (YYYY-MM-DDTHH:MM)", code=1022
+        name, f"{_quoted(spelled)} is not MM/DD/YYYY HH:MM[:SS] nor ISO 8601 (YYYY-MM-DDTHH:MM)", code=1022
     )
+
+
+def _within_calendar(name: str, moment: datetime) -> datetime:
+    """A start whose date (as given, and in UTC) is within FIRST_DAY..LAST_DAY: 1005 otherwise, never an
+    OverflowError later when it is moved to another zone."""
+    try:
+        utc_day = moment.astimezone(timezone.utc).date() if moment.tzinfo is not None else moment.date()
+    except OverflowError:
+        utc_day = date.min
+    if not (FIRST_DAY <= moment.date() <= LAST_DAY and FIRST_DAY <= utc_day <= LAST_DAY):
+        raise WizIQValidationError(
+            name, f"{moment.isoformat()} is outside the calendar ({FIRST_DAY} to {LAST_DAY})", code=1005
+        )
+    return moment
 
 
 def end_date(name: str, value: object) -> date | None:
@@ -240,13 +306,15 @@ def end_date(name: str, value: object) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    spelled = str(value).strip()
+    if not isinstance(value, str):
+        raise WizIQValidationError(name, f"must be a date or a string, got {type(value).__name__}", code=1022)
+    spelled = value.strip()
     if match := _WIZIQ_DATE.fullmatch(spelled):
         month, day, year = (int(part) for part in match.groups())
         return _checked(name, lambda: date(year, month, day), spelled, code=1082)
     if _ISO_DATE.fullmatch(spelled):
         return _checked(name, lambda: date.fromisoformat(spelled), spelled, code=1082)
-    raise WizIQValidationError(name, f"{spelled!r} is not MM/DD/YYYY nor YYYY-MM-DD", code=1022)
+    raise WizIQValidationError(name, f"{_quoted(spelled)} is not MM/DD/YYYY, MM-DD-YYYY nor YYYY-MM-DD", code=1022)
 
 
 def wire_datetime(moment: datetime) -> str:
@@ -261,11 +329,23 @@ def _checked(name: str, build: Callable[[], _T], spelled: str, *, code: int) -> 
     try:
         return build()
     except ValueError:
-        raise WizIQValidationError(name, f"{spelled!r} is not a real date or time", code=code) from None
+        raise WizIQValidationError(name, f"{_quoted(spelled)} is not a real date or time", code=code) from None
 
 
-def _split(value: object) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, Iterable):
-        items = [items]
-    return [str(item).strip().lower() for item in items if str(item).strip()]
+def _items(name: str, value: object, *, code: int | None) -> list[object]:
+    """The items of a comma string or of a list, tuple or set; strings among them stripped."""
+    if isinstance(value, str):
+        _check_characters(name, value)
+        return [item.strip() for item in value.split(",")]
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise WizIQValidationError(name, f"must be a comma list or a list, got {type(value).__name__}", code=code)
+    for item in value:
+        if isinstance(item, str):
+            _check_characters(name, item)
+    return [item.strip() if isinstance(item, str) else item for item in value]
+
+
+def _quoted(value: object) -> str:
+    """A value as an error message shows it: its repr (control characters escaped), cut to 60 characters."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."

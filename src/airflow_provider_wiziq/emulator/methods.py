@@ -265,7 +265,7 @@ def _columns(spelled: str) -> tuple[str, ...]:
 def _number(spelled: str, code: int) -> int:
     """A positive id or count; anything else is ``code``."""
     text = spelled.strip()
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # int() also reads other scripts' digits
         raise WizIQAPIError.from_code(code)
     return int(text)
 
