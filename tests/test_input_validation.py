@@ -331,7 +331,8 @@ class TestSummaryInAGap:
 
 class TestPagingAndModify:
     def test_paging_arguments_read_like_other_whole_numbers(self, client):
-        series = client.create_recurring(CreateRecurringRequest.from_params({**_params(future()), "class_occurrence": 3}))
+        request = CreateRecurringRequest.from_params({**_params(future()), "class_occurrence": 3})
+        series = client.create_recurring(request)
         page = client.view_schedule(series.class_master_id, page_size="2", page_number="2")
         assert len(page) == 1
         assert len(client.get_data(class_master_id=str(series.class_master_id), page_size=" 2 ")) == 2
@@ -400,9 +401,9 @@ class TestPagingAndModify:
         ],
     )
     def test_modify_refuses_what_create_refuses_with_the_same_code(self, fields):
+        base = {k: v for k, v in {**BASE, "start_time": "01/12/2030 09:30"}.items() if k in _CREATE}
         with pytest.raises(WizIQValidationError) as from_create:
-            base = {**BASE, "start_time": "01/12/2030 09:30"}
-            CreateClassRequest.from_params({**{k: v for k, v in base.items() if k in _CREATE}, **fields})
+            CreateClassRequest.from_params({**base, **fields})
         with pytest.raises(WizIQValidationError) as from_modify:
             calls.modify(15716, fields)
         assert (from_modify.value.parameter, from_modify.value.code) == (
@@ -551,3 +552,26 @@ def _keys(emulator: WizIQEmulator) -> dict[str, Any]:
     import time
 
     return {"access_key": emulator.access_key, "secret_key": emulator.secret_key, "timestamp": int(time.time())}
+
+
+# --- the same rules for add_attendees' attendee_list ------------------------------------------------------
+
+
+class TestAttendeeList:
+    @pytest.mark.parametrize("name", ["attendee_id", "screen_name", "language_culture_name"])
+    @pytest.mark.parametrize("value", ["a\udc80b", "a\x00b", "a\x1bb", b"ab", ["ab"], False, {"a": 1}])
+    def test_every_field_of_an_attendee_is_text(self, name, value):
+        attendee = {"attendee_id": "s-1", "screen_name": "Ada", "language_culture_name": "en-us", name: value}
+        with pytest.raises(WizIQValidationError) as caught:
+            calls.add_attendees(15716, [attendee])
+        assert caught.value.parameter == "attendee_list"
+        assert name in str(caught.value) and "attendee 0" in str(caught.value)
+
+    def test_a_numeric_attendee_id_is_read(self):
+        call = calls.add_attendees(15716, [{"attendee_id": 42, "screen_name": " Ada "}])
+        assert "<attendee_id><![CDATA[42]]></attendee_id><screen_name><![CDATA[Ada]]>" in call.fields["attendee_list"]
+
+    def test_a_language_of_the_wrong_shape_is_1043(self):
+        with pytest.raises(WizIQValidationError) as caught:
+            calls.add_attendees(15716, [{"attendee_id": "1", "screen_name": "Ada", "language_culture_name": "english"}])
+        assert caught.value.code == 1043

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
+from airflow_provider_wiziq.api import values
 from airflow_provider_wiziq.api.errors import WizIQValidationError
 
 
@@ -14,21 +16,40 @@ def cdata(value: object) -> str:
 
 
 def attendee_list_xml(attendees: Iterable[Mapping[str, Any]]) -> str:
-    """``add_attendees``' ``attendee_list``: attendee_id and screen_name required (1024, 1023)."""
+    """``add_attendees``' ``attendee_list``: attendee_id and screen_name required (1024, 1023).
+
+    Each field is read as ``create`` reads text (:func:`values.text`): a non-text value, a control character
+    or a lone surrogate is refused naming the attendee, never sent as a repr or left to fail while sending.
+    """
     items = []
     for position, attendee in enumerate(attendees):
         parts = []
         for name, code in (("attendee_id", 1024), ("screen_name", 1023)):
-            value = attendee.get(name)
-            if value is None or not str(value).strip():
+            value = _read(position, name, partial(values.text, name, whole_number_ok=True), attendee.get(name))
+            if value is None:
                 raise WizIQValidationError(
                     "attendee_list", f"attendee {position} has no {name}", code=code, method="add_attendees"
                 )
-            parts.append(f"<{name}>{cdata(str(value).strip())}</{name}>")
-        language = attendee.get("language_culture_name")
+            parts.append(f"<{name}>{cdata(value)}</{name}>")
+        language = _read(
+            position,
+            "language_culture_name",
+            lambda v: values.language("language_culture_name", v),
+            attendee.get("language_culture_name"),
+        )
         if language:
             parts.append(f"<language_culture_name>{cdata(language)}</language_culture_name>")
         items.append("<attendee>" + "".join(parts) + "</attendee>")
     if not items:
         raise WizIQValidationError("attendee_list", "is empty", code=1021, method="add_attendees")
     return "<attendee_list>" + "".join(items) + "</attendee_list>"
+
+
+def _read(position: int, name: str, read: Callable[[object], str | None], value: object) -> str | None:
+    """One attendee field read by ``read``; its refusal names the attendee_list parameter and the attendee."""
+    try:
+        return read(value)
+    except WizIQValidationError as error:
+        raise WizIQValidationError(
+            "attendee_list", f"attendee {position}: {name} {error.detail}", code=error.code, method="add_attendees"
+        ) from None
