@@ -12,6 +12,7 @@ from airflow.sdk import DAG, task
 
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.operators.series import preview_table
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassOperator
 from tests.dagtest import run_dag, task_instances
 
@@ -101,6 +102,34 @@ def test_dry_run_creates_nothing_and_returns_the_preview(wiziq_emulator, caplog)
     assert [c["start_time"] for c in result["classes"]] == preview_starts(**params)
     assert wiziq_emulator.requests("create_recurring") == []
     assert wiziq_emulator.series() == []
+
+
+def test_server_defaults_are_reported_warned_and_marked_in_the_preview(wiziq_emulator, capsys):
+    params = {"title": "Algebra I", "presenter_email": "rivera@school.example", **SERIES["daily"]}
+    request = CreateRecurringRequest.from_params(params)
+    assert set(request.server_defaults()) == {"attendee_limit", "time_zone"}
+    table = preview_table(request.validate(), request.server_defaults())
+    assert "server default: attendee_limit not given: WizIQ's default of 2 attendees applies" in table
+    assert "server default: time_zone not given and start_time has no zone" in table
+    explicit = CreateRecurringRequest.from_params({**params, **BASE})
+    assert explicit.server_defaults() == {}
+    assert "server default" not in preview_table(explicit.validate(), explicit.server_defaults())
+
+    capsys.readouterr()
+    dag_run, _ = run_create("defaults", dry_run=True, **params)
+    assert dag_run.state == "success"
+    logged = capsys.readouterr().out  # the task's log, as structlog writes it
+    assert re.search(r"\[warning *\] attendee_limit not given", logged), logged
+    assert re.search(r"\[warning *\] time_zone not given", logged), logged
+    assert "* server default: attendee_limit" in logged
+
+
+def test_an_aware_start_is_no_time_zone_default():
+    request = CreateRecurringRequest.from_params(
+        {"title": "T", "presenter_email": "t@x.org", "start_time": f"{YEAR}-03-12T09:30:00Z", "class_occurrence": 1,
+         "class_repeat_type": 1, "attendee_limit": 5}
+    )
+    assert request.server_defaults() == {}
 
 
 def test_templating_from_ds_and_upstream_xcom(wiziq_emulator):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, BaseOperatorLink
@@ -144,7 +144,10 @@ class CreateRecurringClassOperator(BaseOperator):
         with wiziq_failures():
             request = CreateRecurringRequest.from_params(self.parameters())
             preview = request.validate(limits=hook.config.limits)
-        self.log.info("Series %r: %d classes\n%s", request.title, len(preview), preview_table(preview))
+        defaults = request.server_defaults()
+        for name, meaning in defaults.items():
+            self.log.warning("%s %s; give it explicitly to be sure", name, meaning)
+        self.log.info("Series %r: %d classes\n%s", request.title, len(preview), preview_table(preview, defaults))
         if self.dry_run:
             self.log.info("dry_run: nothing was created")
             context["ti"].xcom_push(key=XCOM_PRESENTER_URL, value=None)
@@ -234,8 +237,9 @@ def series_result(
     }
 
 
-def preview_table(preview: Sequence[ScheduledClass]) -> str:
-    """A readable table of the classes: local time, UTC time, weekday, whether DST is in force, gap/fold notes."""
+def preview_table(preview: Sequence[ScheduledClass], defaults: Mapping[str, str] | None = None) -> str:
+    """A readable table of the classes: local time, UTC time, weekday, whether DST is in force, gap/fold notes;
+    then a line for each surprising server default the request relies on (``request.server_defaults()``)."""
     lines = [f"{'#':>3}  {'local start':25}  {'UTC start':17}  {'weekday':9}  {'DST':3}  note"]
     for scheduled in preview:
         local = scheduled.local_start
@@ -251,4 +255,5 @@ def preview_table(preview: Sequence[ScheduledClass]) -> str:
             f"{scheduled.index + 1:>3}  {local.isoformat():25}  {scheduled.utc_start:%Y-%m-%d %H:%M}Z  "
             f"{local:%A}{'':{9 - len(f'{local:%A}')}}  {dst:3}  {note}".rstrip()
         )
+    lines.extend(f"  * server default: {name} {meaning}" for name, meaning in (defaults or {}).items())
     return "\n".join(lines)
