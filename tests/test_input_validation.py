@@ -575,3 +575,38 @@ class TestAttendeeList:
         with pytest.raises(WizIQValidationError) as caught:
             calls.add_attendees(15716, [{"attendee_id": "1", "screen_name": "Ada", "language_culture_name": "english"}])
         assert caught.value.code == 1043
+
+
+class TestCalendarEndsInUTC:
+    def test_a_class_whose_utc_start_is_past_the_last_day_is_refused(self):
+        error = refused(start_time="12/30/9999 20:00", class_occurrence=1)  # 01:00 UTC on 9999-12-31
+        assert (error.code, error.parameter) == (1082, "class_occurrence")
+        with pytest.raises(WizIQValidationError) as caught:
+            CreateClassRequest.from_params(
+                {"title": "T", "presenter_email": "t@x.org", "start_time": "12/30/9999 20:00", "time_zone": "EST5EDT"}
+            ).validate(now=NOW)
+        assert (caught.value.code, caught.value.parameter) == (1005, "start_time")
+
+    def test_a_class_ending_past_the_last_day_is_refused_naming_duration(self):
+        error = refused(start_time="12/30/9999 10:00", class_occurrence=1, duration=24 * 60)
+        assert (error.code, error.parameter) == (None, "duration")
+        assert refused(start_time="12/30/2030 10:00", duration="9" * 18).parameter == "duration"
+
+    @pytest.mark.parametrize(
+        ("days", "end", "expected"),
+        [
+            ("monday,friday", "9999-12-29", [20, 24, 27]),
+            ("friday", "9999-12-30", [24]),
+            ("monday,tuesday,wednesday,thursday,friday,saturday", "9999-12-31", None),
+        ],
+    )
+    def test_a_weekly_series_in_the_last_week_of_the_calendar(self, days, end, expected):
+        """rrule raises ValueError walking a week that runs past year 9999: the series is read up to there."""
+        changes = {"start_time": "12/20/9999 10:00", "time_zone": "UTC", "class_repeat_type": 4}
+        request = build(**changes, days_of_week=days, class_occurrence=None, class_end_date=end)
+        if expected is None:
+            with pytest.raises(WizIQValidationError) as caught:
+                request.validate(now=NOW)
+            assert (caught.value.code, caught.value.parameter) == (1082, "class_end_date")
+        else:
+            assert [c.wall_clock.day for c in request.validate(now=NOW)] == expected

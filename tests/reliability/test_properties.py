@@ -7,7 +7,9 @@
 2. Every expansion keeps its invariants, checked against an independent day-by-day oracle: the count or
    end-date bound, only the allowed weekdays or month days, strictly increasing instants, a constant wall
    clock except in flagged DST gaps (and fold classes taking the first instant), the first class not
-   before the start, at most the series limit.
+   before the start, at most the series limit, the summary naming the time the first class starts. Some
+   series start in the last months of year 9999: the oracle says which cannot fit, and those are refused
+   (1082, or ``duration`` for a last class ending past the calendar), never returned shorter.
 
 ``HYPOTHESIS_PROFILE=deep`` runs 5000 examples each instead of the CI profile's 500.
 """
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import time
+from calendar import monthrange
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -36,6 +39,7 @@ from airflow_provider_wiziq.api.reconcile import first_difference, read_schedule
 from airflow_provider_wiziq.api.recurrence import recurring_summary
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.responses import parse_create_recurring
+from airflow_provider_wiziq.api.values import LAST_DAY
 from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
 from airflow_provider_wiziq.emulator import WizIQEmulator
 from airflow_provider_wiziq.emulator.config import DEFAULT_LANGUAGES
@@ -387,7 +391,11 @@ def test_client_validation_and_emulator_agree(agreement_emulator):
 def series_requests(draw: st.DrawFn) -> CreateRecurringRequest:
     """A readable request with natural values (datetimes, lists, ints), any bound, any repeat type."""
     zone = draw(st.sampled_from(ZONES))
-    start = draw(start_moments(zone))
+    if draw(st.integers(0, 19)):
+        start = draw(start_moments(zone))
+    else:  # near the end of the calendar, where a series may not fit
+        day = LAST_DAY - timedelta(days=draw(st.integers(0, 150)))
+        start = datetime(day.year, day.month, day.day, draw(_hours), draw(_minutes))
     repeat = draw(st.sampled_from(list(RepeatType)))
     params: dict[str, Any] = {
         "title": "Invariants",
@@ -399,7 +407,8 @@ def series_requests(draw: st.DrawFn) -> CreateRecurringRequest:
     if draw(st.booleans()):
         params["class_occurrence"] = draw(st.integers(1, DEFAULT_MAX_SERIES_CLASSES + 3))
     else:
-        params["class_end_date"] = start.date() + timedelta(days=draw(st.integers(-3, 600)))
+        end = start.date().toordinal() + draw(st.integers(-3, 600))
+        params["class_end_date"] = date.fromordinal(min(end, date.max.toordinal()))
     if repeat is RepeatType.WEEKLY:
         params["days_of_week"] = draw(st.lists(st.sampled_from(DAY_NAMES), min_size=1, max_size=7, unique=True))
         params["specific_week"] = draw(st.integers(1, 5))
@@ -429,7 +438,7 @@ def fits(request: CreateRecurringRequest, day: date, week0: date) -> bool:
     if day.weekday() != request.monthly_week_day:
         return False
     if request.monthly_day == LAST:
-        return (day + timedelta(days=7)).month != day.month
+        return monthrange(day.year, day.month)[1] - day.day < 7
     return (day.day - 1) // 7 + 1 == request.monthly_day
 
 
@@ -445,8 +454,28 @@ def oracle_dates(request: CreateRecurringRequest, limit: int) -> list[date]:
             break
         if fits(request, day, week0):
             found.append(day)
+        if day == date.max:
+            break
         day += timedelta(days=1)
     return found
+
+
+def oracle_refuses(request: CreateRecurringRequest, found: list[date], limit: int) -> int | str | None:
+    """What the oracle expects besides a series: its 1082, ``"duration"`` (the last class would end past the
+    calendar), or None. ``found`` is :func:`oracle_dates`' answer."""
+    wanted = request.class_occurrence
+    if not found or len(found) > limit or (wanted or 0) > limit or (wanted is not None and len(found) < wanted):
+        return 1082
+    last = datetime.combine(found[-1], request.start_wall_clock.time())
+    if last.date() > LAST_DAY:
+        return 1082
+    # zoneinfo's own reading of the wall clock (fold=0: the first instant; a gap time moved forward)
+    utc = last.replace(tzinfo=ZoneInfo(request.time_zone)).astimezone(timezone.utc)
+    if utc.date() > LAST_DAY:
+        return 1082
+    if (utc + timedelta(minutes=request.duration)).date() > LAST_DAY:
+        return "duration"
+    return None
 
 
 def offset_before(wall: datetime, zone: ZoneInfo) -> timedelta:
@@ -466,16 +495,23 @@ def test_every_expansion_keeps_its_invariants():
     @given(request=series_requests())
     def check(request: CreateRecurringRequest) -> None:
         expected_dates = oracle_dates(request, limit)
+        expected_refusal = oracle_refuses(request, expected_dates, limit)
         refused: WizIQValidationError | None = None
         try:
             classes = request.validate(now=past)
         except WizIQValidationError as error:
             refused = error
         if refused is not None:
-            assert refused.code == 1082, str(refused)
-            assert not expected_dates or len(expected_dates) > limit or (request.class_occurrence or 0) > limit
-            seen["1082"] += 1
+            got = refused.code if refused.code is not None else refused.parameter
+            assert got == expected_refusal, f"refused with {refused}, the oracle expects {expected_refusal}"
+            if refused.code == 1082:
+                bound = "class_occurrence" if request.class_occurrence is not None else "class_end_date"
+                assert refused.parameter == bound
+            seen[str(got)] += 1
+            if request.start_wall_clock.year == 9999:
+                seen["end of calendar refused"] += 1
             return
+        assert expected_refusal is None, f"accepted; the oracle expects {expected_refusal}"
         zone = ZoneInfo(request.time_zone)
         start = request.start_wall_clock
         walls = [c.wall_clock for c in classes]
@@ -511,8 +547,16 @@ def test_every_expansion_keeps_its_invariants():
                 assert timedelta(0) < moved - wall <= timedelta(hours=1)
             else:
                 assert scheduled.local_start.replace(tzinfo=None) == wall  # the wall clock is kept
+        # The summary names the date and time the first class really starts (03:30 for a 02:30 in a gap).
+        first = classes[0].local_start
+        assert f"starts on {first:%m/%d/%Y} at {first:%H:%M} and repeats" in recurring_summary(
+            request.recurrence_rule(), classes[0]
+        )
         seen["ok"] += 1
+        if start.year == 9999:
+            seen["end of calendar ok"] += 1
 
     check()
     assert seen["ok"] >= 100 and seen["1082"] > 0, seen
+    assert seen["end of calendar ok"] > 0 and seen["end of calendar refused"] > 0, seen
     assert seen["gap"] > 0 and seen["fold"] > 0, f"no DST gap or fold was generated: {seen}"

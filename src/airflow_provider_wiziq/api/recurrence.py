@@ -9,6 +9,7 @@ across DST changes, and :func:`localize` is the one place that decides what a wa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from itertools import islice
@@ -141,7 +142,7 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
         raise WizIQValidationError(
             parameter, f"{count} classes, more than the {max_classes} a series may hold", code=1082
         )
-    walls = tuple(islice(recurrence, max_classes + 1))
+    walls = _first_walls(recurrence, max_classes + 1)
     if (walls and walls[-1].date() > LAST_DAY) or (count is not None and len(walls) < count):
         # rrule stops quietly at the year 9999: a series it cut short is refused, never returned shorter.
         raise WizIQValidationError(
@@ -162,7 +163,22 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
     for index, wall in enumerate(walls):
         local, in_gap, in_fold = localize(wall, zone)
         append(ScheduledClass(index, wall, local, local.astimezone(utc), in_gap, in_fold))
+    if classes[-1].utc_start.date() > LAST_DAY:
+        raise WizIQValidationError(
+            parameter,
+            f"the series' last class is after {LAST_DAY} in UTC, the last day a class can be booked",
+            code=1082,
+        )
     return tuple(classes)
+
+
+def _first_walls(recurrence: _rr.rrule, count: int) -> tuple[datetime, ...]:
+    """Up to ``count`` wall clocks of ``recurrence``; all it has before the calendar ends (rrule raises
+    ValueError when a week or month it walks runs past year 9999, and stops quietly at other times)."""
+    walls: list[datetime] = []
+    with suppress(ValueError, OverflowError):  # extend keeps every wall handed over before the error
+        walls.extend(islice(recurrence, count))
+    return tuple(walls)
 
 
 def _no_class(rule: RecurrenceRule) -> str:

@@ -147,6 +147,10 @@ class CreateClassRequest:
         self.check_context(now=now, limits=limits)
         local, in_gap, in_fold = localize(self.start_wall_clock, self.zone)
         scheduled = ScheduledClass(0, self.start_wall_clock, local, local.astimezone(timezone.utc), in_gap, in_fold)
+        if scheduled.utc_start.date() > values.LAST_DAY:
+            raise WizIQValidationError(
+                "start_time", f"is after {values.LAST_DAY} in UTC, the last day a class can be booked", code=1005
+            )
         self._check_ends_in_calendar(scheduled)
         return scheduled
 
