@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
+from dateutil import tz as dateutil_tz
 
 from airflow_provider_wiziq.api import calls
 from airflow_provider_wiziq.api.client import WizIQClient
@@ -181,6 +182,21 @@ class TestNumbersAndZones:
         error = refused(time_zone=zone)
         assert (error.code, error.parameter) == (1003, "time_zone")
 
+    @pytest.mark.parametrize("tz", [dateutil_tz.tzstr("EST5EDT,M3.2.0,M11.1.0"), dateutil_tz.tzlocal()])
+    def test_an_aware_start_in_a_zone_with_dst_whose_name_is_unknown_needs_time_zone(self, tz):
+        start = datetime(2026, 7, 1, 9, 0, tzinfo=tz)
+        if tz.utcoffset(start) == tz.utcoffset(start - timedelta(days=182)):
+            pytest.skip("the host's local zone has no DST")
+        error = refused(start_time=start, time_zone=...)
+        assert (error.code, error.parameter) == (1003, "start_time")
+        assert build(start_time=start).to_wire()["time_zone"] == "America/New_York"
+
+    def test_an_aware_start_in_a_zone_without_dst_is_its_offset(self):
+        start = datetime(2026, 7, 1, 9, 0, tzinfo=dateutil_tz.tzoffset(None, 9 * 3600))
+        assert build(start_time=start, time_zone=...).time_zone == "Etc/GMT-9"
+        named = datetime(2026, 7, 1, 9, 0, tzinfo=dateutil_tz.gettz("Asia/Tokyo"))
+        assert build(start_time=named, time_zone=...).time_zone == "Asia/Tokyo"
+
     @pytest.mark.parametrize("zone", ["GMT", "UTC", "Etc/GMT+5", "America/Argentina/Buenos_Aires", "EST5EDT"])
     def test_iana_names_are_read(self, zone):
         assert build(time_zone=zone).time_zone == zone
@@ -277,6 +293,7 @@ class TestFallBack:
             {"start_time": "2026-11-01 01:30-0500"},
             {"start_time": "2026-11-01T07:30:00+01:00"},
             {"start_time": datetime(2026, 11, 1, 1, 30, fold=1)},  # a naive wall clock asking for the second
+            {"start_time": datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=dateutil_tz.gettz("America/New_York"))},
         ],
     )
     def test_the_second_instant_is_refused_with_1005_saying_why(self, changes):

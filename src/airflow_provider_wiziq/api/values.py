@@ -251,10 +251,22 @@ def zone_of(name: str, tz: tzinfo, instant: datetime) -> ZoneInfo:
     if isinstance(key, str) and (found := _iana_zone(key)) is not None:
         return found
     offset = tz.utcoffset(instant)
-    if offset is not None and offset % timedelta(hours=1) == timedelta(0):
+    if offset is not None and offset % timedelta(hours=1) == timedelta(0) and _fixed(tz, instant, offset):
         hours = offset // timedelta(hours=1)
         return ZoneInfo("UTC" if hours == 0 else f"Etc/GMT{-hours:+d}")
     raise WizIQValidationError(name, f"cannot tell the IANA time zone of {tz!r}; pass time_zone explicitly", code=1003)
+
+
+def _fixed(tz: tzinfo, instant: datetime, offset: timedelta) -> bool:
+    """Whether ``tz`` keeps ``offset`` all year round: a zone with DST read as a fixed offset would lose it."""
+    naive = instant.replace(tzinfo=None)
+    for days in (-182, -91, 91, 182):
+        try:
+            if tz.utcoffset(naive + timedelta(days=days)) != offset:
+                return False
+        except OverflowError:
+            continue
+    return True
 
 
 def start_time(name: str, value: object) -> datetime:
