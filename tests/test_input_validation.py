@@ -627,3 +627,24 @@ class TestCalendarEndsInUTC:
             assert (caught.value.code, caught.value.parameter) == (1082, "class_end_date")
         else:
             assert [c.wall_clock.day for c in request.validate(now=NOW)] == expected
+
+    @pytest.mark.parametrize("attendee", ["s-1", ("s-1", "Ada"), None, 5])
+    def test_an_attendee_that_is_not_a_mapping_is_refused(self, attendee):
+        with pytest.raises(WizIQValidationError) as caught:
+            calls.add_attendees(15716, [attendee])
+        assert caught.value.parameter == "attendee_list"
+
+
+class TestColumns:
+    @pytest.mark.parametrize(
+        ("columns", "sent"),
+        [("status", "status"), ("status, title", "status,title"), (["status", " title "], "status,title"), ((), None)],
+    )
+    def test_columns_are_a_comma_list_or_a_list(self, columns, sent):
+        assert calls.get_data(class_id=1, columns=columns).fields.get("columns") == sent
+
+    @pytest.mark.parametrize("columns", [[1], [b"status"], ["sta\udc80tus"], ["status\x00"], {"status": 1}, 5])
+    def test_columns_of_anything_else_are_refused(self, columns):
+        with pytest.raises(WizIQValidationError) as caught:
+            calls.get_data(class_id=1, columns=columns)
+        assert caught.value.parameter == "columns"

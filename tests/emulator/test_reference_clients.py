@@ -96,6 +96,11 @@ class TestWordPressPlugin:
             responses.parse_create(api.post("create", path="/", **other_room).content)
         assert caught.value.code == 1032
 
+    def test_an_id_carried_beside_an_email_is_not_a_room_presenter_so_no_1048(self, api):
+        api.post("create", path="/", **wordpress_class())
+        other = wordpress_class(presenter_email="other@example.com", presenter_name="Someone else")
+        assert responses.parse_create(api.post("create", path="/", **other).content).class_id > 0
+
     def test_schedule_now(self, api):
         body = api.post("create", path="/", **wordpress_class(start_time=now_in_new_york(api))).content
         assert responses.parse_create(body).class_id > 0

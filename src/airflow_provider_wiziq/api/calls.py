@@ -99,7 +99,7 @@ def get_data(
     class_id: int | str | None = None,
     class_master_id: int | str | None = None,
     multiple_class_id: Iterable[int | str] | None = None,
-    columns: Iterable[str] | None = None,
+    columns: Iterable[str] | str | None = None,
     page_size: int | str | None = None,
     page_number: int | str | None = None,
 ) -> Call[tuple[responses.ClassRecord, ...]]:
@@ -112,8 +112,9 @@ def get_data(
     if len(given) > 1:
         raise WizIQValidationError(", ".join(given), "get_data takes one of these filters", method="get_data")
     fields = dict(given)
-    if columns is not None:
-        fields["columns"] = ",".join(columns)
+    asked = values.names("columns", columns)
+    if asked:
+        fields["columns"] = ",".join(asked)
     fields.update(_paging(page_size, page_number, "get_data"))
     return Call("get_data", fields, responses.parse_get_data)
 

@@ -131,6 +131,14 @@ def email(name: str, value: object, *, missing_code: int, invalid_code: int) -> 
     return address
 
 
+def names(name: str, value: object) -> tuple[str, ...] | None:
+    """A comma list (or a list) of text items, each read like :func:`text`; blanks dropped."""
+    if not is_given(value):
+        return None
+    items = tuple(text(name, item) for item in _items(name, value, code=None))
+    return tuple(item for item in items if item)
+
+
 def language(name: str, value: object) -> str | None:
     """A language culture name shaped ``xx-xx`` (``en-us``), written in lower case."""
     spelled = text(name, value)

@@ -23,6 +23,12 @@ def attendee_list_xml(attendees: Iterable[Mapping[str, Any]]) -> str:
     """
     items = []
     for position, attendee in enumerate(attendees):
+        if not isinstance(attendee, Mapping):
+            raise WizIQValidationError(
+                "attendee_list",
+                f"attendee {position} must be a dict with attendee_id and screen_name, not {type(attendee).__name__}",
+                method="add_attendees",
+            )
         parts = []
         for name, code in (("attendee_id", 1024), ("screen_name", 1023)):
             value = _read(position, name, partial(values.text, name, whole_number_ok=True), attendee.get(name))

@@ -297,7 +297,8 @@ class Store:
 
     def _index(self, cls: StoredClass) -> None:
         self._classes[cls.class_id] = cls
-        if cls.presenter_id is not None and cls.presenter_name is not None:
+        # presenter_id names a room's presenter only without an email; beside one it is carried along (1048 skips it)
+        if cls.presenter_email is None and cls.presenter_id is not None and cls.presenter_name is not None:
             self._presenter_names.setdefault(cls.presenter_id, cls.presenter_name)
         self._track(cls)
         if cls.cancelled_at is not None:
@@ -319,7 +320,7 @@ class Store:
     ) -> None:
         """1048, 1032 and 1012 for classes about to be stored (``ignore``: the class being modified)."""
         for draft in drafts:
-            if draft.presenter_id is not None and draft.presenter_name is not None:
+            if draft.presenter_email is None and draft.presenter_id is not None and draft.presenter_name is not None:
                 known = self._presenter_names.get(draft.presenter_id)
                 if known is not None and known.casefold() != draft.presenter_name.casefold():
                     raise WizIQAPIError.from_code(1048)
