@@ -85,24 +85,22 @@ class CreateClassRequest:
 
     @classmethod
     def _read(cls, p: Mapping[str, Any]) -> dict[str, Any]:
-        read: dict[str, Any] = {name: reader(p.get(name)) for name, reader in _READERS.items()}
-        if read["title"] is None:
+        # In WizIQ's order of checks: title, start_time, time_zone, the presenter, then the rest.
+        title = _read_title(p.get("title"))
+        if title is None:
             raise WizIQValidationError("title", "is required", code=1014)
         start, tz = _start_and_zone(p)
         defaults = []
         if tz is None:
             tz, defaults = ZoneInfo(DEFAULT_TIME_ZONE), ["time_zone"]
+        read: dict[str, Any] = {"start_wall_clock": _wall_clock(start, tz), "time_zone": tz.key, **_presenter(p)}
+        read.update((name, reader(p.get(name))) for name, reader in _READERS.items())
         if read["attendee_limit"] is None:
             read["attendee_limit"] = DEFAULT_ATTENDEE_LIMIT
             defaults.append("attendee_limit")
         if read["duration"] is None:
             read["duration"] = DEFAULT_DURATION
-        read.update(
-            start_wall_clock=_wall_clock(start, tz),
-            time_zone=tz.key,
-            defaults_applied=tuple(sorted(defaults)),
-            **_presenter(p),
-        )
+        read["defaults_applied"] = tuple(sorted(defaults))
         return read
 
     def server_defaults(self) -> dict[str, str]:
@@ -322,7 +320,10 @@ def _wall_clock(start: datetime, tz: ZoneInfo) -> datetime:
     wall = datetime(local.year, local.month, local.day, local.hour, local.minute, local.second)
     if not values.FIRST_DAY <= wall.date() <= values.LAST_DAY:
         raise WizIQValidationError(
-            "start_time", f"{wall.isoformat()} in {tz.key} is outside the calendar WizIQ can book", code=1005
+            "start_time",
+            f"{wall.isoformat()} is outside the calendar a class can be booked in ({values.FIRST_DAY} to"
+            f" {values.LAST_DAY})",
+            code=1005,
         )
     first, _, in_fold = localize(wall, tz)
     if start.tzinfo is not None:
