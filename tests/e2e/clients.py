@@ -1,0 +1,142 @@
+"""What the deployment test talks to: Airflow's REST API (as a user's tooling would) and the emulator's control API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import requests
+from tests.e2e.deployment import wait_until
+
+FINISHED = {"success", "failed"}
+
+
+class AirflowAPI:
+    """``/api/v2`` with a bearer token from the auth manager's ``/auth/token`` (the user's name and password)."""
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.username = username
+        self.password = password
+
+    def login(self) -> None:
+        answer = self.session.post(
+            f"{self.base_url}/auth/token", json={"username": self.username, "password": self.password}, timeout=30
+        )
+        answer.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    def get(self, path: str, **params: Any) -> Any:
+        answer = self.session.get(f"{self.base_url}/api/v2{path}", params=params, timeout=60)
+        answer.raise_for_status()
+        return answer.json()
+
+    def healthy(self) -> bool:
+        try:
+            answer = self.session.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
+        except requests.RequestException:
+            return False
+        return answer.status_code == 200
+
+    def dag_ready(self, dag_id: str) -> bool:
+        answer = self.session.get(f"{self.base_url}/api/v2/dags/{dag_id}", timeout=30)
+        return answer.status_code == 200 and not answer.json().get("is_paused", True)
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        run_id = f"e2e_{dag_id}_{uuid.uuid4().hex[:8]}"
+        answer = self.session.post(
+            f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns",
+            json={"dag_run_id": run_id, "logical_date": None, "conf": conf or {}},
+            timeout=60,
+        )
+        if answer.status_code >= 400:
+            raise RuntimeError(f"triggering {dag_id} failed: HTTP {answer.status_code} {answer.text[:500]}")
+        return run_id
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+    def task_instances(self, dag_id: str, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:
+        found = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"]
+        return [ti for ti in found if task_id is None or ti["task_id"] == task_id]
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
+        """The run's final state (success or failed)."""
+        return wait_until(
+            lambda: (state := self.run_state(dag_id, run_id)) in FINISHED and state, timeout,
+            f"DAG run {run_id} to finish", every=2,
+        )
+
+    def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
+        return [
+            f"{ti['task_id']}[{ti['map_index']}]={ti['state']}"
+            for ti in self.task_instances(dag_id, run_id)
+            if ti["state"] not in {"success", "skipped"}
+        ]
+
+
+class Emulator:
+    """The emulator's control API (``/_emulator/``): reset, clock, latency, faults and what it recorded."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = f"{base_url.rstrip('/')}/_emulator"
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    def _call(self, verb: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
+        answer = self.session.request(verb, f"{self.base}{path}", json=body, params=params or None, timeout=60)
+        answer.raise_for_status()
+        return answer.json() if answer.content else None
+
+    def reset(self) -> None:
+        """A fresh account: no classes, faults or recorded calls; latency and clock as at start."""
+        self._call("POST", "/reset")
+
+    def requests(self, method: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/requests", **({"method": method} if method else {}))["requests"]
+
+    def series(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/series")["series"]
+
+    def classes(self, class_master_id: int | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/classes", **({"class_master_id": class_master_id} if class_master_id else {}))[
+            "classes"
+        ]
+
+    def get_class(self, class_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/classes/{class_id}")
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(self._call("GET", "/clock")["now"].replace("Z", "+00:00"))
+
+    def set_clock(self, moment: datetime) -> None:
+        self._call("POST", "/clock/set", {"now": moment.isoformat()})
+
+    def advance(self, **duration: float) -> None:
+        self._call("POST", "/clock/advance", duration)
+
+    def set_latency(self, seconds: float) -> None:
+        self._call("POST", "/latency", {"seconds": seconds})
+
+    def inject(self, kind: str, **options: Any) -> None:
+        self._call("POST", "/faults", {"kind": kind, **options})
+
+
+def writes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The recorded calls that change the account."""
+    return [entry for entry in log if entry["method"] in WRITE_METHODS]
+
+
+WRITE_METHODS = frozenset({"create", "create_recurring", "cancel", "modify", "add_attendees"})
+
+
+def recorded_at(entry: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00"))
+
+
+def pause(seconds: float) -> None:
+    time.sleep(seconds)
