@@ -36,14 +36,24 @@ if [ ! -x "$venv/bin/python" ]; then
   say "creating $venv"
   "$python" -m venv "$venv"
 fi
-say "installing Airflow, the Celery provider and this provider into $venv (tests/e2e/constraints.txt)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c tests/e2e/constraints.txt \
-  apache-airflow apache-airflow-providers-celery apache-airflow-providers-postgres redis psutil requests 2>&1 \
-  | grep -v "^WARNING: Location" || true
-# A fresh, non-editable copy every run: undoes any earlier E2E_PATCH.
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall . 2>&1 \
-  | grep -v "^WARNING: Location" || true
+pip_install() {  # quiet, but everything pip said is shown when it fails
+  local out
+  if ! out=$("$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2>&1); then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+}
+stamp="$venv/.e2e-constraints"
+if ! cmp -s tests/e2e/constraints.txt "$stamp"; then
+  say "installing Airflow, the Celery provider and the PostgreSQL driver into $venv (tests/e2e/constraints.txt)"
+  pip_install -c tests/e2e/constraints.txt \
+    apache-airflow apache-airflow-providers-celery apache-airflow-providers-postgres redis psutil requests .
+  cp tests/e2e/constraints.txt "$stamp"
+fi
+say "installing this provider into $venv"
+# A fresh, non-editable copy every run: undoes any earlier E2E_PATCH. (A stale build/ would be copied in.)
 rm -rf build
+pip_install --no-deps --force-reinstall .
 if [ -n "${E2E_PATCH:-}" ]; then
   site=$("$venv/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
   say "applying $E2E_PATCH to the installed provider in $venv (not to the work tree)"

@@ -66,7 +66,7 @@ def bring_up(deployment: Deployment, stage: str) -> AirflowAPI:
     if stage == "celery":
         for name in ("worker-a", "worker-b"):
             deployment.start_component(
-                name, "celery", "worker", "--concurrency", "4", "--celery-hostname", f"{name}@%h",
+                name, "celery", "worker", "--concurrency", "4", "--celery-hostname", f"{name}@%h", "--skip-serve-logs",
                 E2E_WORKER_NAME=name,
             )
     api = AirflowAPI(f"http://127.0.0.1:{deployment.api_port}", USER, deployment.password)
@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_argument("work", type=Path, help="an empty temp dir for the deployment")
     cli.add_argument("--stages", default="local,celery", help="comma-separated: local, celery")
     cli.add_argument("--only", default="", help="comma-separated words: run the scenarios whose name has one")
+    cli.add_argument("--hold", action="store_true", help="after the scenarios, keep the deployment up until Ctrl-C")
     args = cli.parse_args(argv)
     stages = [stage.strip() for stage in args.stages.split(",") if stage.strip()]
     unknown = [stage for stage in stages if stage not in STAGES]
@@ -182,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
             stage_results, seconds = run_stage(deployment, stage, only)
             results.extend(stage_results)
             stage_times[stage] = seconds
+        if args.hold:
+            say(f"holding: API http://127.0.0.1:{deployment.api_port} (user {USER}, password in "
+                f"{deployment.work / 'passwords.json'}), emulator {deployment.emulator_url}; Ctrl-C ends it")
+            signal.pause()
     except KeyboardInterrupt as interrupt:
         say(f"interrupted ({interrupt})")
         results.append(Result("-", "interrupted", False, 0, str(interrupt)))

@@ -72,11 +72,29 @@ class AirflowAPI:
         )
 
     def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
-        return [
-            f"{ti['task_id']}[{ti['map_index']}]={ti['state']}"
-            for ti in self.task_instances(dag_id, run_id)
-            if ti["state"] not in {"success", "skipped"}
-        ]
+        """Each task instance that did not succeed, the first with the reason its log gives."""
+        failed = [ti for ti in self.task_instances(dag_id, run_id) if ti["state"] not in {"success", "skipped"}]
+        described = [f"{ti['task_id']}[{ti['map_index']}]={ti['state']}" for ti in failed]
+        if failed:
+            described[0] += f" ({self.failure_reason(failed[0])})"
+        return described
+
+    def failure_reason(self, ti: dict[str, Any]) -> str:
+        """The last error (or failure event) in a task instance's log, read through the REST API."""
+        try:
+            log = self.get(
+                f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/logs/"
+                f"{max(ti['try_number'], 1)}",
+                map_index=ti["map_index"], full_content="true",
+            )
+        except requests.RequestException as error:
+            return f"no log: {error}"
+        events = [item for item in log.get("content", []) if isinstance(item, dict)]
+        for item in reversed(events):
+            text = str(item.get("event", ""))
+            if item.get("level") in {"error", "critical"} or "does not know" in text or "failed" in text.lower():
+                return text[:300]
+        return "no error in its log"
 
 
 class Emulator:

@@ -310,14 +310,15 @@ class Deployment:
         return self.start(name, [self.airflow_bin, *args], self.airflow_env(**extra_env))
 
     def start_airflow(self) -> None:
-        """api-server, scheduler, dag-processor and triggerer, each its own process."""
+        """api-server, scheduler, dag-processor and triggerer, each its own process. Log servers are off (they
+        listen on every interface, on fixed ports): the API server reads the logs from the shared log folder."""
         self.start_component("api-server", "api-server", "--host", "127.0.0.1", "--port", str(self.api_port))
-        self.start_component("scheduler", "scheduler")
+        self.start_component("scheduler", "scheduler", "--skip-serve-logs")
         self.start_component("dag-processor", "dag-processor")
         self.start_triggerer()
 
     def start_triggerer(self) -> Process:
-        return self.start_component("triggerer", "triggerer")
+        return self.start_component("triggerer", "triggerer", "--skip-serve-logs")
 
     def stop_airflow(self) -> None:
         for name in [n for n in self.processes if n not in {"postgres", "redis", "emulator"}]:

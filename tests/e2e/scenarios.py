@@ -6,6 +6,7 @@ A scenario returns a short figure for the table, or raises :class:`ScenarioFaile
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import signal
@@ -71,7 +72,12 @@ class Context:
         def reached() -> list[dict[str, Any]] | None:
             found = self.tis(dag_id, run_id, task_id)
             failed = [ti for ti in found if ti["state"] in {"failed", "upstream_failed"}]
-            check(not failed, f"{len(failed)} of {task_id} failed while waiting for {state}")
+            if failed:
+                first = failed[0]
+                raise ScenarioFailed(
+                    f"{len(failed)} {task_id} task(s) failed while waiting for {count} {state}; "
+                    f"{task_id}[{first['map_index']}]: {self.api.failure_reason(first)}"
+                )
             check(self.api.run_state(dag_id, run_id) != "failed", f"{dag_id} run failed")
             return found if sum(ti["state"] == state for ti in found) >= count else None
 
@@ -258,52 +264,68 @@ def triggerer_killed(ctx: Context) -> str:
     return f"{succeeded}/{count} completed; the new triggerer polled them {resumed:.0f} s after the kill"
 
 
+#: How long the emulator holds a create_recurring: longer than Airflow takes to retry a killed task (about 10 s)
+#: or a task whose supervisor died (the 20 s heartbeat timeout, then the retry), so that the retry reaches
+#: WizIQ before the killed call does.
+HOLD = 40.0
+
+
 def task_killed(target: str, moment: str) -> Callable[[Context], str]:
     """SIGKILL the task process (``target="task"``) or its supervisor (``"supervisor"``) while create_recurring
-    is in flight (``moment="in_flight"``, emulator latency) or right after the emulator committed the series
-    (``"committed"``, the answer delayed); after Airflow's retry the account holds exactly one series."""
+    is in flight (``moment="in_flight"``: held by emulator latency, not yet committed) or right after the
+    emulator committed the series (``"committed"``: its answer held back); after Airflow's retry the account
+    holds exactly one series. In flight, the retry's own create_recurring comes first and the killed call,
+    landing later, must be refused with 1032."""
 
     def scenario(ctx: Context) -> str:
         import psutil
 
         if moment == "in_flight":
-            ctx.emulator.set_latency(8)
+            ctx.emulator.set_latency(HOLD)
         else:
-            ctx.emulator.inject("delay", method="create_recurring", seconds=45)
+            ctx.emulator.inject("delay", method="create_recurring", seconds=HOLD)
         dag_id = "e2e_series"
-        title = f"Killed {target} {moment}"
-        run_id = ctx.trigger(dag_id, {"title": title, "start_time": "2030-01-08T10:00"})
+        run_id = ctx.trigger(dag_id, {"title": f"Killed {target} {moment}", "start_time": "2030-01-08T10:00"})
         port = ctx.deployment.emulator_port
 
-        def in_flight() -> int | None:
+        def ready() -> int | None:
             (ti,) = ctx.tis(dag_id, run_id, "create_series")
             if ti["state"] != "running" or not ti.get("pid"):
                 return None
-            try:
+            if moment == "committed":
+                return ti["pid"] if ctx.emulator.requests("create_recurring") else None
+            try:  # the first try's first call is create_recurring: a connection to the emulator means it is sent
                 connections = psutil.Process(ti["pid"]).net_connections("tcp")
             except psutil.Error:
                 return None
             talking = any(c.raddr and c.raddr.port == port and c.status == "ESTABLISHED" for c in connections)
-            if moment == "in_flight":
-                return ti["pid"] if talking and not ctx.emulator.requests("create_recurring") else None
-            committed = [e for e in ctx.emulator.requests("create_recurring") if e["committed"]]
-            return ti["pid"] if committed else None
+            return ti["pid"] if talking else None
 
-        pid = wait_until(in_flight, 300, f"create_recurring {moment.replace('_', ' ')}")
+        pid = wait_until(ready, 300, f"create_recurring {moment.replace('_', ' ')}")
         victim = pid if target == "task" else psutil.Process(pid).ppid()
         check(victim not in {p.pid for p in ctx.deployment.processes.values()}, "would kill a component")
         say(f"SIGKILL {target} pid {victim} ({moment.replace('_', ' ')})")
         os.kill(victim, signal.SIGKILL)
+        killed = time.monotonic()
         if moment == "in_flight":
-            ctx.emulator.set_latency(0)
+            ctx.emulator.set_latency(0)  # the held call keeps its wait; the retry's calls do not wait
         ctx.expect_success(dag_id, run_id, 300)
+        recovered = time.monotonic() - killed
         (ti,) = ctx.tis(dag_id, run_id, "create_series")
+        check(ti["try_number"] >= 2, f"the task succeeded in try {ti['try_number']}: the kill did not count")
+        if moment == "in_flight":  # let the held call land before judging (and before the next scenario)
+            wait_until(lambda: len(ctx.emulator.requests("create_recurring")) >= 2,
+                       HOLD + 30 - (time.monotonic() - killed), "the killed call to reach the emulator")
+        with contextlib.suppress(psutil.Error):  # a supervisor's orphaned task process, if still there
+            psutil.Process(pid).kill()
         series = ctx.emulator.series()
         check(len(series) == 1, f"{len(series)} series after the retry")
         creates = ctx.emulator.requests("create_recurring")
         refused = sum(e["error_code"] == 1032 for e in creates)
-        check(ti["try_number"] >= 2, f"the task succeeded in try {ti['try_number']}: the kill did not count")
-        return f"try {ti['try_number']}; {len(creates)} create_recurring ({refused} refused 1032); 1 series"
+        if moment == "in_flight":
+            check(refused == 1, f"the killed call was not refused with 1032: {len(creates)} calls, {refused} 1032")
+        how = "the killed call refused 1032" if refused else "adopted by lookup"
+        return f"try {ti['try_number']} succeeded {recovered:.0f} s after; {how}; 1 series"
 
     return scenario
 
