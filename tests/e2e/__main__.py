@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     deployment = Deployment(args.work)
     results: list[Result] = []
     stage_times: dict[str, float] = {}
+    holding = False
     try:
         began = time.monotonic()
         redis = f", Redis on {deployment.redis_port}" if "celery" in stages else ""
@@ -184,12 +185,14 @@ def main(argv: list[str] | None = None) -> int:
             results.extend(stage_results)
             stage_times[stage] = seconds
         if args.hold:
+            holding = True
             say(f"holding: API http://127.0.0.1:{deployment.api_port} (user {USER}, password in "
                 f"{deployment.work / 'passwords.json'}), emulator {deployment.emulator_url}; Ctrl-C ends it")
             signal.pause()
     except KeyboardInterrupt as interrupt:
         say(f"interrupted ({interrupt})")
-        results.append(Result("-", "interrupted", False, 0, str(interrupt)))
+        if not holding:
+            results.append(Result("-", "interrupted", False, 0, str(interrupt)))
     except Exception as error:
         traceback.print_exc()
         results.append(Result("-", "set-up", False, 0, f"{type(error).__name__}: {error}"[:300]))

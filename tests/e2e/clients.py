@@ -91,9 +91,12 @@ class AirflowAPI:
             return f"no log: {error}"
         events = [item for item in log.get("content", []) if isinstance(item, dict)]
         for item in reversed(events):
-            text = str(item.get("event", ""))
-            if item.get("level") in {"error", "critical"} or "does not know" in text or "failed" in text.lower():
-                return text[:300]
+            if item.get("level") in {"error", "critical"}:
+                details = item.get("error_detail") or [{}]
+                cause = details[0] if isinstance(details[0], dict) else {}
+                if cause.get("exc_type"):
+                    return f"{cause['exc_type']}: {cause.get('exc_value', '')}"[:300]
+                return str(item.get("event", ""))[:300]
         return "no error in its log"
 
 

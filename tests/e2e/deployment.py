@@ -266,6 +266,9 @@ class Deployment:
             "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "1000",
             "AIRFLOW__API__SECRET_KEY": self.secret_key + "-api",
             "AIRFLOW__API_AUTH__JWT_SECRET": self.secret_key + "-jwt",
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # A loaded machine answers the workers' execution API calls slowly; 5 s (the default) is too short.
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "60",

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,21 +64,34 @@ class Context:
     def tis(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
         return self.api.task_instances(dag_id, run_id, task_id)
 
+    def no_failures(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The run's task instances; a failed one fails the scenario at once, with the reason from its log."""
+        found = self.api.task_instances(dag_id, run_id)
+        failed = [ti for ti in found if ti["state"] in {"failed", "upstream_failed"}]
+        if failed:
+            first = next((ti for ti in failed if ti["state"] == "failed"), failed[0])
+            raise ScenarioFailed(
+                f"{len(failed)} task instance(s) of {dag_id} failed; {first['task_id']}[{first['map_index']}]: "
+                f"{self.api.failure_reason(first)}"
+            )
+        return found
+
+    def until(self, check: Callable[[], Any], timeout: float, what: str, run: tuple[str, str]) -> Any:
+        """``wait_until(check)``, failing early when a task instance of ``run`` (dag_id, run_id) fails."""
+
+        def checked() -> Any:
+            self.no_failures(*run)
+            return check()
+
+        return wait_until(checked, timeout, what, every=2)
+
     def wait_for_states(
         self, dag_id: str, run_id: str, task_id: str, state: str, count: int, timeout: float
     ) -> list[dict[str, Any]]:
         """Wait until ``count`` instances of ``task_id`` are in ``state``; fail early if one failed."""
 
         def reached() -> list[dict[str, Any]] | None:
-            found = self.tis(dag_id, run_id, task_id)
-            failed = [ti for ti in found if ti["state"] in {"failed", "upstream_failed"}]
-            if failed:
-                first = failed[0]
-                raise ScenarioFailed(
-                    f"{len(failed)} {task_id} task(s) failed while waiting for {count} {state}; "
-                    f"{task_id}[{first['map_index']}]: {self.api.failure_reason(first)}"
-                )
-            check(self.api.run_state(dag_id, run_id) != "failed", f"{dag_id} run failed")
+            found = [ti for ti in self.no_failures(dag_id, run_id) if ti["task_id"] == task_id]
             return found if sum(ti["state"] == state for ti in found) >= count else None
 
         return wait_until(reached, timeout, f"{count} {task_id} task instances {state}", every=2)
@@ -171,12 +184,12 @@ def enrollment_pipeline(ctx: Context) -> str:
             for entry in poller_calls(ctx.emulator)
         )
 
-    wait_until(lambda: polled_since(datetime.fromisoformat("2000-01-01T00:00:00+00:00")), 60, "a triggerer poll")
+    ctx.until(lambda: polled_since(datetime.min.replace(tzinfo=timezone.utc)), 60, "a triggerer poll", (dag_id, run_id))
     start = datetime.fromisoformat(first["utc_start"])
     ctx.emulator.set_clock(start + timedelta(minutes=1))
     moved = ctx.emulator.now()
     check(ctx.emulator.get_class(first["class_id"])["status"] == "live", "the class is not live at its start")
-    wait_until(lambda: polled_since(moved), 60, "a triggerer poll while the class is live")
+    ctx.until(lambda: polled_since(moved), 60, "a triggerer poll while the class is live", (dag_id, run_id))
     (sensor,) = ctx.tis(dag_id, run_id, "wait_for_first_class")
     check(sensor["state"] == "deferred", f"the sensor is {sensor['state']} while the class is live")
     ctx.emulator.set_clock(datetime.fromisoformat(first["utc_end"]) + timedelta(minutes=1))
@@ -217,9 +230,10 @@ def many_waits(count: int) -> Callable[[Context], str]:
         ctx.wait_for_states(dag_id, run_id, "wait", "deferred", count, 900)
         wanted = {c["class_id"] for c in ctx.emulator.classes()}
         check(len(wanted) == count, f"{len(wanted)} classes booked, not {count}")
-        wait_until(lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))), 120,
-                   "a poll round over every waiting class")
+        ctx.until(lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))), 120,
+                  "a poll round over every waiting class", (dag_id, run_id))
         time.sleep(6)  # a few more rounds with everyone joined
+        ctx.no_failures(dag_id, run_id)
         ctx.emulator.set_latency(0)
         ctx.emulator.advance(days=60)
         ctx.expect_success(dag_id, run_id, 600)
@@ -243,8 +257,8 @@ def triggerer_killed(ctx: Context) -> str:
     run_id = ctx.trigger(dag_id, {"count": count})
     ctx.wait_for_states(dag_id, run_id, "wait", "deferred", count, 600)
     wanted = {c["class_id"] for c in ctx.emulator.classes()}
-    wait_until(lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))), 120,
-               "a poll round over every waiting class")
+    ctx.until(lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))), 120,
+              "a poll round over every waiting class", (dag_id, run_id))
     say("SIGKILL triggerer")
     ctx.deployment.processes.pop("triggerer").kill()
     killed_at = ctx.emulator.now()
@@ -255,7 +269,7 @@ def triggerer_killed(ctx: Context) -> str:
         later = [r for r in rounds(poller_calls(ctx.emulator)) if recorded_at(r[0]) > killed_at]
         return any(round_ids(r) == wanted for r in later)
 
-    wait_until(polled_again, 180, "the new triggerer to poll every deferred class")
+    ctx.until(polled_again, 180, "the new triggerer to poll every deferred class", (dag_id, run_id))
     resumed = time.monotonic() - began
     ctx.emulator.advance(days=60)
     ctx.expect_success(dag_id, run_id, 300)
