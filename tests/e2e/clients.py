@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+
 from tests.e2e.deployment import wait_until
 
 FINISHED = {"success", "failed"}

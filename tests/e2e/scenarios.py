@@ -366,9 +366,9 @@ def celery_worker_killed(ctx: Context) -> str:
         tis = ctx.tis(dag_id, run_id, "create_series")
         done = sum(ti["state"] == "success" for ti in tis)
         running = [ti for ti in tis if ti["state"] == "running" and ti["hostname"] == "worker-a"]
-        return running if done >= 4 and running else None
+        return running if done >= 4 and len(running) >= 2 else None
 
-    running = wait_until(busy, 600, "worker-a running sections after a few succeeded")
+    running = ctx.until(busy, 600, "worker-a running two sections after a few succeeded", (dag_id, run_id))
     say(f"SIGKILL worker-a with {len(running)} sections running")
     ctx.deployment.processes.pop("worker-a").kill()
     ctx.expect_success(dag_id, run_id, 900)
