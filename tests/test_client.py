@@ -188,6 +188,38 @@ class TestRetries:
             client.get_data(class_id=1)
         assert len(scripted_server.received) == 1
 
+    def test_the_first_attempt_counts_against_the_retry_budget(self, scripted_server):
+        """The first attempt is sent before any retry machinery exists; its time still counts in the budget."""
+        scripted_server.default = Answer(b"", status=503, action="delay", seconds=1.0)
+        with (
+            WizIQClient(config(scripted_server.url, retry_budget=0.5), sleep=pytest.fail) as client,
+            pytest.raises(WizIQTransportError),
+        ):
+            client.get_data(class_id=1)
+        assert len(scripted_server.received) == 1
+
+    def test_a_successful_call_builds_no_retry_machinery(self, scripted_server, client, monkeypatch):
+        def no_retrying(**_arguments: object) -> None:
+            pytest.fail("a call that succeeded on its first attempt built a tenacity.Retrying")
+
+        monkeypatch.setattr("airflow_provider_wiziq.api.client.Retrying", no_retrying)
+        scripted_server.default = Answer(ok("get_data", RECORD))
+        for _ in range(3):
+            assert client.get_data(class_id=15716)[0].class_id == 15716
+
+    def test_each_attempt_is_signed_afresh(self, scripted_server):
+        """The request is prepared once a method; each attempt carries its own timestamp and signature."""
+        clock = iter([1_900_000_000, 1_900_000_007, 1_900_000_011])
+        scripted_server.then(Answer(b"", status=503), Answer(b"", status=503), Answer(ok("get_data", RECORD)))
+        with WizIQClient(config(scripted_server.url), clock=lambda: next(clock), sleep=lambda _: None) as client:
+            assert client.get_data(class_id=15716)[0].class_id == 15716
+        forms = [received.form for received in scripted_server.received]
+        assert [form["timestamp"] for form in forms] == ["1900000000", "1900000007", "1900000011"]
+        assert len({form["signature"] for form in forms}) == 3
+        assert all(verify(form, secret_key=SECRET, method="get_data") for form in forms)
+        assert all(form["class_id"] == "15716" for form in forms)
+        assert {received.query["method"] for received in scripted_server.received} == {"get_data"}
+
     @pytest.mark.parametrize(
         "answer",
         [
@@ -309,6 +341,20 @@ class TestAsyncClient:
         assert records[0].class_id == 15716
         assert [r.form["multiple_class_id"] for r in scripted_server.received] == ["15716,15717"] * 2
         assert verify(scripted_server.received[1].form, secret_key=SECRET, method="get_data")
+
+    def test_the_first_attempt_counts_against_the_retry_budget(self, scripted_server):
+        scripted_server.default = Answer(b"", status=503, action="delay", seconds=1.0)
+
+        async def never(_seconds: float) -> None:
+            pytest.fail("the budget was spent by the first attempt: no wait, no re-send")
+
+        async def run() -> None:
+            async with AsyncWizIQClient(config(scripted_server.url, retry_budget=0.5), sleep=never) as client:
+                await client.get_data(class_id=1)
+
+        with pytest.raises(WizIQTransportError):
+            asyncio.run(run())
+        assert len(scripted_server.received) == 1
 
     def test_hostile_and_oversized_answers(self, scripted_server):
         scripted_server.then(Answer(BILLION_LAUGHS), Answer(b"<rsp>" + b"a" * 100_000 + b"</rsp>"))

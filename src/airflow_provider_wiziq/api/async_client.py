@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,8 +15,8 @@ from airflow_provider_wiziq.api import calls, responses
 from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, settle_resend
 from airflow_provider_wiziq.api.client import USER_AGENT
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
-from airflow_provider_wiziq.api.retry import retry_arguments
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
+from airflow_provider_wiziq.api.retry import may_resend, replaying, retry_arguments
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -58,17 +57,27 @@ class AsyncWizIQClient:
 
     async def execute(self, call: Call[T]) -> T:
         """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
-        retrying = AsyncRetrying(sleep=self._sleep, **retry_arguments(self.config, call.method))
-        attempts = itertools.count(1)
+        started = time.monotonic()
+        try:
+            return await self._attempt(call)
+        except WizIQError as error:
+            if not may_resend(call.method, error):
+                raise
+            first = error
+        arguments = retry_arguments(self.config, call.method, spent=time.monotonic() - started)
 
-        async def attempt() -> T:
-            number = next(attempts)
+        async def attempt(number: int) -> T:
             try:
                 return await self._attempt(call)
             except WizIQAPIError as error:
                 return settle_resend(call, error, number)
 
-        return await retrying(attempt)
+        again = replaying(first, attempt)
+
+        async def resend() -> T:  # tenacity awaits only what is a coroutine function
+            return await again()
+
+        return await AsyncRetrying(sleep=self._sleep, **arguments)(resend)
 
     async def _attempt(self, call: Call[T]) -> T:
         form = call.body(self.config, int(self._clock()))

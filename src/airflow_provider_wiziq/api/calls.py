@@ -42,8 +42,7 @@ class Call(Generic[T]):
     done_if_resent: Mapping[int, T] = field(default_factory=dict)
 
     def url(self, config: ClientConfig) -> str:
-        separator = "&" if "?" in config.endpoint else "?"
-        return f"{config.endpoint}{separator}method={self.method}"
+        return method_url(config, self.method)
 
     def body(self, config: ClientConfig, timestamp: int) -> dict[str, str]:
         """The form body: parameters, ``method`` again, and the signature fields (fresh for each attempt)."""
@@ -54,6 +53,12 @@ class Call(Generic[T]):
             method=self.method,
         )
         return {**self.fields, "method": self.method, **auth}
+
+
+def method_url(config: ClientConfig, method: str) -> str:
+    """The URL a call of ``method`` is posted to: the endpoint with ``method`` in its query."""
+    separator = "&" if "?" in config.endpoint else "?"
+    return f"{config.endpoint}{separator}method={method}"
 
 
 def settle_resend(call: Call[T], error: WizIQAPIError, attempt_number: int) -> T:

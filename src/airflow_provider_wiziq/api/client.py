@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -18,9 +17,9 @@ from airflow_provider_wiziq import __version__
 from airflow_provider_wiziq.api import calls, responses
 from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, settle_resend
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
 from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
-from airflow_provider_wiziq.api.retry import retry_arguments
+from airflow_provider_wiziq.api.retry import may_resend, replaying, retry_arguments
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -43,6 +42,17 @@ class WizIQClient:
         self._clock = clock
         self._sleep = sleep
         self._session = session or configure_session(requests.Session(), config, pool_size)
+        self._templates: dict[str, requests.PreparedRequest] = {}
+        # What requests would otherwise work out again on every call: the session's settings, read once.
+        # Redirects are never followed: a signed request goes to the configured endpoint only.
+        self._send_options: dict[str, Any] = {
+            "timeout": (config.connect_timeout, config.read_timeout),
+            "stream": True,
+            "allow_redirects": False,
+            "verify": self._session.verify,
+            "cert": self._session.cert,
+            "proxies": self._session.proxies,
+        }
 
     def __enter__(self) -> WizIQClient:
         return self
@@ -55,29 +65,29 @@ class WizIQClient:
 
     def execute(self, call: Call[T]) -> T:
         """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
-        retrying = Retrying(sleep=self._sleep, **retry_arguments(self.config, call.method))
-        attempts = itertools.count(1)
+        started = time.monotonic()
+        try:
+            return self._attempt(call)
+        except WizIQError as error:
+            if not may_resend(call.method, error):
+                raise
+            first = error
+        arguments = retry_arguments(self.config, call.method, spent=time.monotonic() - started)
 
-        def attempt() -> T:
-            number = next(attempts)
+        def attempt(number: int) -> T:
             try:
                 return self._attempt(call)
             except WizIQAPIError as error:
                 return settle_resend(call, error, number)
 
-        return retrying(attempt)
+        return Retrying(sleep=self._sleep, **arguments)(replaying(first, attempt))
 
     def _attempt(self, call: Call[T]) -> T:
         started = time.monotonic()
-        form = call.body(self.config, int(self._clock()))
+        request = self._prepared(call.method, call.body(self.config, int(self._clock())))
         failure: WizIQTransportError | None = None
         try:
-            with self._session.post(
-                call.url(self.config),
-                data=form,
-                timeout=(self.config.connect_timeout, self.config.read_timeout),
-                stream=True,
-            ) as response:
+            with self._session.send(request, **self._send_options) as response:
                 body = CappedBody(call, self.config, response.headers, time.monotonic)
                 # read1 hands over bytes as they arrive, so the cap and the deadline are checked as they come
                 while chunk := response.raw.read1(64 * 1024, decode_content=True):
@@ -89,8 +99,21 @@ class WizIQClient:
             # Raised outside the except block so the library's exception, which holds the signed request,
             # is not kept as this one's __context__.
             raise failure
-        log.debug("WizIQ %s answered HTTP %s in %.3f s", call.method, status, time.monotonic() - started)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("WizIQ %s answered HTTP %s in %.3f s", call.method, status, time.monotonic() - started)
         return interpret(call, status, headers, body.value())
+
+    def _prepared(self, method: str, form: dict[str, str]) -> requests.PreparedRequest:
+        """The request for one attempt: URL and headers prepared once per method, only the signed body is new."""
+        template = self._templates.get(method)
+        if template is None:
+            url = calls.method_url(self.config, method)
+            template = self._templates[method] = self._session.prepare_request(requests.Request("POST", url))
+        request = requests.PreparedRequest()
+        request.method, request.url, request.hooks = template.method, template.url, template.hooks
+        request.headers = template.headers.copy()
+        request.prepare_body(form, None)
+        return request
 
     # One method per WizIQ method, named as WizIQ names them.
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -19,6 +21,7 @@ from tenacity import (
 from airflow_provider_wiziq.api.config import ClientConfig
 from airflow_provider_wiziq.api.errors import WizIQError, WizIQTransportError
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 #: Methods that a server may receive twice without harm (docs/wiziq-api.md §7); ``cancel`` answers 1033 the
@@ -82,11 +85,12 @@ class _Wait:
         return wait
 
 
-def retry_arguments(config: ClientConfig, method: str) -> dict[str, Any]:
+def retry_arguments(config: ClientConfig, method: str, *, spent: float = 0.0) -> dict[str, Any]:
     """Keyword arguments for tenacity's ``Retrying`` / ``AsyncRetrying`` for one call of ``method``.
 
     A call stops once ``max_retries`` re-sends were made, or when the next wait would end past
-    ``retry_budget`` seconds from its start; the last error is raised as it was.
+    ``retry_budget`` seconds from its start; the last error is raised as it was. ``spent`` is the time the
+    call already used before tenacity took over (its first attempt, see :func:`replaying`).
     """
 
     def before_sleep(state: RetryCallState) -> None:
@@ -100,9 +104,28 @@ def retry_arguments(config: ClientConfig, method: str) -> dict[str, Any]:
         )
 
     return {
-        "stop": stop_after_attempt(config.max_retries + 1) | stop_before_delay(config.retry_budget),
+        "stop": stop_after_attempt(config.max_retries + 1) | stop_before_delay(config.retry_budget - spent),
         "wait": _Wait(config),
         "retry": retry_if_exception(lambda error: may_resend(method, error)),
         "reraise": True,
         "before_sleep": before_sleep,
     }
+
+
+def replaying(first: BaseException, attempt: Callable[[int], T]) -> Callable[[], T]:
+    """The attempt function for tenacity, once a call's first attempt failed with ``first``.
+
+    The clients send a call's first attempt without tenacity, so a call that succeeds (nearly every call)
+    builds no retry machinery. When the first attempt fails with an error :func:`may_resend` allows,
+    tenacity takes over: its attempt 1 raises ``first`` again, at no cost, so that it decides on it as on
+    any other (wait, stop, log), and attempts 2 and later call ``attempt(number)``.
+    """
+    numbers = itertools.count(1)
+
+    def again() -> T:
+        number = next(numbers)
+        if number == 1:
+            raise first
+        return attempt(number)
+
+    return again
