@@ -1,0 +1,153 @@
+"""Every performance figure of the project with its target and verdict, from one run of each benchmark script.
+
+Each row's figure is read from what its script prints (its ``ratio:`` line, or the line named below); a
+script that is missing, fails or prints no such figure gives the row "not measured", never a number. The
+scripts run one after the other (each starts its own emulator), in this virtualenv.
+Run: .venv/bin/python benchmarks/run_all.py            (about 10 to 20 minutes on 2 busy cores)
+     .venv/bin/python benchmarks/run_all.py call_instructions recurrence_expansion    (some scripts only)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of the table: where it comes from and what it must be."""
+
+    figure: str
+    script: str  # under benchmarks/, without .py
+    pattern: str  # a regex over the script's output: group "value", and "bound" when the script states the target
+    target: float | None = None  # the figure must be <= target (None: the script states it, group "bound")
+    unit: str = "x"
+
+
+ROWS = (
+    Row(
+        "hook call vs a minimal hand-written client, instructions a call (callgrind)",
+        "call_instructions",
+        rf"^ratio: (?P<value>{NUMBER})",
+        1.08,
+    ),
+    Row("hook call vs HttpHook.run + hand signing, CPU a call", "http_provider", rf"^ratio: (?P<value>{NUMBER})", 0.6),
+    Row(
+        "recurrence expansion vs rrule + zoneinfo, same UTC instants and DST flags",
+        "recurrence_expansion",
+        rf"^ratio: (?P<value>{NUMBER})",
+        1.25,
+    ),
+    Row(
+        "peak memory parsing any answer under the cap, over its size",
+        "parse_answers",
+        rf"^ratio:.*?peak memory over size (?P<value>{NUMBER})",
+        2.0,
+    ),
+    Row(
+        "parse time vs ElementTree.fromstring of the same bytes, every defence on",
+        "parse_answers",
+        rf"^ratio:.*?time vs fromstring (?P<value>{NUMBER})",
+        1.5,
+    ),
+    Row(
+        "bulk create in dag.test() vs its bare execute(), 500 series, start-up excluded",
+        "dag_test_overhead",
+        rf"^ratio:.*?bulk (?P<value>{NUMBER})",
+        1.3,
+    ),
+    Row(
+        "term sync in dag.test() vs its bare execute(), 500 series, start-up excluded",
+        "dag_test_overhead",
+        rf"^ratio:.*?term sync (?P<value>{NUMBER})",
+        1.3,
+    ),
+    Row(
+        "XCom writes per create task",
+        "dag_test_overhead",
+        rf"^ratio:.*?XCom writes a create task (?P<value>{NUMBER})",
+        2,
+        unit="",
+    ),
+    Row(
+        "coalesced waits, CPU a round vs one request per wait, 1,000 waits",
+        "trigger_waits",
+        rf"^ratio:.*?CPU (?P<value>{NUMBER})",
+        0.03,
+    ),
+    Row(
+        "term sync re-run of 1,000 unchanged sections: WizIQ calls (all reads)",
+        "term_sync_plan",
+        rf"^Plan of the unchanged term: (?P<value>{NUMBER}) calls.*?target <= (?P<bound>{NUMBER})",
+        None,
+        unit=" calls",
+    ),
+)
+
+
+def run(script: str) -> tuple[str | None, str]:
+    """The script's output, or None and why it gave none."""
+    path = os.path.join(HERE, f"{script}.py")
+    if not os.path.exists(path):
+        return None, f"benchmarks/{script}.py does not exist yet"
+    print(f"running benchmarks/{script}.py ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, path], cwd=os.path.dirname(HERE), capture_output=True, text=True, timeout=3600
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"benchmarks/{script}.py ran over an hour"
+    print(f"  done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"benchmarks/{script}.py failed: {last[:200]}"
+    return done.stdout, ""
+
+
+def verdict(row: Row, output: str | None, why: str) -> tuple[str, str, str]:
+    """(measured, target, verdict) for the table."""
+    if output is None:
+        return "not measured", _target(row, None), f"not measured: {why}"
+    found = re.search(row.pattern, output, re.MULTILINE)
+    if found is None:
+        return "not measured", _target(row, None), f"not measured: benchmarks/{row.script}.py printed no such figure"
+    value = float(found.group("value"))
+    bound = float(found.group("bound")) if row.target is None else row.target
+    shown = f"{value:g}{row.unit}"
+    return shown, _target(row, bound), "met" if value <= bound else "MISSED"
+
+
+def _target(row: Row, bound: float | None) -> str:
+    if row.target is not None:
+        return f"<= {row.target:g}{row.unit}"
+    return "<= tracked future classes / 100 + 10" + (f" = {bound:g}" if bound is not None else "")
+
+
+def main(only: list[str]) -> None:
+    outputs: dict[str, tuple[str | None, str]] = {}
+    for row in ROWS:
+        if row.script not in outputs:
+            outputs[row.script] = run(row.script) if not only or row.script in only else (None, "not run this time")
+    table = [("figure", "measured", "target", "verdict", "script")]
+    for row in ROWS:
+        table.append((row.figure, *verdict(row, *outputs[row.script]), f"benchmarks/{row.script}.py"))
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for number, line in enumerate(table):
+        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |")
+        if number == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    for script, (output, _) in outputs.items():
+        if output:
+            print(f"\n## benchmarks/{script}.py\n{output.rstrip()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
