@@ -1,0 +1,195 @@
+"""The create operators inside Airflow: ``dag.test()`` vs the bare ``execute()``, and XCom writes of a create task.
+
+- **Bulk** (target: <= 1.3x): ``CreateRecurringClassesOperator`` with 500 two-class series (one
+  ``create_recurring`` and one ``view_schedule`` each, ``max_concurrency=8``, no rate limit), run by
+  ``dag.test()`` in a DAG of that one task, against the same operator's ``execute()`` called directly with
+  a minimal context. ``dag.test()``'s one-time start-up (imports, the metadata database, the first run) is
+  left out by a warm-up run of another DAG first, and registering the DAG (what the DAG processor does) is
+  not timed. Each run starts on a fresh emulator account (its own process, latency 0), so both sides do
+  the same calls.
+- **Term sync** (target: <= 1.3x): ``SyncTermOperator`` with the same 500 series as a term, the same way;
+  measured only where the operator exists.
+- **XCom writes per create task** (target: <= 2): the XCom values one ``CreateRecurringClassOperator``
+  task leaves (its return value, its early pushes, the extra link Airflow stores), counted in the
+  metadata database after a ``dag.test()`` run.
+
+The figure is this process's CPU time (``dag.test()`` runs the task in this process; the emulator's CPU
+is its own), which a busy machine moves less than wall time; wall times are printed beside it. Best of two
+runs a side, the sides alternating.
+Run: .venv/bin/python benchmarks/dag_test_overhead.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from datetime import datetime
+from typing import Any
+
+from emulator_process import EmulatorProcess, quiet_logs
+
+SERIES = 500
+RUNS = 2
+YEAR = datetime.now().year + 1
+_RUN_NUMBERS = iter(range(10**6))
+
+
+def specs() -> list[dict[str, Any]]:
+    """``SERIES`` two-class weekly series, each with its own presenter; plain strings and numbers, no template."""
+    return [
+        {
+            "key": f"S{index:04d}",
+            "title": f"Section {index}",
+            "presenter_email": f"t{index}@overhead.bench.example",
+            "time_zone": "America/Chicago",
+            "start_time": f"{YEAR}-02-01T{8 + index % 8:02d}:{15 * (index % 4):02d}",
+            "class_repeat_type": "weekly",
+            "days_of_week": "monday",
+            "class_occurrence": 2,
+            "attendee_limit": 30,
+        }
+        for index in range(SERIES)
+    ]
+
+
+class _TI:
+    try_number = 1
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+class _Store(dict):
+    """The task state store as the operators use it."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def delete(self, key: str) -> None:
+        self.pop(key, None)
+
+
+def bulk_operator(task_id: str) -> Any:
+    from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator
+
+    return CreateRecurringClassesOperator(
+        task_id=task_id, series=specs(), max_concurrency=8, max_calls_per_second=None, progress_interval=60
+    )
+
+
+def bare_execute(emulator: EmulatorProcess, make: Any) -> tuple[float, float]:
+    """Wall and CPU seconds of ``make(task_id).execute(context)`` with a minimal context, on a fresh account."""
+    emulator.reset()
+    operator = make("bare")
+    started, cpu = time.perf_counter(), time.process_time()
+    operator.execute({"ti": _TI(), "task_state_store": _Store()})
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def in_dag_test(emulator: EmulatorProcess, make: Any) -> tuple[float, float]:
+    """Wall and CPU seconds of ``dag.test()`` running a DAG of the one task ``make`` builds (not registering it)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from airflow.sdk import DAG
+
+    from airflow_provider_wiziq.emulator.dag_runs import failed_tasks
+
+    emulator.reset()
+    with DAG(f"overhead_{next(_RUN_NUMBERS)}", schedule=None, start_date=datetime(2025, 1, 1)) as dag:
+        make("task")
+    _register(dag, DagBundlesManager, DagBag, sync_bag_to_db)
+    started, cpu = time.perf_counter(), time.process_time()
+    dag_run = dag.test()
+    elapsed = time.perf_counter() - started, time.process_time() - cpu
+    if failed := failed_tasks(dag_run):
+        raise RuntimeError(f"the DAG run failed: {failed}")
+    return elapsed
+
+
+def _register(dag: Any, manager: Any, bag_class: Any, sync: Any) -> None:
+    from pathlib import Path
+
+    manager().sync_bundles_to_db()
+    bag = bag_class(dag_folder=Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]), collect_dags=False)
+    bag.bag_dag(dag)
+    sync(bag, "dags-folder", None)
+
+
+def ratio_of(emulator: EmulatorProcess, make: Any, name: str) -> str:
+    """The CPU ratio dag.test() / execute() (best of ``RUNS`` a side), with both sides' figures printed."""
+    bare: list[tuple[float, float]] = []
+    tested: list[tuple[float, float]] = []
+    for _ in range(RUNS):
+        bare.append(bare_execute(emulator, make))
+        tested.append(in_dag_test(emulator, make))
+    (bare_wall, bare_cpu), (test_wall, test_cpu) = min(bare, key=_cpu), min(tested, key=_cpu)
+    print(
+        f"{name}, {SERIES} series, best of {RUNS}: execute() {bare_cpu:.2f} s CPU ({bare_wall:.2f} s wall), "
+        f"dag.test() {test_cpu:.2f} s CPU ({test_wall:.2f} s wall); wall ratio {test_wall / bare_wall:.2f}"
+    )
+    return f"{test_cpu / bare_cpu:.3f}"
+
+
+def _cpu(figures: tuple[float, float]) -> float:
+    return figures[1]
+
+
+def xcom_writes(emulator: EmulatorProcess) -> tuple[int, list[str]]:
+    """The XCom values a one-series create task leaves in the metadata database, and their keys."""
+    from airflow.models.xcom import XComModel
+    from airflow.sdk import DAG
+    from airflow.utils.session import create_session
+
+    from airflow_provider_wiziq.emulator.dag_runs import failed_tasks, run_dag
+    from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassOperator
+
+    emulator.reset()
+    spec = {k: v for k, v in specs()[0].items() if k != "key"}
+    with DAG("overhead_xcom", schedule=None, start_date=datetime(2025, 1, 1)) as dag:
+        CreateRecurringClassOperator(task_id="create", **spec)
+    dag_run = run_dag(dag)
+    if failed := failed_tasks(dag_run):
+        raise RuntimeError(f"the create task failed: {failed}")
+    with create_session() as session:
+        keys = [
+            row.key
+            for row in session.query(XComModel).filter(
+                XComModel.dag_id == dag.dag_id, XComModel.run_id == dag_run.run_id, XComModel.task_id == "create"
+            )
+        ]
+    return len(keys), sorted(keys)
+
+
+def main() -> None:
+    from airflow_provider_wiziq.emulator.dag_runs import use_throwaway_airflow_home
+
+    use_throwaway_airflow_home()
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
+    quiet_logs()
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk import DAG
+
+    from airflow_provider_wiziq.emulator.dag_runs import run_dag
+
+    with EmulatorProcess() as emulator:
+        emulator.use_as_default_connection()
+        with DAG("overhead_warm_up", schedule=None, start_date=datetime(2025, 1, 1)) as warm_up:
+            EmptyOperator(task_id="nothing")
+        run_dag(warm_up)  # dag.test()'s one-time start-up, not counted
+        figures = [f"bulk {ratio_of(emulator, bulk_operator, 'bulk')}"]
+        if importlib.util.find_spec("airflow_provider_wiziq.operators.sync") is not None:
+            figures.append(f"term sync {ratio_of(emulator, sync_operator, 'term sync')}")
+        count, keys = xcom_writes(emulator)
+        print(f"XCom values a create task leaves: {count} ({', '.join(keys)})")
+        figures.append(f"XCom writes a create task {count}")
+    print("ratio: " + "; ".join(figures))
+
+
+def sync_operator(task_id: str) -> Any:
+    """The term-sync operator on the same 500 series as a term."""
+    raise NotImplementedError("added with the term-sync operator")
+
+
+if __name__ == "__main__":
+    main()
