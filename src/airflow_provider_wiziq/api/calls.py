@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
 from airflow_provider_wiziq.api import responses, values
 from airflow_provider_wiziq.api.config import ClientConfig
 from airflow_provider_wiziq.api.errors import (
+    Code,
     WizIQAPIError,
     WizIQResponseError,
     WizIQTransportError,
@@ -74,7 +76,7 @@ def interpret(call: Call[T], status_code: int, headers: Mapping[str, str], body:
     try:
         return call.parse(body)
     except WizIQResponseError as error:
-        if error.hostile or error.too_large or status_code < 400:
+        if error.hostile or error.too_large or status_code < HTTPStatus.BAD_REQUEST:
             raise
         raise WizIQTransportError(
             f"HTTP {status_code} with no WizIQ answer ({error.reason})",
@@ -135,7 +137,9 @@ def view_schedule(
 
 
 def cancel(class_id: int | str) -> Call[bool]:
-    return Call("cancel", {"class_id": str(class_id)}, responses.parse_cancel, done_if_resent={1033: True})
+    return Call(
+        "cancel", {"class_id": str(class_id)}, responses.parse_cancel, done_if_resent={Code.ALREADY_CANCELLED: True}
+    )
 
 
 def modify(class_id: int | str, fields: Mapping[str, Any]) -> Call[bool]:
@@ -166,7 +170,7 @@ def _paging(page_size: object, page_number: object, method: str) -> dict[str, st
     """``page_size`` (1 to 100, else 1025) and ``page_number`` (from 1), read like every whole number."""
     paging = {}
     try:
-        size = values.integer("page_size", page_size, code=1025, minimum=1, maximum=MAX_PAGE_SIZE)
+        size = values.integer("page_size", page_size, code=Code.PAGE_SIZE_OVER_100, minimum=1, maximum=MAX_PAGE_SIZE)
         number = values.integer("page_number", page_number, code=None, minimum=1)
     except WizIQValidationError as error:
         error.method = method

@@ -34,6 +34,74 @@ class ErrorKind(enum.Enum):
         return self is not ErrorKind.TRANSIENT
 
 
+class Code(enum.IntEnum):
+    """Every code WizIQ is known to answer, by name: code elsewhere says ``Code.ALREADY_SCHEDULED``, never 1032.
+
+    HTTP statuses WizIQ reports as codes (400-503) are here too; transport code compares HTTP statuses through
+    :class:`http.HTTPStatus`.
+    """
+
+    BAD_REQUEST = 400
+    UNAUTHORIZED = 401
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+    TOO_MANY_REQUESTS = 429
+    INTERNAL_SERVER_ERROR = 500
+    BAD_GATEWAY = 502
+    SERVICE_UNAVAILABLE = 503
+    TRY_AGAIN = 1000
+    PRESENTER_ID_MISSING = 1001
+    PRESENTER_NAME_MISSING = 1002
+    TIME_ZONE_UNAVAILABLE = 1003
+    START_TIME_PASSED = 1004
+    START_TIME_INVALID = 1005
+    TIME_ZONE_MISSING = 1006
+    ATTENDEES_UPCOMING_ONLY = 1007
+    CLASS_CANCELLED = 1008
+    CLASS_ID_INVALID = 1009
+    DURATION_OVER_PLAN = 1010
+    ATTENDEE_LIMIT_OVER_PLAN = 1011
+    SIMULTANEOUS_OVER_PLAN = 1012
+    NO_RECORD = 1013
+    TITLE_MISSING = 1014
+    MODIFY_IN_PROGRESS = 1015
+    MODIFY_COMPLETED = 1016
+    MODIFY_EXPIRED = 1017
+    MODIFY_DELETED = 1018
+    START_TIME_MISSING = 1019
+    CLASS_ID_MISSING = 1020
+    ATTENDEE_LIST_MISSING = 1021
+    DATETIME_FORMAT_INVALID = 1022
+    SCREEN_NAME_MISSING = 1023
+    ATTENDEE_ID_MISSING = 1024
+    PAGE_SIZE_OVER_100 = 1025
+    REPORT_NOT_HELD_YET = 1026
+    REPORT_CLASS_EXPIRED = 1027
+    REPORT_CLASS_CANCELLED = 1028
+    REPORT_AVAILABLE_SOON = 1029
+    PRESENTER_EMAIL_MISSING = 1030
+    PRESENTER_EMAIL_INVALID = 1031
+    ALREADY_SCHEDULED = 1032
+    ALREADY_CANCELLED = 1033
+    CANCEL_IN_PROGRESS = 1034
+    CANCEL_COMPLETED = 1035
+    CANCEL_EXPIRED = 1036
+    LANGUAGE_INVALID = 1043
+    LANGUAGE_MISSING = 1044
+    PRESENTER_EMAIL_NOT_IN_PLAN = 1046
+    PRESENTER_ID_NOT_IN_PLAN = 1047
+    PRESENTER_ID_IN_USE = 1048
+    TITLE_TOO_LONG = 1052
+    REPEAT_TYPE_INVALID = 1081
+    OCCURRENCE_OR_END_DATE_INVALID = 1082
+    WEEK_DAYS_INVALID = 1083
+    MONTHLY_DATE_INVALID = 1084
+    MONTHLY_DAY_INVALID = 1085
+    MONTHLY_BY_INVALID = 1087
+    CLASS_MASTER_ID_INVALID = 1088
+    EXTEND_DURATION_INVALID = 1090
+
+
 @dataclass(frozen=True)
 class ErrorCode:
     """One entry of WizIQ's error catalogue."""
@@ -45,7 +113,7 @@ class ErrorCode:
 
 
 def _catalogue(*entries: tuple[int, str, ErrorKind, str | None]) -> dict[int, ErrorCode]:
-    return {code: ErrorCode(code, message, kind, parameter) for code, message, kind, parameter in entries}
+    return {int(code): ErrorCode(int(code), message, kind, parameter) for code, message, kind, parameter in entries}
 
 
 _V, _A, _P, _C, _S, _N, _T = (
@@ -60,69 +128,125 @@ _V, _A, _P, _C, _S, _N, _T = (
 
 #: Every code WizIQ is known to answer, with its message as WizIQ writes it (plan placeholders kept).
 ERROR_CODES: dict[int, ErrorCode] = _catalogue(
-    (400, "Bad Request.", _V, None),
-    (401, "Unauthorized.", _A, None),
-    (403, "Forbidden: The request is refused by the API.", _A, None),
-    (404, "Not Found.", _N, None),
-    (429, "Too Many Requests.", _T, None),
-    (500, "Internal Server Error.", _T, None),
-    (502, "Bad Gateway.", _T, None),
-    (503, "Service Unavailable.", _T, None),
-    (1000, "An error occurred. Please try again.", _T, None),
-    (1001, "presenter_id parameter is missing.", _V, "presenter_id"),
-    (1002, "presenter_name parameter is missing.", _V, "presenter_name"),
-    (1003, "Specified time_zone parameter is not available.", _V, "time_zone"),
-    (1004, "start_time parameter cannot precede current datetime.", _V, "start_time"),
-    (1005, "Invalid start_time parameter.", _V, "start_time"),
-    (1006, "time_zone parameter is missing.", _V, "time_zone"),
-    (1007, "Attendees can be added only to an upcoming class.", _S, "class_id"),
-    (1008, "The class has been cancelled.", _S, "class_id"),
-    (1009, "Invalid class_id parameter.", _N, "class_id"),
-    (1010, "duration parameter cannot exceed #MaxClassMinutes# minutes.", _P, "duration"),
-    (1011, "attendee_limit parameter cannot exceed #MaxUserPerClass# attendees.", _P, "attendee_limit"),
-    (1012, "Only #MaxConcurrentClass# simultaneous classes are allowed.", _P, "start_time"),
-    (1013, "No record found.", _N, None),
-    (1014, "title parameter is missing.", _V, "title"),
-    (1015, "The class is in progress and cannot be modified.", _S, "class_id"),
-    (1016, "The class is completed and cannot be modified.", _S, "class_id"),
-    (1017, "The class has expired and cannot be modified.", _S, "class_id"),
-    (1018, "The class has been deleted and cannot be modified.", _S, "class_id"),
-    (1019, "start_time parameter is missing.", _V, "start_time"),
-    (1020, "class_id parameter is missing.", _V, "class_id"),
-    (1021, "attendee_list parameter is missing.", _V, "attendee_list"),
-    (1022, "Datetime is not in valid format.", _V, "start_time"),
-    (1023, "screen_name parameter is missing.", _V, "attendee_list"),
-    (1024, "attendee_id parameter is missing.", _V, "attendee_list"),
-    (1025, "page_size parameter cannot exceed 100.", _V, "page_size"),
-    (1026, "The class has not been held yet.", _S, "class_id"),
-    (1027, "The class has expired.", _S, "class_id"),
-    (1028, "The class has been cancelled.", _S, "class_id"),
-    (1029, "The attendance report will be available soon.", _T, "class_id"),
-    (1030, "presenter_email parameter is missing.", _V, "presenter_email"),
-    (1031, "presenter_email is not valid.", _V, "presenter_email"),
-    (1032, "You have already scheduled a class for the current time.", _C, "start_time"),
-    (1033, "The class has already been cancelled.", _S, "class_id"),
-    (1034, "The class is in progress and cannot be cancelled.", _S, "class_id"),
-    (1035, "The class is completed and cannot be cancelled.", _S, "class_id"),
-    (1036, "The class has expired and cannot be cancelled.", _S, "class_id"),
-    (1043, "The language is invalid or unsupported in the VC.", _V, "language_culture_name"),
-    (1044, "language_culture_name parameter is missing.", _V, "language_culture_name"),
-    (1046, "The presenter is not valid for the account's plan.", _P, "presenter_email"),
-    (1047, "The presenter is not valid for the account's plan.", _P, "presenter_id"),
-    (1048, "presenter_id is already in use by another presenter.", _V, "presenter_id"),
-    (1052, "title parameter cannot exceed 70 characters.", _V, "title"),
-    (1081, "class_repeat_type parameter is empty/invalid.", _V, "class_repeat_type"),
-    (1082, "class_occurrence / class_end_date parameter is empty/invalid.", _V, "class_occurrence"),
-    (1083, "specific_week / days_of_week parameter is empty/invalid.", _V, "days_of_week"),
-    (1084, "monthly_date parameter is empty/invalid.", _V, "monthly_date"),
-    (1085, "monthly_day / monthly_week_day parameter is empty/invalid.", _V, "monthly_day"),
-    (1087, "rdo_by_date / rdo_by_day parameter is empty/invalid.", _V, "rdo_by_date"),
-    (1088, "class_master_id parameter is invalid.", _N, "class_master_id"),
-    (1090, "extend_duration parameter is empty or invalid.", _V, "extend_duration"),
+    (Code.BAD_REQUEST, "Bad Request.", _V, None),
+    (Code.UNAUTHORIZED, "Unauthorized.", _A, None),
+    (Code.FORBIDDEN, "Forbidden: The request is refused by the API.", _A, None),
+    (Code.NOT_FOUND, "Not Found.", _N, None),
+    (Code.TOO_MANY_REQUESTS, "Too Many Requests.", _T, None),
+    (Code.INTERNAL_SERVER_ERROR, "Internal Server Error.", _T, None),
+    (Code.BAD_GATEWAY, "Bad Gateway.", _T, None),
+    (Code.SERVICE_UNAVAILABLE, "Service Unavailable.", _T, None),
+    (Code.TRY_AGAIN, "An error occurred. Please try again.", _T, None),
+    (Code.PRESENTER_ID_MISSING, "presenter_id parameter is missing.", _V, "presenter_id"),
+    (Code.PRESENTER_NAME_MISSING, "presenter_name parameter is missing.", _V, "presenter_name"),
+    (Code.TIME_ZONE_UNAVAILABLE, "Specified time_zone parameter is not available.", _V, "time_zone"),
+    (Code.START_TIME_PASSED, "start_time parameter cannot precede current datetime.", _V, "start_time"),
+    (Code.START_TIME_INVALID, "Invalid start_time parameter.", _V, "start_time"),
+    (Code.TIME_ZONE_MISSING, "time_zone parameter is missing.", _V, "time_zone"),
+    (Code.ATTENDEES_UPCOMING_ONLY, "Attendees can be added only to an upcoming class.", _S, "class_id"),
+    (Code.CLASS_CANCELLED, "The class has been cancelled.", _S, "class_id"),
+    (Code.CLASS_ID_INVALID, "Invalid class_id parameter.", _N, "class_id"),
+    (Code.DURATION_OVER_PLAN, "duration parameter cannot exceed #MaxClassMinutes# minutes.", _P, "duration"),
+    (
+        Code.ATTENDEE_LIMIT_OVER_PLAN,
+        "attendee_limit parameter cannot exceed #MaxUserPerClass# attendees.",
+        _P,
+        "attendee_limit",
+    ),
+    (Code.SIMULTANEOUS_OVER_PLAN, "Only #MaxConcurrentClass# simultaneous classes are allowed.", _P, "start_time"),
+    (Code.NO_RECORD, "No record found.", _N, None),
+    (Code.TITLE_MISSING, "title parameter is missing.", _V, "title"),
+    (Code.MODIFY_IN_PROGRESS, "The class is in progress and cannot be modified.", _S, "class_id"),
+    (Code.MODIFY_COMPLETED, "The class is completed and cannot be modified.", _S, "class_id"),
+    (Code.MODIFY_EXPIRED, "The class has expired and cannot be modified.", _S, "class_id"),
+    (Code.MODIFY_DELETED, "The class has been deleted and cannot be modified.", _S, "class_id"),
+    (Code.START_TIME_MISSING, "start_time parameter is missing.", _V, "start_time"),
+    (Code.CLASS_ID_MISSING, "class_id parameter is missing.", _V, "class_id"),
+    (Code.ATTENDEE_LIST_MISSING, "attendee_list parameter is missing.", _V, "attendee_list"),
+    (Code.DATETIME_FORMAT_INVALID, "Datetime is not in valid format.", _V, "start_time"),
+    (Code.SCREEN_NAME_MISSING, "screen_name parameter is missing.", _V, "attendee_list"),
+    (Code.ATTENDEE_ID_MISSING, "attendee_id parameter is missing.", _V, "attendee_list"),
+    (Code.PAGE_SIZE_OVER_100, "page_size parameter cannot exceed 100.", _V, "page_size"),
+    (Code.REPORT_NOT_HELD_YET, "The class has not been held yet.", _S, "class_id"),
+    (Code.REPORT_CLASS_EXPIRED, "The class has expired.", _S, "class_id"),
+    (Code.REPORT_CLASS_CANCELLED, "The class has been cancelled.", _S, "class_id"),
+    (Code.REPORT_AVAILABLE_SOON, "The attendance report will be available soon.", _T, "class_id"),
+    (Code.PRESENTER_EMAIL_MISSING, "presenter_email parameter is missing.", _V, "presenter_email"),
+    (Code.PRESENTER_EMAIL_INVALID, "presenter_email is not valid.", _V, "presenter_email"),
+    (Code.ALREADY_SCHEDULED, "You have already scheduled a class for the current time.", _C, "start_time"),
+    (Code.ALREADY_CANCELLED, "The class has already been cancelled.", _S, "class_id"),
+    (Code.CANCEL_IN_PROGRESS, "The class is in progress and cannot be cancelled.", _S, "class_id"),
+    (Code.CANCEL_COMPLETED, "The class is completed and cannot be cancelled.", _S, "class_id"),
+    (Code.CANCEL_EXPIRED, "The class has expired and cannot be cancelled.", _S, "class_id"),
+    (Code.LANGUAGE_INVALID, "The language is invalid or unsupported in the VC.", _V, "language_culture_name"),
+    (Code.LANGUAGE_MISSING, "language_culture_name parameter is missing.", _V, "language_culture_name"),
+    (Code.PRESENTER_EMAIL_NOT_IN_PLAN, "The presenter is not valid for the account's plan.", _P, "presenter_email"),
+    (Code.PRESENTER_ID_NOT_IN_PLAN, "The presenter is not valid for the account's plan.", _P, "presenter_id"),
+    (Code.PRESENTER_ID_IN_USE, "presenter_id is already in use by another presenter.", _V, "presenter_id"),
+    (Code.TITLE_TOO_LONG, "title parameter cannot exceed 70 characters.", _V, "title"),
+    (Code.REPEAT_TYPE_INVALID, "class_repeat_type parameter is empty/invalid.", _V, "class_repeat_type"),
+    (
+        Code.OCCURRENCE_OR_END_DATE_INVALID,
+        "class_occurrence / class_end_date parameter is empty/invalid.",
+        _V,
+        "class_occurrence",
+    ),
+    (Code.WEEK_DAYS_INVALID, "specific_week / days_of_week parameter is empty/invalid.", _V, "days_of_week"),
+    (Code.MONTHLY_DATE_INVALID, "monthly_date parameter is empty/invalid.", _V, "monthly_date"),
+    (Code.MONTHLY_DAY_INVALID, "monthly_day / monthly_week_day parameter is empty/invalid.", _V, "monthly_day"),
+    (Code.MONTHLY_BY_INVALID, "rdo_by_date / rdo_by_day parameter is empty/invalid.", _V, "rdo_by_date"),
+    (Code.CLASS_MASTER_ID_INVALID, "class_master_id parameter is invalid.", _N, "class_master_id"),
+    (Code.EXTEND_DURATION_INVALID, "extend_duration parameter is empty or invalid.", _V, "extend_duration"),
 )
 
 #: get_data's and view_schedule's "No record found.": no match, or a page past the end.
-NO_RECORD = 1013
+NO_RECORD = Code.NO_RECORD
+
+#: cancel's answers for a class that has started or ended: it can no longer be cancelled, and never will be.
+CANCEL_TOO_LATE: frozenset[Code] = frozenset({Code.CANCEL_IN_PROGRESS, Code.CANCEL_COMPLETED, Code.CANCEL_EXPIRED})
+#: get_data's answers meaning WizIQ has no such class: "Invalid class_id" or "No record found".
+UNKNOWN_CLASS: frozenset[Code] = frozenset({Code.CLASS_ID_INVALID, Code.NO_RECORD})
+#: get_attendance_report's answers meaning the report will never come (not held, expired, cancelled).
+REPORT_NEVER: frozenset[Code] = frozenset(
+    {Code.REPORT_NOT_HELD_YET, Code.REPORT_CLASS_EXPIRED, Code.REPORT_CLASS_CANCELLED}
+)
+
+
+def has_code(error: BaseException, *codes: Code | frozenset[Code]) -> bool:
+    """Whether ``error`` is WizIQ's answer with one of ``codes`` (members or the groups above)."""
+    if not isinstance(error, WizIQAPIError) or error.code is None:
+        return False
+    return any(error.code in code if isinstance(code, frozenset) else error.code == code for code in codes)
+
+
+def is_already_scheduled(error: BaseException) -> bool:
+    """1032: the presenter already has a class at that time (maybe this very series, whose answer was lost)."""
+    return has_code(error, Code.ALREADY_SCHEDULED)
+
+
+def is_already_cancelled(error: BaseException) -> bool:
+    """1033: the class is already where cancelling would put it."""
+    return has_code(error, Code.ALREADY_CANCELLED)
+
+
+def is_too_late_to_cancel(error: BaseException) -> bool:
+    """1034-1036: the class has started or ended and cannot be cancelled."""
+    return has_code(error, CANCEL_TOO_LATE)
+
+
+def is_report_pending(error: BaseException) -> bool:
+    """1029: the attendance report will be available soon; ask again later."""
+    return has_code(error, Code.REPORT_AVAILABLE_SOON)
+
+
+def is_unknown_class(error: BaseException) -> bool:
+    """1009/1013: WizIQ has no such class."""
+    return has_code(error, UNKNOWN_CLASS)
+
+
+def is_no_record(error: BaseException) -> bool:
+    """1013: no match, or a page past the end."""
+    return has_code(error, Code.NO_RECORD)
 
 
 def error_kind(code: int | None) -> ErrorKind:
@@ -161,7 +285,7 @@ class WizIQAPIError(WizIQError):
     """WizIQ refused the call: ``<error code="..." msg="..."/>``."""
 
     def __init__(self, code: int | None, message: str, *, method: str | None = None) -> None:
-        self.code = code
+        self.code = None if code is None else int(code)  # a plain int in XCom, logs and pickles, never a Code
         self.message = message
         self.kind = error_kind(code)
         self.transient = not self.kind.permanent

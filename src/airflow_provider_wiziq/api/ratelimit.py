@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -113,7 +114,7 @@ class RateLimitedSession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.bucket.acquire()
         response = super().send(request, **kwargs)
-        if response.status_code == 429:
+        if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
             asked = retry_after_seconds(response.headers.get("Retry-After"))
             paused = self.bucket.pause(DEFAULT_PAUSE if asked is None else asked)
             log.warning("WizIQ answered 429 Too Many Requests: every worker pauses for %.1f s", paused)

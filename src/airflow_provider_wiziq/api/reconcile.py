@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import NO_RECORD, WizIQAPIError
+from airflow_provider_wiziq.api.errors import WizIQAPIError, is_no_record
 from airflow_provider_wiziq.api.recurrence import ScheduledClass
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.responses import ClassRecord, ScheduleEntry
@@ -35,7 +35,7 @@ def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterat
         try:
             batch = fetch(page)
         except WizIQAPIError as error:
-            if error.code == NO_RECORD and (none_is_empty or page > 1):
+            if is_no_record(error) and (none_is_empty or page > 1):
                 return
             raise
         yield from batch

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as _rr
 
-from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES
 from airflow_provider_wiziq.api.values import LAST_DAY
 from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
@@ -153,22 +153,28 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
     parameter = "class_occurrence" if count is not None else "class_end_date"
     if count is not None and count > max_classes:
         raise WizIQValidationError(
-            parameter, f"{count} classes, more than the {max_classes} a series may hold", code=1082
+            parameter,
+            f"{count} classes, more than the {max_classes} a series may hold",
+            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     walls = _first_walls(recurrence, max_classes + 1)
     if (walls and walls[-1].date() > LAST_DAY) or (count is not None and len(walls) < count):
         # rrule stops quietly at the year 9999: a series it cut short is refused, never returned shorter.
         raise WizIQValidationError(
-            parameter, f"the series does not fit before {LAST_DAY}, the last day a class can be booked", code=1082
+            parameter,
+            f"the series does not fit before {LAST_DAY}, the last day a class can be booked",
+            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     if len(walls) > max_classes:
         raise WizIQValidationError(
             parameter,
             f"the series up to {rule.class_end_date} has more than {max_classes} classes, the most a series may hold",
-            code=1082,
+            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     if not walls:
-        raise WizIQValidationError(parameter, f"the series has no class: {_no_class(rule)}", code=1082)
+        raise WizIQValidationError(
+            parameter, f"the series has no class: {_no_class(rule)}", code=Code.OCCURRENCE_OR_END_DATE_INVALID
+        )
     zone = ZoneInfo(rule.time_zone)
     utc = timezone.utc
     # Every class of a series has the start's time of day (the rrule has no by-hour or by-minute parts).
@@ -183,7 +189,7 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
         raise WizIQValidationError(
             parameter,
             f"the series' last class is after {LAST_DAY} in UTC, the last day a class can be booked",
-            code=1082,
+            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     return tuple(classes)
 

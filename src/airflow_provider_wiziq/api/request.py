@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.recurrence import RecurrenceRule, ScheduledClass, expand, localize
 from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, monthly_day_wire, ordinal
@@ -88,7 +88,7 @@ class CreateClassRequest:
         # In WizIQ's order of checks: title, start_time, time_zone, the presenter, then the rest.
         title = _read_title(p.get("title"))
         if title is None:
-            raise WizIQValidationError("title", "is required", code=1014)
+            raise WizIQValidationError("title", "is required", code=Code.TITLE_MISSING)
         start, tz = _start_and_zone(p)
         defaults = []
         if tz is None:
@@ -124,12 +124,12 @@ class CreateClassRequest:
             raise WizIQValidationError(
                 "start_time",
                 f"{self.start.isoformat()} is before now ({now.isoformat(timespec='seconds')})",
-                code=1004,
+                code=Code.START_TIME_PASSED,
                 method=self.method,
             )
         for name, value, limit, code in (
-            ("duration", self.duration, limits.max_class_minutes, 1010),
-            ("attendee_limit", self.attendee_limit, limits.max_user_per_class, 1011),
+            ("duration", self.duration, limits.max_class_minutes, Code.DURATION_OVER_PLAN),
+            ("attendee_limit", self.attendee_limit, limits.max_user_per_class, Code.ATTENDEE_LIMIT_OVER_PLAN),
         ):
             if limit is not None and value > limit:
                 raise WizIQValidationError(
@@ -147,7 +147,9 @@ class CreateClassRequest:
         scheduled = ScheduledClass(0, self.start_wall_clock, local, local.astimezone(timezone.utc), in_gap, in_fold)
         if scheduled.utc_start.date() > values.LAST_DAY:
             raise WizIQValidationError(
-                "start_time", f"is after {values.LAST_DAY} in UTC, the last day a class can be booked", code=1005
+                "start_time",
+                f"is after {values.LAST_DAY} in UTC, the last day a class can be booked",
+                code=Code.START_TIME_INVALID,
             )
         self._check_ends_in_calendar(scheduled)
         return scheduled
@@ -283,14 +285,16 @@ def _presenter(p: Mapping[str, Any]) -> dict[str, str | None]:
         address = _read_presenter_email(p.get("presenter_email"))
         return {"presenter_email": address, "presenter_id": presenter_id, "presenter_name": presenter_name}
     if presenter_id is None:
-        raise WizIQValidationError("presenter_id", "is required with presenter_name", code=1001)
+        raise WizIQValidationError("presenter_id", "is required with presenter_name", code=Code.PRESENTER_ID_MISSING)
     if presenter_name is None:
-        raise WizIQValidationError("presenter_name", "is required with presenter_id", code=1002)
+        raise WizIQValidationError("presenter_name", "is required with presenter_id", code=Code.PRESENTER_NAME_MISSING)
     return {"presenter_email": None, "presenter_id": presenter_id, "presenter_name": presenter_name}
 
 
 def _read_presenter_email(value: object) -> str:
-    return values.email("presenter_email", value, missing_code=1030, invalid_code=1031)
+    return values.email(
+        "presenter_email", value, missing_code=Code.PRESENTER_EMAIL_MISSING, invalid_code=Code.PRESENTER_EMAIL_INVALID
+    )
 
 
 def _read_presenter_id(value: object) -> str | None:
@@ -323,7 +327,7 @@ def _wall_clock(start: datetime, tz: ZoneInfo) -> datetime:
             "start_time",
             f"{wall.isoformat()} is outside the calendar a class can be booked in ({values.FIRST_DAY} to"
             f" {values.LAST_DAY})",
-            code=1005,
+            code=Code.START_TIME_INVALID,
         )
     first, _, in_fold = localize(wall, tz)
     if start.tzinfo is not None:
@@ -336,13 +340,13 @@ def _wall_clock(start: datetime, tz: ZoneInfo) -> datetime:
             f"is the second {wall:%H:%M} of {wall:%Y-%m-%d} in {tz.key}, an hour the clocks repeat when they fall"
             f" back; WizIQ reads a wall-clock start_time as the first {wall:%H:%M}, an hour earlier: give a time"
             " outside the repeated hour",
-            code=1005,
+            code=Code.START_TIME_INVALID,
         )
     return wall
 
 
 def _read_title(value: object) -> str | None:
-    return values.text("title", value, max_length=MAX_TITLE_LENGTH, too_long_code=1052)
+    return values.text("title", value, max_length=MAX_TITLE_LENGTH, too_long_code=Code.TITLE_TOO_LONG)
 
 
 #: How each of create's own fields (besides title, start, zone and presenter) is read; ``modify`` reads its
@@ -350,12 +354,12 @@ def _read_title(value: object) -> str | None:
 _READERS: dict[str, Callable[[Any], Any]] = {
     "title": _read_title,
     "duration": lambda value: values.integer("duration", value, code=None, minimum=1),
-    "extend_duration": lambda value: values.integer("extend_duration", value, code=1090, minimum=0),
+    "extend_duration": lambda value: values.integer(
+        "extend_duration", value, code=Code.EXTEND_DURATION_INVALID, minimum=0
+    ),
     "attendee_limit": lambda value: values.integer("attendee_limit", value, code=None, minimum=1),
     "language_culture_name": lambda value: values.language("language_culture_name", value),
-    "presenter_default_controls": lambda value: values.choices(
-        "presenter_default_controls", value, PRESENTER_CONTROLS
-    ),
+    "presenter_default_controls": lambda value: values.choices("presenter_default_controls", value, PRESENTER_CONTROLS),
     "attendee_default_controls": lambda value: values.choices("attendee_default_controls", value, ATTENDEE_CONTROLS),
     "create_recording": lambda value: values.boolean("create_recording", value),
     "return_url": lambda value: values.text("return_url", value),
@@ -417,68 +421,90 @@ def modify_fields(fields: Mapping[str, Any]) -> dict[str, str]:
 
 def _bound(p: Mapping[str, Any]) -> dict[str, Any]:
     """Exactly one of class_occurrence and class_end_date bounds a series (1082 otherwise)."""
-    occurrence = values.integer("class_occurrence", p.get("class_occurrence"), code=1082, minimum=1)
+    occurrence = values.integer(
+        "class_occurrence", p.get("class_occurrence"), code=Code.OCCURRENCE_OR_END_DATE_INVALID, minimum=1
+    )
     end = values.end_date("class_end_date", p.get("class_end_date"))
     if (occurrence is None) == (end is None):
         both = "both were given" if occurrence is not None else "neither was given"
-        raise WizIQValidationError("class_occurrence", f"give class_occurrence or class_end_date: {both}", code=1082)
+        raise WizIQValidationError(
+            "class_occurrence",
+            f"give class_occurrence or class_end_date: {both}",
+            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
+        )
     return {"class_occurrence": occurrence, "class_end_date": end}
 
 
 def _weekly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
     """specific_week (1..5, default 1) and days_of_week (at least one day): type 4 only (1083)."""
-    specific_week = values.integer("specific_week", p.get("specific_week"), code=1083, minimum=1, maximum=5)
-    days = values.weekdays("days_of_week", p.get("days_of_week"), code=1083)
+    specific_week = values.integer(
+        "specific_week", p.get("specific_week"), code=Code.WEEK_DAYS_INVALID, minimum=1, maximum=5
+    )
+    days = values.weekdays("days_of_week", p.get("days_of_week"), code=Code.WEEK_DAYS_INVALID)
     if repeat is not RepeatType.WEEKLY:
         for name, given in (("specific_week", specific_week is not None), ("days_of_week", bool(days))):
             if given:
-                raise WizIQValidationError(name, "applies only to class_repeat_type 4 (weekly)", code=1083)
+                raise WizIQValidationError(
+                    name, "applies only to class_repeat_type 4 (weekly)", code=Code.WEEK_DAYS_INVALID
+                )
         return {}
     if not days:
-        raise WizIQValidationError("days_of_week", "a weekly series needs at least one day", code=1083)
+        raise WizIQValidationError(
+            "days_of_week", "a weekly series needs at least one day", code=Code.WEEK_DAYS_INVALID
+        )
     return {"specific_week": specific_week or 1, "days_of_week": days}
 
 
 def _monthly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
     """Type 5 repeats by date (monthly_date) or by weekday (monthly_day + monthly_week_day), never both."""
-    by_date_flag = values.boolean("rdo_by_date", p.get("rdo_by_date"), code=1087)
-    by_day_flag = values.boolean("rdo_by_day", p.get("rdo_by_day"), code=1087)
+    by_date_flag = values.boolean("rdo_by_date", p.get("rdo_by_date"), code=Code.MONTHLY_BY_INVALID)
+    by_day_flag = values.boolean("rdo_by_day", p.get("rdo_by_day"), code=Code.MONTHLY_BY_INVALID)
     day_of_month = values.monthly_date("monthly_date", p.get("monthly_date"))
     week = values.monthly_day("monthly_day", p.get("monthly_day"))
-    week_day = values.weekday("monthly_week_day", p.get("monthly_week_day"), code=1085)
+    week_day = values.weekday("monthly_week_day", p.get("monthly_week_day"), code=Code.MONTHLY_DAY_INVALID)
     by_date = day_of_month is not None or bool(by_date_flag)
     by_day = week is not None or week_day is not None or bool(by_day_flag)
     if repeat is not RepeatType.MONTHLY:
         for name, given, code in (
-            ("monthly_date", day_of_month is not None, 1084),
-            ("monthly_day", week is not None, 1085),
-            ("monthly_week_day", week_day is not None, 1085),
-            ("rdo_by_date", bool(by_date_flag), 1087),
-            ("rdo_by_day", bool(by_day_flag), 1087),
+            ("monthly_date", day_of_month is not None, Code.MONTHLY_DATE_INVALID),
+            ("monthly_day", week is not None, Code.MONTHLY_DAY_INVALID),
+            ("monthly_week_day", week_day is not None, Code.MONTHLY_DAY_INVALID),
+            ("rdo_by_date", bool(by_date_flag), Code.MONTHLY_BY_INVALID),
+            ("rdo_by_day", bool(by_day_flag), Code.MONTHLY_BY_INVALID),
         ):
             if given:
                 raise WizIQValidationError(name, "applies only to class_repeat_type 5 (monthly)", code=code)
         return {}
     if by_date and by_day:
-        raise WizIQValidationError("rdo_by_date", "a monthly series repeats by date or by day, not both", code=1087)
+        raise WizIQValidationError(
+            "rdo_by_date", "a monthly series repeats by date or by day, not both", code=Code.MONTHLY_BY_INVALID
+        )
     if not by_date and not by_day:
         raise WizIQValidationError(
             "rdo_by_date",
             "a monthly series needs monthly_date, or monthly_day with monthly_week_day",
-            code=1087,
+            code=Code.MONTHLY_BY_INVALID,
         )
     if by_date:
         if by_date_flag is False:
-            raise WizIQValidationError("rdo_by_date", "is false but monthly_date was given", code=1087)
+            raise WizIQValidationError(
+                "rdo_by_date", "is false but monthly_date was given", code=Code.MONTHLY_BY_INVALID
+            )
         if day_of_month is None:
-            raise WizIQValidationError("monthly_date", "is required when repeating by date", code=1084)
+            raise WizIQValidationError(
+                "monthly_date", "is required when repeating by date", code=Code.MONTHLY_DATE_INVALID
+            )
         return {"monthly_date": day_of_month}
     if by_day_flag is False:
-        raise WizIQValidationError("rdo_by_day", "is false but monthly_day was given", code=1087)
+        raise WizIQValidationError("rdo_by_day", "is false but monthly_day was given", code=Code.MONTHLY_BY_INVALID)
     if week is None:
-        raise WizIQValidationError("monthly_day", "is required with monthly_week_day (1st-4th or Last)", code=1085)
+        raise WizIQValidationError(
+            "monthly_day", "is required with monthly_week_day (1st-4th or Last)", code=Code.MONTHLY_DAY_INVALID
+        )
     if week_day is None:
-        raise WizIQValidationError("monthly_week_day", "is required with monthly_day (a day name)", code=1085)
+        raise WizIQValidationError(
+            "monthly_week_day", "is required with monthly_day (a day name)", code=Code.MONTHLY_DAY_INVALID
+        )
     return {"monthly_day": week, "monthly_week_day": week_day}
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from tenacity import (
@@ -50,7 +51,9 @@ def may_resend(method: str, error: BaseException) -> bool:
         return False
     if method in SAFE_TO_REPEAT:
         return True
-    return isinstance(error, WizIQTransportError) and (not error.sent or error.status_code == 429)
+    return isinstance(error, WizIQTransportError) and (
+        not error.sent or error.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    )
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
 
 WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
@@ -145,7 +145,9 @@ def language(name: str, value: object) -> str | None:
     if spelled is None:
         return None
     if not _LANGUAGE.fullmatch(spelled.lower()):
-        raise WizIQValidationError(name, f"{_quoted(spelled)} is not a language culture name like en-us", code=1043)
+        raise WizIQValidationError(
+            name, f"{_quoted(spelled)} is not a language culture name like en-us", code=Code.LANGUAGE_INVALID
+        )
     return spelled.lower()
 
 
@@ -163,16 +165,16 @@ def choices(name: str, value: object, allowed: tuple[str, ...]) -> tuple[str, ..
 def repeat_type(name: str, value: object) -> RepeatType:
     """1-5, or one of the names ``daily``, ``mon_sat``, ``mon_fri``, ``weekly``, ``monthly``."""
     if not is_given(value):
-        raise WizIQValidationError(name, "is required", code=1081)
+        raise WizIQValidationError(name, "is required", code=Code.REPEAT_TYPE_INVALID)
     if isinstance(value, str) and value.strip().lower() in RepeatType.aliases():
         return RepeatType.aliases()[value.strip().lower()]
-    number = integer(name, value, code=1081)
+    number = integer(name, value, code=Code.REPEAT_TYPE_INVALID)
     try:
         return RepeatType(number)
     except ValueError:
         names = ", ".join(RepeatType.aliases())
         raise WizIQValidationError(
-            name, f"must be 1 to 5 or one of {names}, got {_quoted(value)}", code=1081
+            name, f"must be 1 to 5 or one of {names}, got {_quoted(value)}", code=Code.REPEAT_TYPE_INVALID
         ) from None
 
 
@@ -205,10 +207,12 @@ def monthly_date(name: str, value: object) -> int | None:
         match = _ORDINAL.fullmatch(spelled)
         if not match or (match.group(2) and ordinal(int(match.group(1))) != spelled):
             raise WizIQValidationError(
-                name, f"{_quoted(value)} is not a day of the month (1 to 31, or 1st to 31st)", code=1084
+                name,
+                f"{_quoted(value)} is not a day of the month (1 to 31, or 1st to 31st)",
+                code=Code.MONTHLY_DATE_INVALID,
             )
         value = match.group(1)
-    return integer(name, value, code=1084, minimum=1, maximum=31)
+    return integer(name, value, code=Code.MONTHLY_DATE_INVALID, minimum=1, maximum=31)
 
 
 def monthly_day(name: str, value: object) -> int | None:
@@ -222,7 +226,9 @@ def monthly_day(name: str, value: object) -> int | None:
     match = _ORDINAL.fullmatch(spelled)
     number = int(match.group(1)) if match else 0
     if not match or not 1 <= number <= 4 or (match.group(2) and ordinal(number) != spelled):
-        raise WizIQValidationError(name, f"{_quoted(value)} must be 1st, 2nd, 3rd, 4th or Last", code=1085)
+        raise WizIQValidationError(
+            name, f"{_quoted(value)} must be 1st, 2nd, 3rd, 4th or Last", code=Code.MONTHLY_DAY_INVALID
+        )
     return number
 
 
@@ -233,7 +239,9 @@ def zone(name: str, value: object) -> ZoneInfo | None:
         return None
     found = _iana_zone(spelled)
     if found is None:
-        raise WizIQValidationError(name, f"{_quoted(spelled)} is not an IANA time zone name", code=1003)
+        raise WizIQValidationError(
+            name, f"{_quoted(spelled)} is not an IANA time zone name", code=Code.TIME_ZONE_UNAVAILABLE
+        )
     return found
 
 
@@ -262,7 +270,9 @@ def zone_of(name: str, tz: tzinfo, instant: datetime) -> ZoneInfo:
     if offset is not None and offset % timedelta(hours=1) == timedelta(0) and _fixed(tz, instant, offset):
         hours = offset // timedelta(hours=1)
         return ZoneInfo("UTC" if hours == 0 else f"Etc/GMT{-hours:+d}")
-    raise WizIQValidationError(name, f"cannot tell the IANA time zone of {tz!r}; pass time_zone explicitly", code=1003)
+    raise WizIQValidationError(
+        name, f"cannot tell the IANA time zone of {tz!r}; pass time_zone explicitly", code=Code.TIME_ZONE_UNAVAILABLE
+    )
 
 
 def _fixed(tz: tzinfo, instant: datetime, offset: timedelta) -> bool:
@@ -283,24 +293,32 @@ def start_time(name: str, value: object) -> datetime:
     A string in no known format is 1022; one in a known format that is no real time (``02/30/2026``) is 1005.
     """
     if not is_given(value):
-        raise WizIQValidationError(name, "is required", code=1019)
+        raise WizIQValidationError(name, "is required", code=Code.START_TIME_MISSING)
     if isinstance(value, datetime):
         return _within_calendar(name, value.replace(microsecond=0))
     if isinstance(value, date):
-        raise WizIQValidationError(name, f"needs a time of day, got the date {value.isoformat()}", code=1005)
+        raise WizIQValidationError(
+            name, f"needs a time of day, got the date {value.isoformat()}", code=Code.START_TIME_INVALID
+        )
     if not isinstance(value, str):
-        raise WizIQValidationError(name, f"must be a datetime or a string, got {type(value).__name__}", code=1005)
+        raise WizIQValidationError(
+            name, f"must be a datetime or a string, got {type(value).__name__}", code=Code.START_TIME_INVALID
+        )
     spelled = value.strip()
     if match := _WIZIQ_DATETIME.fullmatch(spelled):
         month, day, year, hour, minute, second = (int(part or 0) for part in match.groups())
-        moment = _checked(name, lambda: datetime(year, month, day, hour, minute, second), spelled, code=1005)
+        moment = _checked(
+            name, lambda: datetime(year, month, day, hour, minute, second), spelled, code=Code.START_TIME_INVALID
+        )
         return _within_calendar(name, moment)
     if _ISO_DATETIME.fullmatch(spelled):
         iso = spelled[:-1] + "+00:00" if spelled.endswith("Z") else spelled
-        moment = _checked(name, lambda: datetime.fromisoformat(iso), spelled, code=1005)
+        moment = _checked(name, lambda: datetime.fromisoformat(iso), spelled, code=Code.START_TIME_INVALID)
         return _within_calendar(name, moment.replace(microsecond=0))
     raise WizIQValidationError(
-        name, f"{_quoted(spelled)} is not MM/DD/YYYY HH:MM[:SS] nor ISO 8601 (YYYY-MM-DDTHH:MM)", code=1022
+        name,
+        f"{_quoted(spelled)} is not MM/DD/YYYY HH:MM[:SS] nor ISO 8601 (YYYY-MM-DDTHH:MM)",
+        code=Code.DATETIME_FORMAT_INVALID,
     )
 
 
@@ -313,7 +331,9 @@ def _within_calendar(name: str, moment: datetime) -> datetime:
         utc_day = date.min
     if not (FIRST_DAY <= moment.date() <= LAST_DAY and FIRST_DAY <= utc_day <= LAST_DAY):
         raise WizIQValidationError(
-            name, f"{moment.isoformat()} is outside the calendar ({FIRST_DAY} to {LAST_DAY})", code=1005
+            name,
+            f"{moment.isoformat()} is outside the calendar ({FIRST_DAY} to {LAST_DAY})",
+            code=Code.START_TIME_INVALID,
         )
     return moment
 
@@ -327,14 +347,18 @@ def end_date(name: str, value: object) -> date | None:
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
-        raise WizIQValidationError(name, f"must be a date or a string, got {type(value).__name__}", code=1022)
+        raise WizIQValidationError(
+            name, f"must be a date or a string, got {type(value).__name__}", code=Code.DATETIME_FORMAT_INVALID
+        )
     spelled = value.strip()
     if match := _WIZIQ_DATE.fullmatch(spelled):
         month, day, year = (int(part) for part in match.groups())
-        return _checked(name, lambda: date(year, month, day), spelled, code=1082)
+        return _checked(name, lambda: date(year, month, day), spelled, code=Code.OCCURRENCE_OR_END_DATE_INVALID)
     if _ISO_DATE.fullmatch(spelled):
-        return _checked(name, lambda: date.fromisoformat(spelled), spelled, code=1082)
-    raise WizIQValidationError(name, f"{_quoted(spelled)} is not MM/DD/YYYY, MM-DD-YYYY nor YYYY-MM-DD", code=1022)
+        return _checked(name, lambda: date.fromisoformat(spelled), spelled, code=Code.OCCURRENCE_OR_END_DATE_INVALID)
+    raise WizIQValidationError(
+        name, f"{_quoted(spelled)} is not MM/DD/YYYY, MM-DD-YYYY nor YYYY-MM-DD", code=Code.DATETIME_FORMAT_INVALID
+    )
 
 
 def wire_datetime(moment: datetime) -> str:

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 
 
 def cdata(value: object) -> str:
@@ -30,7 +30,7 @@ def attendee_list_xml(attendees: Iterable[Mapping[str, Any]]) -> str:
                 method="add_attendees",
             )
         parts = []
-        for name, code in (("attendee_id", 1024), ("screen_name", 1023)):
+        for name, code in (("attendee_id", Code.ATTENDEE_ID_MISSING), ("screen_name", Code.SCREEN_NAME_MISSING)):
             value = _read(position, name, partial(values.text, name, whole_number_ok=True), attendee.get(name))
             if value is None:
                 raise WizIQValidationError(
@@ -47,7 +47,7 @@ def attendee_list_xml(attendees: Iterable[Mapping[str, Any]]) -> str:
             parts.append(f"<language_culture_name>{cdata(language)}</language_culture_name>")
         items.append("<attendee>" + "".join(parts) + "</attendee>")
     if not items:
-        raise WizIQValidationError("attendee_list", "is empty", code=1021, method="add_attendees")
+        raise WizIQValidationError("attendee_list", "is empty", code=Code.ATTENDEE_LIST_MISSING, method="add_attendees")
     return "<attendee_list>" + "".join(items) + "</attendee_list>"
 
 

@@ -21,7 +21,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_wiziq.failures import wiziq_failures
-from airflow_provider_wiziq.operators.series import ALREADY_SCHEDULED, series_result
+from airflow_provider_wiziq.operators.series import series_result
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -286,12 +286,12 @@ class SeriesCreator:
 
     def _create(self, item: PlannedSeries) -> tuple[int, str, str | None, tuple[Any, ...]]:
         """Create the series; a 1032 for a series that is this one (an earlier lost answer) adopts it."""
-        from airflow_provider_wiziq.api.errors import WizIQAPIError
+        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_scheduled
 
         try:
             series = self.client.create_recurring(item.request)
         except WizIQAPIError as error:
-            if error.code == ALREADY_SCHEDULED:
+            if is_already_scheduled(error):
                 found = self.load_index().find(item.request, item.preview[0])
                 if found is not None:
                     return found, "adopted", None, ()

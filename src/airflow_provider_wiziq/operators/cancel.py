@@ -13,11 +13,6 @@ from airflow_provider_wiziq.failures import wiziq_failures
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: cancel's answers that mean the class is already where cancelling would put it, or cannot go there.
-ALREADY_CANCELLED = 1033
-NOT_CANCELLABLE = {1034: "in progress", 1035: "completed", 1036: "expired"}
-
-
 class WizIQCancelClassOperator(BaseOperator):
     """Cancel a class (``class_id``) or every class of a series (``class_master_id``).
 
@@ -44,7 +39,7 @@ class WizIQCancelClassOperator(BaseOperator):
         self.wiziq_conn_id = wiziq_conn_id
 
     def execute(self, context: Context) -> dict[str, list[Any]]:
-        from airflow_provider_wiziq.api.errors import WizIQAPIError
+        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_cancelled, is_too_late_to_cancel
         from airflow_provider_wiziq.api.reconcile import read_schedule
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
@@ -65,15 +60,15 @@ class WizIQCancelClassOperator(BaseOperator):
                     hook.cancel(class_id)
                     outcome["cancelled"].append(class_id)
                 except WizIQAPIError as error:
-                    if error.code == ALREADY_CANCELLED:
+                    if is_already_cancelled(error):
                         outcome["already_cancelled"].append(class_id)
-                    elif error.code in NOT_CANCELLABLE and whole_series:
+                    elif is_too_late_to_cancel(error) and whole_series:
                         outcome["skipped"].append({"class_id": class_id, "code": error.code, "message": error.message})
                     else:
                         raise
         self.log.info(
             "Cancelled %d classes; %d were already cancelled; %d skipped (%s)",
             len(outcome["cancelled"]), len(outcome["already_cancelled"]), len(outcome["skipped"]),
-            ", ".join(f"{s['class_id']}: {NOT_CANCELLABLE[s['code']]}" for s in outcome["skipped"]) or "none",
+            ", ".join(f"{s['class_id']}: {s['message']}" for s in outcome["skipped"]) or "none",
         )
         return outcome

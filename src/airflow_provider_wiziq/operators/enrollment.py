@@ -15,10 +15,6 @@ from airflow_provider_wiziq.failures import wiziq_failures
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: get_attendance_report's "The attendance report will be available soon."
-REPORT_AVAILABLE_SOON = 1029
-
-
 class WizIQAddAttendeesOperator(BaseOperator):
     """Enroll attendees in a class and return each one's join URL.
 
@@ -83,7 +79,7 @@ class WizIQAttendanceReportOperator(BaseOperator):
         self.wiziq_conn_id = wiziq_conn_id
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        from airflow_provider_wiziq.api.errors import WizIQAPIError
+        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_report_pending
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
@@ -94,7 +90,7 @@ class WizIQAttendanceReportOperator(BaseOperator):
                     report = hook.get_attendance_report(self.class_id)
                     break
                 except WizIQAPIError as error:
-                    if error.code != REPORT_AVAILABLE_SOON or time.monotonic() + self.poll_interval > deadline:
+                    if not is_report_pending(error) or time.monotonic() + self.poll_interval > deadline:
                         raise
             self.log.info(
                 "Attendance report of class %s is not ready; asking again in %s s", self.class_id, self.poll_interval

@@ -52,8 +52,6 @@ SERIES_KEY = "wiziq_class_master_id"
 #: XCom keys pushed as soon as they are known (before the read-back).
 XCOM_CLASS_MASTER_ID = "class_master_id"
 XCOM_PRESENTER_URL = "presenter_url"
-#: WizIQ's answer when the presenter already has a class at that time: maybe our own lost series.
-ALREADY_SCHEDULED = 1032
 
 
 class WizIQClassLink(BaseOperatorLink):
@@ -164,7 +162,7 @@ class CreateRecurringClassOperator(BaseOperator):
         self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context
     ) -> tuple[int, str | None]:
         """The series' id, created now or found from an earlier try; and WizIQ's summary when created now."""
-        from airflow_provider_wiziq.api.errors import WizIQAPIError
+        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_scheduled
         from airflow_provider_wiziq.api.reconcile import find_series
 
         store = context.get("task_state_store")
@@ -179,7 +177,7 @@ class CreateRecurringClassOperator(BaseOperator):
         try:
             series = hook.create_recurring(request)
         except WizIQAPIError as error:
-            if error.code == ALREADY_SCHEDULED and (found := find_series(hook.client, request, preview[0])):
+            if is_already_scheduled(error) and (found := find_series(hook.client, request, preview[0])):
                 self.log.info("WizIQ says 1032 because series %s is this one; adopting it", found)
                 return self._remember(found, store, context), None
             raise

@@ -21,7 +21,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from airflow_provider_wiziq.api.errors import NO_RECORD, WizIQAPIError, WizIQConfigError, WizIQError
+from airflow_provider_wiziq.api.errors import (
+    WizIQAPIError,
+    WizIQConfigError,
+    WizIQError,
+    is_no_record,
+    is_unknown_class,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
@@ -48,8 +54,6 @@ def backoff(interval: float, failures: int) -> float:
     if not failures:
         return interval
     return min(interval * 2**failures, max(interval, MAX_BACKOFF))
-#: ``get_data`` codes meaning WizIQ has no such class: 1013 "No record found", 1009 "Invalid class_id".
-UNKNOWN_CLASS_CODES = frozenset({1009, NO_RECORD})
 
 #: What one poll saw for one class: its record, an error, or None when WizIQ has no record of it.
 Polled: TypeAlias = "ClassRecord | WizIQError | None"
@@ -171,7 +175,7 @@ class Watch:
         return self._verdict(Outcome.WAITING, message, record=record, status=status.value)
 
     def _error(self, error: WizIQError) -> Verdict:
-        if isinstance(error, WizIQAPIError) and error.code in UNKNOWN_CLASS_CODES:
+        if is_unknown_class(error):
             self.errors = 0
             return self._unknown(str(error))
         if not error.transient:
@@ -393,7 +397,7 @@ class ClassStatusPoller:
             try:
                 records = await client.get_data(multiple_class_id=chunk, columns=STATUS_COLUMNS, page_size=BATCH_SIZE)
             except WizIQAPIError as error:
-                if error.code == NO_RECORD:  # none of the ids exists
+                if is_no_record(error):  # none of the ids exists
                     return {}
                 return error
             except WizIQError as error:
