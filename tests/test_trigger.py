@@ -93,7 +93,7 @@ def cancel_class(emulator: Any, class_id: int) -> None:
 
 def trigger(class_id: int, **kwargs: Any) -> WizIQClassStatusTrigger:
     kwargs.setdefault("poll_interval", FAST)
-    kwargs.setdefault("end_time", time.time() + 10)
+    kwargs.setdefault("end_time", time.time() + 120)  # generous: a loaded machine is slow
     return WizIQClassStatusTrigger(class_id=class_id, **kwargs)
 
 
@@ -110,7 +110,7 @@ def run_all(*made: WizIQClassStatusTrigger) -> list[list[Any]]:
 
 async def after_requests(emulator: Any, count: int, method: str = "get_data") -> None:
     """Wait (in the loop) until the emulator has answered ``count`` calls of ``method``."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while len(emulator.requests(method)) < count:
         assert time.monotonic() < deadline, f"the emulator never got {count} {method} calls"
         await asyncio.sleep(0.005)
@@ -308,7 +308,15 @@ def test_live_can_be_a_target(wiziq_emulator, monkeypatch):
 def test_the_trigger_times_out_on_its_own(wiziq_emulator, monkeypatch):
     use_emulator(monkeypatch, wiziq_emulator)
     class_id = schedule_class(wiziq_emulator)
-    (event,) = run_all(trigger(class_id, end_time=time.time() + 0.3))[0]
+    made = trigger(class_id)
+
+    async def main() -> list[Any]:
+        waiting = asyncio.create_task(events_of(made))
+        await until(lambda: sum(poller.waiters for poller in POLLERS.pollers()) == 1, "the trigger subscribed")
+        made.end_time = time.time() - 1  # its end passes while it waits for a round: the next one is its last
+        return await waiting
+
+    (event,) = asyncio.run(main())
     assert event.payload["status"] == "timeout"
     assert event.payload["class_status"] == "upcoming" and "last seen upcoming" in event.payload["message"]
 
@@ -327,20 +335,18 @@ def test_a_cancelled_trigger_unregisters_and_the_last_one_stops_the_poller(wiziq
         with pytest.raises(asyncio.CancelledError):
             await one
         assert poller.waiters == 1
-        asked = len(wiziq_emulator.requests("get_data"))
-        await after_requests(wiziq_emulator, asked + 1)
+        # A round may be in flight with both ids; the one after it started after the cancellation.
+        started_before = poller.rounds + 1
+        await until(lambda: poller.rounds > started_before, "a round after the cancellation")
         assert polled_ids(wiziq_emulator)[-1] == [str(second)]
         two.cancel()
         with pytest.raises(asyncio.CancelledError):
             await two
         assert POLLERS.pollers() == []
-        await asyncio.sleep(FAST * 3)
+        # Leaving waited for the poller to stop: no round can come any more, and its client is closed.
         assert poller._task is not None and poller._task.done()
 
     asyncio.run(main())
-    settled = len(wiziq_emulator.requests("get_data"))
-    time.sleep(FAST * 3)
-    assert len(wiziq_emulator.requests("get_data")) == settled
 
 
 def test_each_connection_has_its_own_poller(wiziq_emulator, monkeypatch):
@@ -356,7 +362,7 @@ def test_a_thousand_triggers_share_at_most_ten_requests_a_round(wiziq_emulator, 
     use_emulator(monkeypatch, wiziq_emulator)
     class_ids = schedule_classes(wiziq_emulator, 1000)
     assert len(set(class_ids)) == 1000
-    made = [trigger(class_id, poll_interval=0.2, end_time=time.time() + 20) for class_id in class_ids]
+    made = [trigger(class_id, poll_interval=0.2, end_time=time.time() + 300) for class_id in class_ids]
     seen: dict[str, int] = {}
 
     async def main() -> list[list[Any]]:
@@ -379,3 +385,120 @@ def test_a_thousand_triggers_share_at_most_ten_requests_a_round(wiziq_emulator, 
     assert len(batches) <= 10 * rounds
     # The poller's own count agrees (a last round may be cut short when the last waiter leaves).
     assert seen["requests"] <= 10 * (seen["rounds"] + 1) and seen["rounds"] <= rounds
+
+
+# Waiters that come and go while a round is in flight -----------------------------------------------------------
+
+
+class Gate:
+    """Holds every get_data call of the pollers' clients until released: a round in flight, for as long as a
+    test needs it, without timing."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()  # a get_data call is waiting at the gate
+        self.released = asyncio.Event()
+
+    async def client(self, conn_id: str) -> Any:
+        from airflow_provider_wiziq.triggers.poller import connection_client
+
+        client = await connection_client(conn_id)
+        real = client.get_data
+
+        async def gated(**filters: Any) -> Any:
+            self.entered.set()
+            await self.released.wait()
+            return await real(**filters)
+
+        client.get_data = gated
+        return client
+
+    def release(self) -> None:
+        self.released.set()
+
+
+async def until(condition: Any, what: str) -> None:
+    """Wait (in the loop) until ``condition()`` holds; the deadline is generous, for a loaded machine."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.002)
+
+
+def test_a_wait_that_joins_during_a_round_is_not_given_that_rounds_answer(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    upcoming = schedule_class(wiziq_emulator)
+    completed = schedule_class(wiziq_emulator, starts_in=-2 * HOUR, presenter="b")
+    gate = Gate()
+    monkeypatch.setattr(POLLERS, "client_factory", gate.client)
+
+    async def main() -> list[Any]:
+        first = asyncio.create_task(events_of(trigger(upcoming)))
+        await gate.entered.wait()  # the first round asked for `upcoming` alone and is held in flight
+        (poller,) = POLLERS.pollers()
+        joining = asyncio.create_task(events_of(trigger(completed)))
+        await until(lambda: poller.waiters == 2, "the second trigger subscribed")
+        gate.release()
+        events = await joining
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        return events
+
+    (event,) = asyncio.run(main())
+    assert event.payload["status"] == "success", event.payload["message"]
+    assert event.payload["class_status"] == "completed"
+    asked = polled_ids(wiziq_emulator)
+    assert asked[0] == [str(upcoming)] and str(completed) in asked[1]
+
+
+def test_a_wait_that_leaves_during_a_round_is_dropped_and_the_others_get_their_answer(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    leaving = schedule_class(wiziq_emulator)
+    staying = schedule_class(wiziq_emulator, starts_in=-2 * HOUR, presenter="b")
+    gate = Gate()
+    monkeypatch.setattr(POLLERS, "client_factory", gate.client)
+
+    async def main() -> list[Any]:
+        gone = asyncio.create_task(events_of(trigger(leaving)))
+        kept = asyncio.create_task(events_of(trigger(staying)))
+        await gate.entered.wait()
+        (poller,) = POLLERS.pollers()
+        assert poller.waiters == 2
+        gone.cancel()
+        await asyncio.gather(gone, return_exceptions=True)
+        assert poller.waiters == 1
+        gate.release()
+        events = await kept
+        assert POLLERS.pollers() == []
+        return events
+
+    (event,) = asyncio.run(main())
+    assert event.payload["status"] == "success"
+    assert polled_ids(wiziq_emulator)[0] == [str(leaving), str(staying)]
+
+
+def test_a_wait_that_leaves_and_comes_back_during_a_round_waits_for_the_next_round(wiziq_emulator, monkeypatch):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator, starts_in=-2 * HOUR)
+    other = schedule_class(wiziq_emulator, presenter="b")
+    gate = Gate()
+    monkeypatch.setattr(POLLERS, "client_factory", gate.client)
+
+    async def main() -> list[Any]:
+        holder = asyncio.create_task(events_of(trigger(other)))  # keeps the poller alive throughout
+        first = asyncio.create_task(events_of(trigger(class_id)))
+        await gate.entered.wait()
+        (poller,) = POLLERS.pollers()
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        again = asyncio.create_task(events_of(trigger(class_id)))
+        await until(lambda: poller.waiters == 2, "the wait came back")
+        rounds = poller.rounds
+        gate.release()
+        events = await again
+        assert poller.rounds >= rounds + 2, "its answer came from a round that started after it subscribed"
+        holder.cancel()
+        await asyncio.gather(holder, return_exceptions=True)
+        return events
+
+    (event,) = asyncio.run(main())
+    assert event.payload["status"] == "success"

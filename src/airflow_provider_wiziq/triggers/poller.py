@@ -365,26 +365,34 @@ class ClassStatusPoller:
         return None
 
     async def _round(self, client: AsyncWizIQClient) -> None:
-        """One get_data per ``BATCH_SIZE`` waiting classes, then each waiter gets its record or error."""
-        ids = list(dict.fromkeys(waiter.class_id for waiter in self._waiters))
+        """One get_data per ``BATCH_SIZE`` waiting classes; each chunk's answer goes to the waiters it asked for.
+
+        The round asks for the waiters subscribed when it starts, and answers only those still subscribed when
+        their chunk's answer comes: a waiter that joins mid-round was not asked about (its class is missing
+        from the answer, which must not read as "unknown class"), so it waits for the next round.
+        """
+        asked: dict[int, list[Subscription]] = {}
+        for waiter in self._waiters:
+            asked.setdefault(waiter.class_id, []).append(waiter)
+        ids = list(asked)
         chunks = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
         gate = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         results = await asyncio.gather(*(self._fetch(client, chunk, gate) for chunk in chunks))
-        polled: dict[int, Polled] = {}
         transient = False
+        waiters = self._waiters
         for chunk, result in zip(chunks, results, strict=True):
             if isinstance(result, WizIQError):
                 transient = transient or result.transient
-                polled.update(dict.fromkeys(chunk, result))
-            else:
-                polled.update({class_id: result.get(class_id) for class_id in chunk})
+            for class_id in chunk:
+                polled = result if isinstance(result, WizIQError) else result.get(class_id)
+                for waiter in asked[class_id]:
+                    if waiter in waiters:  # it may have left while the round was in flight
+                        waiter.deliver(polled)
         self._failed_rounds = self._failed_rounds + 1 if transient else 0
         self.rounds += 1
         log.debug(
             "WizIQ poll round %d on %r: %d classes in %d requests", self.rounds, self.conn_id, len(ids), len(chunks)
         )
-        for waiter in list(self._waiters):
-            waiter.deliver(polled.get(waiter.class_id))
 
     async def _fetch(
         self, client: AsyncWizIQClient, chunk: list[int], gate: asyncio.Semaphore
