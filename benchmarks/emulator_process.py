@@ -60,7 +60,11 @@ class EmulatorProcess:
     def __exit__(self, *exc_info: object) -> None:
         if self._process is not None:
             self._process.terminate()
-            self._process.wait(timeout=10)
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # never leave it running
+                self._process.kill()
+                self._process.wait()
             if self._process.stdout is not None:
                 self._process.stdout.close()
             self._process = None

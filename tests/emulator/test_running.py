@@ -22,30 +22,47 @@ from tests.emulator.conftest import Api, series_fields
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
-def start_cli(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+def start_cli(*args: str, ignoring: tuple[int, ...] = ()) -> subprocess.Popen[str]:
+    """The emulator command, started as a shell's background job would be when ``ignoring`` holds signals the
+    child inherits as ignored (a non-interactive shell starts ``cmd &`` with SIGINT ignored)."""
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process = subprocess.Popen(
+
+    def inherit_ignored() -> None:
+        for signum in ignoring:
+            signal.signal(signum, signal.SIG_IGN)
+
+    return subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_wiziq.emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=inherit_ignored if ignoring else None,
     )
+
+
+def first_lines(process: subprocess.Popen[str], count: int = 3) -> list[str]:
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(3)]
-    return process, lines
+    return [process.stdout.readline() for _ in range(count)]
 
 
-def stop_cli(process: subprocess.Popen[str], signum: int) -> str:
+def stop_cli(process: subprocess.Popen[str], signum: int) -> tuple[int | None, str, str]:
+    """Send ``signum`` and collect the output; a process still running after a generous wait is killed (never
+    leaked), and its return code is then None."""
     process.send_signal(signum)
-    out, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
-    return out
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        return None, out, err
+    return process.returncode, out, err
 
 
+@pytest.mark.parametrize("inherited_ignored", [False, True], ids=["plain", "background-job"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_command_line_server(signum, tmp_path):
-    process, lines = start_cli(
+def test_command_line_server(signum, inherited_ignored, tmp_path):
+    process = start_cli(
         "--access-key",
         "K",
         "--secret-key",
@@ -56,8 +73,11 @@ def test_command_line_server(signum, tmp_path):
         str(tmp_path / "demo.sqlite"),
         "--log-level",
         "WARNING",
+        ignoring=(signal.SIGINT, signal.SIGTERM) if inherited_ignored else (),
     )
+    returncode, out = None, ""
     try:
+        lines = first_lines(process)
         assert lines[0].startswith("WizIQ emulator listening on http://127.0.0.1:")
         url = lines[0].split()[-1]
         assert url.endswith("/apimanager.ashx")
@@ -77,8 +97,8 @@ def test_command_line_server(signum, tmp_path):
         )
         assert info.fields["max_class_minutes"] == "90"
     finally:
-        if process.poll() is None:
-            out = stop_cli(process, signum)
+        returncode, out, err = stop_cli(process, signum)
+    assert returncode == 0, f"the emulator did not stop on {signal.Signals(signum).name}: {err}"
     assert "WizIQ emulator stopping" in out
     assert (tmp_path / "demo.sqlite").exists()
 

@@ -16,6 +16,9 @@ from airflow_provider_wiziq.emulator.config import DEFAULT_ACCESS_KEY, DEFAULT_S
 from airflow_provider_wiziq.emulator.control import parse_instant
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 
+#: The signals that stop the server cleanly (its SQLite file, if any, is closed).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 def parser() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(
@@ -82,20 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = error.strerror or error
         print(f"WizIQ emulator: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # Both signals are handled explicitly: a non-interactive shell starts a background job (``cmd &``) with
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler, so Ctrl-C or ``kill -INT`` would
+    # be lost.
+    previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
     try:
         with emulator:
             print(f"WizIQ emulator listening on {emulator.url}", flush=True)
             print(f"Control API: {emulator.control_url}/", flush=True)
             print(f"export AIRFLOW_CONN_WIZIQ_DEFAULT='{json.dumps(emulator.connection)}'", flush=True)
-            try:
-                while not stop.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
+            while not stop.wait(0.5):  # a timed wait: the handler runs between waits, never inside a lock
                 pass
             print("WizIQ emulator stopping", flush=True)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 
