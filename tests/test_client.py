@@ -145,6 +145,21 @@ class TestServerDecidedCodes:
         assert len(scripted_server.received) == 2
 
 
+def test_a_refused_signature_tells_the_user_what_to_check(wiziq_emulator):
+    """WizIQ's 403 says only "Forbidden"; the error names the connection's keys (and the clock), never a key."""
+    wrong = ClientConfig(
+        endpoint=wiziq_emulator.url, access_key=wiziq_emulator.access_key, secret_key="not-the-key", max_retries=0
+    )
+    with WizIQClient(wrong) as client, pytest.raises(WizIQAPIError) as caught:
+        client.get_account_info()
+    error = caught.value
+    assert (error.code, error.message) == (403, "Forbidden: The request is refused by the API.")
+    text = str(error)
+    assert text.startswith("WizIQ error 403: Forbidden: The request is refused by the API. (get_account_info)")
+    assert "access key" in text and "secret key" in text and "clock" in text
+    assert "not-the-key" not in text and wiziq_emulator.access_key not in text
+
+
 class TestRetries:
     @pytest.mark.parametrize(
         "answer",

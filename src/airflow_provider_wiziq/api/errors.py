@@ -199,6 +199,12 @@ ERROR_CODES: dict[int, ErrorCode] = _catalogue(
     (Code.EXTEND_DURATION_INVALID, "extend_duration parameter is empty or invalid.", _V, "extend_duration"),
 )
 
+#: What a user should check when WizIQ refuses the keys or the signature (its own message says only "Forbidden").
+AUTH_HINT = (
+    "Check the connection's access key (login) and secret key (password), and that this machine's clock is "
+    "right (WizIQ also refuses a request whose timestamp is far from its own time)."
+)
+
 #: get_data's and view_schedule's "No record found.": no match, or a page past the end.
 NO_RECORD = Code.NO_RECORD
 
@@ -294,7 +300,8 @@ class WizIQAPIError(WizIQError):
     def __str__(self) -> str:
         label = f"WizIQ error {self.code}" if self.code is not None else "WizIQ error"
         where = f" ({self.method})" if self.method else ""
-        return f"{label}: {self.message}{where}"
+        hint = f" {AUTH_HINT}" if self.kind is ErrorKind.AUTH else ""
+        return f"{label}: {self.message}{where}{hint}"
 
     @property
     def permanent(self) -> bool:
