@@ -105,6 +105,64 @@ def test_get_data_columns_and_paging(api):
     assert len(responses.parse_get_data(api.call("get_data", page_size="100"))) == 6
 
 
+#: The columns WizIQ's WordPress plugin asks get_data for, spelled as it spells them (spaces, a line break).
+WORDPRESS_COLUMNS = """presenter_id, presenter_name,presenter_url, start_time,
+    time_zone, create_recording, status, language_culture_name,
+    duration, recording_url,is_recurring,class_master_id,title,class_recording_status,attendance_report_status ,
+    attendee_limit"""
+
+
+def test_get_data_answers_every_column_wiziqs_own_clients_ask_for(api):
+    recorded = create_series(api, create_recording="true", language_culture_name="fr-fr")
+    plain = create_series(api, title="Plain", presenter_email="other@example.com")
+    recorded_id, plain_id = str(recorded.first_class.class_id), str(plain.first_class.class_id)
+    (record,) = responses.parse_get_data(api.call("get_data", class_id=recorded_id, columns=WORDPRESS_COLUMNS))
+    asked = [name.strip() for name in WORDPRESS_COLUMNS.split(",")]
+    assert set(record.fields) == set(asked), "a server returns what is asked"
+    assert (record.fields["create_recording"], record.fields["language_culture_name"]) == ("true", "fr-fr")
+    assert record.fields["class_recording_status"] == "not_available"  # not held yet
+    (other,) = responses.parse_get_data(
+        api.call("get_data", class_id=plain_id, columns="create_recording,language_culture_name,class_recording_status")
+    )
+    assert other.fields == {
+        "create_recording": "false",
+        "language_culture_name": "en-us",
+        "class_recording_status": "not_available",
+    }
+    api.emulator.clock.set(datetime.fromisoformat("2030-01-08T16:05:00+00:00"))  # ended at 16:00, delay 600 s
+    ask = {"columns": "class_id,class_recording_status"}
+    statuses = {
+        r.class_id: r.fields["class_recording_status"]
+        for r in responses.parse_get_data(api.call("get_data", multiple_class_id=f"{recorded_id},{plain_id}", **ask))
+    }
+    assert statuses == {int(recorded_id): "pending", int(plain_id): "not_available"}
+    api.emulator.clock.advance(timedelta(minutes=10))
+    (done,) = responses.parse_get_data(api.call("get_data", class_id=recorded_id, **ask))
+    assert done.fields["class_recording_status"] == "available"
+
+
+def test_get_data_answers_an_attendees_url_as_the_moodle_module_asks(api):
+    series = create_series(api)
+    class_id = str(series.first_class.class_id)
+    added = responses.parse_add_attendees(
+        api.call(
+            "add_attendees",
+            class_id=class_id,
+            attendee_list=attendee_list_xml([{"attendee_id": "101", "screen_name": "Ann"}]),
+        )
+    )
+    (record,) = responses.parse_get_data(
+        api.call("get_data", class_id=class_id, attendee_id="101", columns="attendee_url")
+    )
+    assert record.fields == {"attendee_url": added.attendees[0].attendee_url}
+    (stranger,) = responses.parse_get_data(
+        api.call("get_data", class_id=class_id, attendee_id="999", columns="attendee_url")
+    )
+    assert stranger.fields == {"attendee_url": ""}  # not on the class's roster: no way in
+    (unasked,) = responses.parse_get_data(api.call("get_data", class_id=class_id, columns="class_id,attendee_url"))
+    assert unasked.fields == {"class_id": class_id, "attendee_url": ""}
+
+
 def test_get_data_without_match_is_1013(api):
     assert api_error(api.call("get_data", class_id="424242"), "get_data").code == 1013
     assert api_error(api.call("get_data"), "get_data").code == 1013  # an empty account

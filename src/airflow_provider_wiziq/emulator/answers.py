@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from airflow_provider_wiziq.api.status import wire_status
 from airflow_provider_wiziq.api.values import wire_datetime
 from airflow_provider_wiziq.emulator import lifecycle
+from airflow_provider_wiziq.emulator.config import DEFAULT_LANGUAGE
 from airflow_provider_wiziq.emulator.store import StoredClass
 from airflow_provider_wiziq.emulator.xmlwriter import Element, Text, document, element, text_element
 
@@ -94,13 +95,26 @@ COLUMNS: tuple[str, ...] = (
     "attendee_limit",
     "time_to_start",
     "attendance_report_status",
+    "create_recording",
+    "language_culture_name",
+    "class_recording_status",
+    "attendee_url",
 )
 
 
 def record(
-    cls: StoredClass, columns: tuple[str, ...], links: Links, now: datetime, report_delay: float
+    cls: StoredClass,
+    columns: tuple[str, ...],
+    links: Links,
+    now: datetime,
+    report_delay: float,
+    attendee_id: str | None = None,
 ) -> Element:
-    """One ``get_data`` record with the asked columns; a cancelled class has no ``status`` element."""
+    """One ``get_data`` record with the asked columns; a cancelled class has no ``status`` element.
+
+    ``attendee_url`` is the join link of the request's ``attendee_id`` (as WizIQ's Moodle module asks for it),
+    empty when none is given or the attendee is not on the class's roster.
+    """
     values: dict[str, Callable[[], str | int | None]] = {
         "class_id": lambda: cls.class_id,
         "title": lambda: cls.title,
@@ -119,6 +133,10 @@ def record(
         "attendee_limit": lambda: cls.attendee_limit,
         "time_to_start": lambda: lifecycle.time_to_start(cls, now),
         "attendance_report_status": lambda: lifecycle.report(cls, now, report_delay).wire,
+        "create_recording": lambda: "true" if cls.create_recording else "false",
+        "language_culture_name": lambda: cls.language_culture_name or DEFAULT_LANGUAGE,
+        "class_recording_status": lambda: lifecycle.recording(cls, now, report_delay).wire,
+        "attendee_url": lambda: _attendee_url(cls, links, attendee_id),
     }
     out = element("record")
     for column in columns:
@@ -127,6 +145,12 @@ def record(
             continue
         out.add(text_element(column, value))
     return out
+
+
+def _attendee_url(cls: StoredClass, links: Links, attendee_id: str | None) -> str:
+    if attendee_id is None or all(one.attendee_id != attendee_id for one in cls.attendees):
+        return ""
+    return links.attendee(cls, attendee_id)
 
 
 def schedule_entry(cls: StoredClass, links: Links, now: datetime, report_delay: float) -> Element:

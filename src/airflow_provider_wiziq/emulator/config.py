@@ -13,6 +13,9 @@ DEFAULT_SECRET_KEY = "emulator-secret-key"  # a throwaway key for a local test s
 #: How far a request's ``timestamp`` may be from the clock (docs/wiziq-api.md §2).
 TIMESTAMP_WINDOW = 900
 
+#: A class's classroom language when its request named none.
+DEFAULT_LANGUAGE = "en-us"
+
 #: Languages the emulated account's virtual classroom supports (1043 for any other well-shaped one).
 DEFAULT_LANGUAGES = frozenset(
     {

@@ -62,6 +62,12 @@ def report(cls: StoredClass, now: datetime, delay: float) -> Report:
     return Report.SOON if now < cls.utc_end + timedelta(seconds=delay) else Report.AVAILABLE
 
 
+def recording(cls: StoredClass, now: datetime, delay: float) -> Report:
+    """Whether a class's recording is ready (the ``class_recording_status`` column): like its attendance
+    report, ready ``delay`` after a held class ends; a class without ``create_recording`` has none."""
+    return report(cls, now, delay) if cls.create_recording else Report.NOT_HELD
+
+
 #: The order a class goes through without jumps; a ping announces each step a clock jump skipped.
 _FORWARD = (ClassStatus.UPCOMING, ClassStatus.LIVE)
 

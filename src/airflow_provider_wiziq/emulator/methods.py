@@ -221,7 +221,8 @@ def get_data(account: Account, fields: Mapping[str, str]) -> Element:
         classes = account.store.all_classes()
     page = _page(classes, size, number)
     now, links, delay = account.now(), Links(account.base_url), account.config.report_delay
-    records = [answers.record(cls, columns, links, now, delay) for cls in page]
+    attendee_id = fields.get("attendee_id", "").strip() or None
+    records = [answers.record(cls, columns, links, now, delay, attendee_id) for cls in page]
     return element("get_data", element("record_list", *records), status="true")
 
 
