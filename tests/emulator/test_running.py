@@ -14,10 +14,11 @@ import pytest
 import requests
 
 from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.errors import WizIQAPIError
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.signing import signed_fields
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
-from tests.emulator.conftest import Api, series_fields
+from tests.emulator.conftest import T0, Api, series_fields
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -197,3 +198,53 @@ def test_the_airflow_hook_reads_the_fixtures_connection(wiziq_emulator):
         hook.close()
     assert len(wiziq_emulator.classes(series.class_master_id)) == 3
     assert wiziq_emulator.requests("create_recurring")[0]["fields"]["title"] == "Algebra I"
+
+
+def test_out_of_the_box_the_plan_is_a_realistic_one():
+    """No limits given: 300-minute classes of up to 100 attendees, any number at once (docs/emulator.md)."""
+    with WizIQEmulator(clock_start=T0) as emulator, requests.Session() as session:
+        api = Api(emulator, session)
+        info = responses.parse_account_info(api.call("get_account_info"))
+        assert (info.fields["max_class_minutes"], info.fields["max_user_per_class"]) == ("300", "100")
+        for overrides, code, message in [
+            ({"duration": "100000"}, 1010, "duration parameter cannot exceed 300 minutes."),
+            ({"attendee_limit": "100000000"}, 1011, "attendee_limit parameter cannot exceed 100 attendees."),
+        ]:
+            with pytest.raises(WizIQAPIError) as caught:
+                responses.parse_create_recurring(api.call("create_recurring", **series_fields(**overrides)))
+            assert (caught.value.code, caught.value.message) == (code, message)
+        # The most the plan allows, and many classes at once (MaxConcurrentClass is not set).
+        for number in range(3):
+            api.call(
+                "create_recurring",
+                **series_fields(duration="300", attendee_limit="100", presenter_email=f"t{number}@example.com"),
+            )
+        assert len(emulator.classes()) == 9
+    with WizIQEmulator(limits=PlanLimits()) as unlimited:  # still overridable: no limits at all
+        assert unlimited.limits.max_class_minutes is None and unlimited.limits.max_user_per_class is None
+
+
+def test_the_command_line_server_has_the_default_plan_and_can_lift_it():
+    for args, expected in [
+        ((), ("300", "100")),
+        (("--max-class-minutes", "none", "--max-user-per-class", "500"), ("", "500")),
+    ]:
+        process = start_cli("--log-level", "WARNING", *args)
+        try:
+            url = first_lines(process)[0].split()[-1]
+            fields = {
+                "method": "get_account_info",
+                **signed_fields(
+                    secret_key=WizIQEmulator().secret_key,
+                    access_key=WizIQEmulator().access_key,
+                    timestamp=int(time.time()),
+                    method="get_account_info",
+                ),
+            }
+            info = responses.parse_account_info(
+                requests.post(f"{url}?method=get_account_info", data=fields, timeout=30).content
+            )
+        finally:
+            returncode, _, err = stop_cli(process, signal.SIGTERM)
+        assert returncode == 0, err
+        assert (info.fields["max_class_minutes"], info.fields["max_user_per_class"]) == expected

@@ -12,12 +12,25 @@ from collections.abc import Sequence
 from types import FrameType
 
 from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES, PlanLimits
-from airflow_provider_wiziq.emulator.config import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from airflow_provider_wiziq.emulator.config import DEFAULT_ACCESS_KEY, DEFAULT_PLAN, DEFAULT_SECRET_KEY
 from airflow_provider_wiziq.emulator.control import parse_instant
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 
 #: The signals that stop the server cleanly (its SQLite file, if any, is closed).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def plan_limit(spelled: str) -> int | None:
+    """A plan limit from the command line: a positive whole number, or ``none`` for no limit."""
+    if spelled.strip().lower() == "none":
+        return None
+    try:
+        value = int(spelled)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number or 'none', not {spelled!r}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,9 +43,19 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--access-key", default=DEFAULT_ACCESS_KEY, help="the account's access key")
     cli.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="the account's secret key")
     cli.add_argument("--db", metavar="FILE", help="keep classes in this SQLite file, to stop and resume")
-    cli.add_argument("--max-class-minutes", type=int, help="plan limit MaxClassMinutes (error 1010)")
-    cli.add_argument("--max-user-per-class", type=int, help="plan limit MaxUserPerClass (error 1011)")
-    cli.add_argument("--max-concurrent-class", type=int, help="plan limit MaxConcurrentClass (error 1012)")
+    for option, name, code in [
+        ("--max-class-minutes", "max_class_minutes", 1010),
+        ("--max-user-per-class", "max_user_per_class", 1011),
+        ("--max-concurrent-class", "max_concurrent_class", 1012),
+    ]:
+        default = getattr(DEFAULT_PLAN, name)
+        cli.add_argument(
+            option,
+            type=plan_limit,
+            default=default,
+            metavar="N|none",
+            help=f"plan limit (error {code}); 'none' lifts it (default {default if default else 'none'})",
+        )
     cli.add_argument(
         "--max-series-classes",
         type=int,

@@ -13,6 +13,10 @@ DEFAULT_SECRET_KEY = "emulator-secret-key"  # a throwaway key for a local test s
 #: How far a request's ``timestamp`` may be from the clock (docs/wiziq-api.md §2).
 TIMESTAMP_WINDOW = 900
 
+#: The plan an emulator has unless told otherwise (docs/emulator.md says why these figures): classes of up to
+#: five hours and 100 attendees; no cap on classes at once, so a whole term can be scheduled side by side.
+DEFAULT_PLAN = PlanLimits(max_class_minutes=300, max_user_per_class=100)
+
 #: A class's classroom language when its request named none.
 DEFAULT_LANGUAGE = "en-us"
 
@@ -56,7 +60,7 @@ class EmulatorConfig:
 
     access_key: str = DEFAULT_ACCESS_KEY
     secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
-    limits: PlanLimits = field(default_factory=PlanLimits)
+    limits: PlanLimits = DEFAULT_PLAN
     timestamp_window: int | None = TIMESTAMP_WINDOW  # None switches the timestamp check off
     accept_host_time: bool = True  # a timestamp near the host's own time also passes once the clock moved
     report_delay: float = 300.0  # seconds after a class ends before its attendance report is ready (1029)

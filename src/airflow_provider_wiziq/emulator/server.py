@@ -27,6 +27,7 @@ from airflow_provider_wiziq.emulator.clock import EmulatorClock
 from airflow_provider_wiziq.emulator.config import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_LANGUAGES,
+    DEFAULT_PLAN,
     DEFAULT_SECRET_KEY,
     OUTCOMES,
     TIMESTAMP_WINDOW,
@@ -77,7 +78,7 @@ class WizIQEmulator:
         self._initial_config = EmulatorConfig(
             access_key=access_key,
             secret_key=secret_key,
-            limits=limits or PlanLimits(),
+            limits=DEFAULT_PLAN if limits is None else limits,
             timestamp_window=timestamp_window,
             accept_host_time=accept_host_time,
             report_delay=report_delay,
