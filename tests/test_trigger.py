@@ -166,6 +166,24 @@ def test_watch_counts_transient_errors_in_a_row_and_a_record_resets_them():
     assert "no answer within 60 s" in verdicts[-1].message
 
 
+def test_watch_news_wakes_a_waiter_only_for_a_new_status_an_error_or_an_end():
+    watch = Watch(7, {ClassStatus.COMPLETED})
+    first = watch.news(record("upcoming", 30))
+    assert first is not None and first.status == "upcoming"  # the first poll is always news
+    assert watch.news(record("upcoming", 29)) is None  # still upcoming: quiet
+    live = watch.news(record("upcoming", -1))
+    assert live is not None and live.status == "live"
+    assert watch.news(record("upcoming", -1)) is None
+    blip = watch.news(WizIQTransportError("HTTP 503", method="get_data", status_code=503))
+    assert blip is not None and blip.errors == 1
+    after = watch.news(record("upcoming", -1))  # the errors in a row end: news, even in the same status
+    assert after is not None and after.errors == 0 and watch.news(record("upcoming", -1)) is None
+    assert watch.news(None).outcome is Outcome.UNKNOWN_CLASS
+    done = watch.news(record("completed"))
+    assert done is not None and done.outcome is Outcome.SUCCESS and done.record["status"] == "completed"
+    assert watch.last_status is ClassStatus.COMPLETED
+
+
 @pytest.mark.parametrize("bad", ["", "abc", "-3", "0", "1.5", "١٢", True, None, "1" * 19])
 def test_class_ids_are_positive_whole_numbers(bad):
     with pytest.raises(ValueError, match="class_id must be"):

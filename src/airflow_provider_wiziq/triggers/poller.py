@@ -144,9 +144,31 @@ class Watch:
         self.targets = frozenset(targets)
         self.max_consecutive_errors = max_consecutive_errors
         self.errors = errors
+        self.last_status: ClassStatus | None = None  # the status the last poll read, for news and timeouts
 
     def describe_targets(self) -> str:
         return " or ".join(sorted(status.value for status in self.targets))
+
+    def outcome(self, status: ClassStatus) -> Outcome:
+        """What a class in ``status`` means for this wait: done, never, or keep waiting."""
+        if status in self.targets:
+            return Outcome.SUCCESS
+        return Outcome.WRONG_STATUS if status.is_terminal else Outcome.WAITING
+
+    def news(self, polled: Polled) -> Verdict | None:
+        """The verdict on a poll, or None when it changes nothing: the class is still waiting in the status the
+        last poll read, with no error in between. A shared poller asks this for every waiter every round, so
+        a quiet poll costs one status read and wakes no one."""
+        if self.errors == 0 and polled is not None and not isinstance(polled, WizIQError):
+            from airflow_provider_wiziq.api.status import class_status
+
+            try:
+                status = class_status(polled)
+            except ValueError:
+                return self.judge(polled)
+            if status is self.last_status and self.outcome(status) is Outcome.WAITING:
+                return None
+        return self.judge(polled)
 
     def judge(self, polled: Polled) -> Verdict:
         """The verdict on one poll: a record, an error, or None for a class WizIQ has no record of."""
@@ -161,18 +183,19 @@ class Watch:
             status = class_status(polled)
         except ValueError as error:
             return self._verdict(Outcome.ERROR, f"Cannot read class {self.class_id}'s status: {error}")
+        self.last_status = status
         record = {**polled.fields, "status": status.value}
-        if status in self.targets:
+        outcome = self.outcome(status)
+        if outcome is Outcome.SUCCESS:
             message = f"WizIQ class {self.class_id} is {status.value}"
-            return self._verdict(Outcome.SUCCESS, message, record=record, status=status.value)
-        if status.is_terminal:
+        elif outcome is Outcome.WRONG_STATUS:
             message = (
                 f"WizIQ class {self.class_id} is {status.value}, a final status, so it will never be "
                 f"{self.describe_targets()}"
             )
-            return self._verdict(Outcome.WRONG_STATUS, message, record=record, status=status.value)
-        message = f"WizIQ class {self.class_id} is {status.value}; waiting for {self.describe_targets()}"
-        return self._verdict(Outcome.WAITING, message, record=record, status=status.value)
+        else:
+            message = f"WizIQ class {self.class_id} is {status.value}; waiting for {self.describe_targets()}"
+        return self._verdict(outcome, message, record=record, status=status.value)
 
     def _error(self, error: WizIQError) -> Verdict:
         if is_unknown_class(error):
@@ -216,27 +239,34 @@ async def connection_client(conn_id: str) -> AsyncWizIQClient:
 
 
 class Subscription:
-    """One waiter's place in a poller: it receives the latest poll of its class each round.
+    """One waiter's place in a poller: each round's poll of its class is judged by its :class:`Watch` as it
+    comes, and the waiter is woken only for news (a new status, an error, a final verdict).
 
     Use it as an async context manager so that leaving (including by cancellation) unregisters it.
     """
 
-    def __init__(self, poller: ClassStatusPoller, class_id: int, poll_interval: float) -> None:
+    def __init__(self, poller: ClassStatusPoller, watch: Watch, poll_interval: float) -> None:
         self.poller = poller
-        self.class_id = class_id
+        self.watch = watch
+        self.class_id = watch.class_id
         self.poll_interval = poll_interval
         self._ready = asyncio.Event()
-        self._polled: Polled = None
+        self._verdict: Verdict | None = None
 
-    async def next(self) -> Polled:
-        """Wait for the next round's result for this class (the latest, if rounds came faster)."""
+    async def next(self) -> Verdict:
+        """Wait for the next verdict worth acting on (the latest, if several came since the last call)."""
         await self._ready.wait()
         self._ready.clear()
-        return self._polled
+        verdict = self._verdict
+        assert verdict is not None
+        return verdict
 
     def deliver(self, polled: Polled) -> None:
-        self._polled = polled
-        self._ready.set()
+        """Judge one poll; wake the waiter only when the verdict is news."""
+        verdict = self.watch.news(polled)
+        if verdict is not None:
+            self._verdict = verdict
+            self._ready.set()
 
     def close(self) -> None:
         """Leave the poller; when no waiter is left it ends at its next wake-up."""
@@ -283,8 +313,8 @@ class ClassStatusPoller:
     def interval(self) -> float:
         return min(waiter.poll_interval for waiter in self._waiters)
 
-    def add(self, class_id: int, poll_interval: float) -> Subscription:
-        subscription = Subscription(self, class_id, poll_interval)
+    def add(self, watch: Watch, poll_interval: float) -> Subscription:
+        subscription = Subscription(self, watch, poll_interval)
         self._waiters[subscription] = None
         self._changed.set()
         if self._task is None:
@@ -426,8 +456,8 @@ class PollerRegistry:
             weakref.WeakKeyDictionary()
         )
 
-    def subscribe(self, conn_id: str, class_id: int, poll_interval: float) -> Subscription:
-        """Register a waiter for ``class_id`` with the running loop's poller of ``conn_id`` (started if needed)."""
+    def subscribe(self, conn_id: str, watch: Watch, poll_interval: float) -> Subscription:
+        """Register ``watch``'s wait with the running loop's poller of ``conn_id`` (started if needed)."""
         if not (poll_interval > 0 and math.isfinite(poll_interval)):
             raise ValueError("poll_interval must be a positive number of seconds")
         loop = asyncio.get_running_loop()
@@ -438,7 +468,7 @@ class PollerRegistry:
                 poller = pollers[conn_id] = ClassStatusPoller(
                     conn_id, client_factory=self.client_factory, on_stop=self._forget
                 )
-        return poller.add(class_id, poll_interval)
+        return poller.add(watch, poll_interval)
 
     def pollers(self) -> list[ClassStatusPoller]:
         """The running loop's active pollers."""

@@ -91,34 +91,33 @@ class WizIQClassStatusTrigger(BaseTrigger):
             datetime.fromtimestamp(self.end_time, timezone.utc).isoformat(),
         )
         event: dict[str, Any] | None = None
-        last_status: str | None = None
-        async with POLLERS.subscribe(self.wiziq_conn_id, self.class_id, self.poll_interval) as subscription:
+        async with POLLERS.subscribe(self.wiziq_conn_id, watch, self.poll_interval) as subscription:
             while event is None:
                 remaining = self.end_time - time.time()
                 # asyncio.wait, not wait_for: on Python 3.10/3.11 wait_for can swallow a cancellation that
-                # arrives together with a poll result, and a cancelled trigger must stop.
-                next_poll = asyncio.ensure_future(subscription.next())
+                # arrives together with a poll result, and a cancelled trigger must stop. The poller wakes
+                # this wait only for news (a new status, an error, a final verdict), not every round.
+                news = asyncio.ensure_future(subscription.next())
                 try:
-                    done, _ = await asyncio.wait({next_poll}, timeout=max(remaining, 0))
+                    done, _ = await asyncio.wait({news}, timeout=max(remaining, 0))
                 finally:
-                    next_poll.cancel()
+                    news.cancel()
                 if not done:
-                    event = self._timeout_event(watch, last_status)
+                    event = self._timeout_event(watch)
                     break
-                polled = next_poll.result()
-                verdict = watch.judge(polled)
+                verdict = news.result()
                 if verdict.outcome is not Outcome.WAITING:
                     event = verdict.event()
                 elif verdict.errors:
                     self.log.warning("%s", verdict.message)
-                elif verdict.status != last_status:
+                else:
                     self.log.info("%s", verdict.message)
-                last_status = verdict.status or last_status
         # Unsubscribed before yielding: the triggerer may never resume this generator after its event.
         self.log.info("%s", event["message"])
         yield TriggerEvent(event)
 
-    def _timeout_event(self, watch: Watch, last_status: str | None) -> dict[str, Any]:
+    def _timeout_event(self, watch: Watch) -> dict[str, Any]:
+        last_status = watch.last_status.value if watch.last_status else None
         seen = f"; it was last seen {last_status}" if last_status else ""
         message = f"Timed out waiting for WizIQ class {self.class_id} to be {watch.describe_targets()}{seen}"
         return {"status": "timeout", "class_id": self.class_id, "class_status": last_status, "message": message}
