@@ -45,7 +45,7 @@ def test_upcoming_live_completed_and_the_pings(api, receiver: Receiver):
     done = record(api, class_id)
     assert (done.status, done.time_to_start) == ("completed", 0)
 
-    assert emulator.wait_for_pings(5)
+    assert emulator.wait_for_pings(30)
     assert receiver.statuses(class_id) == ["live", "completed"]
     for item in receiver.received:
         assert item["path"] == "/hook"
@@ -64,7 +64,7 @@ def test_cancelled_class_has_no_status_and_pings_cancelled(api, receiver: Receiv
     assert cancelled.class_id == class_id
     api.emulator.clock.advance(timedelta(hours=3))  # a cancelled class stays cancelled
     assert "status" not in record(api, class_id).fields
-    assert api.emulator.wait_for_pings(5)
+    assert api.emulator.wait_for_pings(30)
     assert receiver.statuses(class_id) == ["cancelled"]
 
 
@@ -76,11 +76,11 @@ def test_a_jump_over_the_whole_class_announces_each_step(api, receiver: Receiver
     api.emulator.clock.advance(timedelta(days=1))
     assert record(api, held).status == "completed"
     assert record(api, missed).status == "expired"
-    assert api.emulator.wait_for_pings(5)
+    assert api.emulator.wait_for_pings(30)
     assert receiver.statuses(held) == ["live", "completed"]
     assert receiver.statuses(missed) == ["live", "expired"]
     api.emulator.clock.advance(timedelta(days=1))
-    assert api.emulator.wait_for_pings(5)
+    assert api.emulator.wait_for_pings(30)
     assert len(receiver.received) == 4  # terminal classes are not announced again
 
 
@@ -89,7 +89,7 @@ def test_changes_are_noticed_as_time_passes(api, receiver: Receiver):
     start = datetime(2030, 1, 8, 15, 0, tzinfo=timezone.utc)
     create = create_one(api, start, status_ping_url=receiver.url)
     api.emulator.clock.set(start - timedelta(seconds=0.5))
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # generous: the ping thread may be slow on a loaded machine
     while not receiver.statuses(create) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert receiver.statuses(create) == ["live"]
@@ -104,7 +104,7 @@ def test_a_slow_receiver_never_holds_an_answer(api, receiver: Receiver):
     api.call("cancel", class_id=str(first))
     api.call("cancel", class_id=str(second))
     assert time.monotonic() - started < 1.0  # two answers held by the 0.5 s receiver would take 1 s or more
-    assert api.emulator.wait_for_pings(5)
+    assert api.emulator.wait_for_pings(30)
     assert receiver.statuses(first) == ["cancelled"] and receiver.statuses(second) == ["cancelled"]
 
 
@@ -112,7 +112,7 @@ def test_an_unreachable_ping_url_is_recorded_not_fatal(api):
     start = api.emulator.clock.now().replace(microsecond=0) + timedelta(hours=1)
     class_id = create_one(api, start, status_ping_url="http://127.0.0.1:9/closed")
     api.call("cancel", class_id=str(class_id))
-    assert api.emulator.wait_for_pings(5)
+    assert api.emulator.wait_for_pings(30)
     (ping,) = api.emulator.pings()
     assert (ping["class_id"], ping["class_status"], ping["delivered"]) == (class_id, "cancelled", False)
 

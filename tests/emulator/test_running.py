@@ -94,7 +94,7 @@ def test_command_line_server(signum, inherited_ignored, tmp_path):
             ),
         }
         info = responses.parse_account_info(
-            requests.post(f"{url}?method=get_account_info", data=fields, timeout=5).content
+            requests.post(f"{url}?method=get_account_info", data=fields, timeout=30).content
         )
         assert info.fields["max_class_minutes"] == "90"
     finally:
