@@ -520,3 +520,43 @@ def test_a_wait_that_leaves_and_comes_back_during_a_round_waits_for_the_next_rou
 
     (event,) = asyncio.run(main())
     assert event.payload["status"] == "success"
+
+
+def test_two_event_loops_in_two_threads_each_have_their_own_poller(wiziq_emulator, monkeypatch):
+    """Two triggerer loops in one process: each loop's waits go through its own poller, and each round
+    answers only its own loop's waiters."""
+    import threading
+
+    use_emulator(monkeypatch, wiziq_emulator)
+    done = schedule_class(wiziq_emulator, starts_in=-2 * HOUR)
+    waiting = schedule_class(wiziq_emulator, presenter="b")
+    results: dict[str, Any] = {}
+    both_subscribed = threading.Barrier(2, timeout=60)
+
+    def loop(name: str, class_id: int) -> None:
+        async def main() -> Any:
+            task = asyncio.create_task(events_of(trigger(class_id)))
+            await until(lambda: bool(POLLERS.pollers()), "this loop's poller")
+            (poller,) = POLLERS.pollers()
+            results[f"{name}-poller"] = poller
+            await asyncio.to_thread(both_subscribed.wait)
+            if class_id == waiting:
+                await until(lambda: poller.rounds >= 2, "two rounds")
+                assert poller.waiters == 1
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                return None
+            return await task
+
+        results[name] = asyncio.run(main())
+
+    threads = [threading.Thread(target=loop, args=args) for args in (("a", done), ("b", waiting))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert results["a-poller"] is not results["b-poller"]
+    (event,) = results["a"]
+    assert event.payload["status"] == "success"
+    assert all(batch in ([str(done)], [str(waiting)]) for batch in polled_ids(wiziq_emulator))
