@@ -145,6 +145,9 @@ class Watch:
         self.max_consecutive_errors = max_consecutive_errors
         self.errors = errors
         self.last_status: ClassStatus | None = None  # the status the last poll read, for news and timeouts
+        from airflow_provider_wiziq.api.status import class_status
+
+        self._read_status = class_status  # imported once per wait, not once per poll
 
     def describe_targets(self) -> str:
         return " or ".join(sorted(status.value for status in self.targets))
@@ -160,10 +163,8 @@ class Watch:
         last poll read, with no error in between. A shared poller asks this for every waiter every round, so
         a quiet poll costs one status read and wakes no one."""
         if self.errors == 0 and polled is not None and not isinstance(polled, WizIQError):
-            from airflow_provider_wiziq.api.status import class_status
-
             try:
-                status = class_status(polled)
+                status = self._read_status(polled)
             except ValueError:
                 return self.judge(polled)
             if status is self.last_status and self.outcome(status) is Outcome.WAITING:
