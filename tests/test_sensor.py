@@ -107,7 +107,10 @@ def test_sensor_waits_for_completed_in_each_mode(wiziq_emulator, monkeypatch, mo
     assert len(steps) == 2  # it saw upcoming and live before completed
     assert ti.xcom_pull(task_ids="wait") == {"class_id": str(class_id), "status": "completed", "time_to_start": "0"}
     calls = wiziq_emulator.requests("get_data")
-    assert len(calls) == 3
+    # At least one call per status. More are fine: the clock moves from another thread, and a poll may come
+    # before it does (on a loaded machine, or when the trigger's first round, which opens the connection,
+    # overran its interval and the next round came at once).
+    assert len(calls) >= 3
     if mode == "deferrable":  # one check on the worker, then the trigger's shared polls
         assert "class_id" in calls[0]["fields"] and "multiple_class_id" in calls[1]["fields"]
 

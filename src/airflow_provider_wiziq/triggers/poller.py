@@ -288,8 +288,8 @@ class Subscription:
 class ClassStatusPoller:
     """Polls the status of every waiting class of one connection, ``BATCH_SIZE`` ids per ``get_data`` call.
 
-    A round comes every poll interval (the shortest any waiter asked for); after a round in which WizIQ
-    failed, the pause doubles (up to ``MAX_BACKOFF`` or the interval, whichever is longer).
+    A round comes a poll interval (the shortest any waiter asked for) after the previous one ended; after a
+    round in which WizIQ failed, the pause doubles (up to ``MAX_BACKOFF`` or the interval, whichever is longer).
     """
 
     def __init__(
@@ -349,12 +349,12 @@ class ClassStatusPoller:
                 await self._pause_until_due()
                 if not self._waiters:
                     break
-                self._last_round = loop.time()
                 if client is None:
                     client = await self._open_client()
-                    if client is None:
-                        continue
-                await self._round(client)
+                if client is not None:
+                    await self._round(client)
+                # The pause counts from the end of a round: a slow round is not followed by another at once.
+                self._last_round = loop.time()
         except Exception as error:  # a bug must not leave the waiters waiting until their end time
             log.exception("WizIQ poller for connection %r stopped", self.conn_id)
             failure = WizIQError(f"Polling WizIQ failed unexpectedly: {type(error).__name__}: {error}")
