@@ -69,19 +69,14 @@ def localize(wall_clock: datetime, zone: ZoneInfo) -> tuple[datetime, bool, bool
     03:30 daylight time); a time repeated by a fall-back fold is the first of its two instants. This is
     RFC 5545 §3.3.5, and exactly what zoneinfo does with ``fold=0``.
     """
-    at = wall_clock.time().replace(tzinfo=zone, fold=0)
-    return _localize(wall_clock, zone, at, at.replace(fold=1))
+    local = wall_clock.replace(tzinfo=zone, fold=0)
+    return _resolve(wall_clock, local, local.replace(fold=1), zone)
 
 
-def _localize(wall_clock: datetime, zone: ZoneInfo, at: time, at_twin: time) -> tuple[datetime, bool, bool]:
-    """:func:`localize`, with the wall clock's time of day given aware (``at``: fold 0, ``at_twin``: fold 1).
-
-    A series keeps one time of day, so :func:`expand` makes those two once and each class costs two
-    ``combine`` calls, far cheaper than ``datetime.replace``.
-    """
-    local = _combine(wall_clock, at)
+def _resolve(wall_clock: datetime, local: datetime, twin: datetime, zone: ZoneInfo) -> tuple[datetime, bool, bool]:
+    """:func:`localize`, given the wall clock's two readings in ``zone``: ``local`` (fold 0), ``twin`` (fold 1)."""
     # zone.utcoffset(dt) gives the same as dt.utcoffset(), without datetime's per-call checks.
-    if zone.utcoffset(local) == zone.utcoffset(_combine(wall_clock, at_twin)):
+    if zone.utcoffset(local) == zone.utcoffset(twin):
         return local, False, False
     # The offsets differ only at a transition: a gap if the wall clock does not survive a UTC round trip.
     real = local.astimezone(timezone.utc).astimezone(zone)
@@ -177,13 +172,14 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
         )
     zone = ZoneInfo(rule.time_zone)
     utc = timezone.utc
-    # Every class of a series has the start's time of day (the rrule has no by-hour or by-minute parts).
+    # Every class of a series has the start's time of day (the rrule has no by-hour or by-minute parts), so its
+    # two readings are made once; datetime.combine then costs a fifth of datetime.replace a class.
     at = walls[0].time().replace(tzinfo=zone)
     at_twin = at.replace(fold=1)
     classes: list[ScheduledClass] = []
     append = classes.append
     for index, wall in enumerate(walls):
-        local, in_gap, in_fold = _localize(wall, zone, at, at_twin)
+        local, in_gap, in_fold = _resolve(wall, _combine(wall, at), _combine(wall, at_twin), zone)
         append(ScheduledClass(index, wall, local, local.astimezone(utc), in_gap, in_fold))
     if classes[-1].utc_start.date() > LAST_DAY:
         raise WizIQValidationError(
