@@ -12,7 +12,7 @@ import httpx
 from tenacity import AsyncRetrying
 
 from airflow_provider_wiziq.api import calls, responses
-from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, settle_resend
+from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, refuse_redirect, settle_resend
 from airflow_provider_wiziq.api.client import USER_AGENT
 from airflow_provider_wiziq.api.config import ClientConfig
 from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
@@ -82,8 +82,10 @@ class AsyncWizIQClient:
     async def _attempt(self, call: Call[T]) -> T:
         form = call.body(self.config, int(self._clock()))
         failure: WizIQTransportError | None = None
+        url = call.url(self.config)
         try:
-            async with self._client.stream("POST", call.url(self.config), data=form) as response:
+            async with self._client.stream("POST", url, data=form, follow_redirects=False) as response:
+                refuse_redirect(call, response.status_code, response.headers, url)
                 body = CappedBody(call, self.config, response.headers, time.monotonic)
                 async for chunk in response.aiter_bytes():
                     body.feed(chunk)

@@ -6,16 +6,19 @@ The sync and async clients share all of this and differ only in the transport.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 from airflow_provider_wiziq.api import responses, values
 from airflow_provider_wiziq.api.config import ClientConfig
 from airflow_provider_wiziq.api.errors import (
     Code,
     WizIQAPIError,
+    WizIQConfigError,
     WizIQResponseError,
     WizIQTransportError,
     WizIQValidationError,
@@ -69,6 +72,38 @@ def settle_resend(call: Call[T], error: WizIQAPIError, attempt_number: int) -> T
         log.info("WizIQ %s answered %s to a re-send: the earlier attempt succeeded", call.method, error.code)
         return call.done_if_resent[error.code]
     raise error
+
+
+def refuse_redirect(call: Call[Any], status_code: int, headers: Mapping[str, str], url: str) -> None:
+    """A 3xx answer is never followed, by either client: it is a permanent error naming where it points.
+
+    Following it would send the signed body (or accept an answer) from another host; WizIQ signs only the
+    access key, timestamp and method, so a signature sent there would authorise any call of that method.
+    """
+    if 300 <= status_code < 400:
+        target = _redirect_target(headers.get("Location"), url)
+        raise WizIQConfigError(
+            f"the endpoint answered HTTP {status_code}, a redirect to {target}; "
+            "redirects are never followed (the signed request would go elsewhere): "
+            "set the connection's endpoint to the service's own URL",
+            method=call.method,
+        )
+
+
+def _redirect_target(location: str | None, url: str) -> str:
+    """Where a redirect points, as scheme, host and port only: no path, query string or credentials."""
+    if not location:
+        return "nowhere (no Location header)"
+    try:
+        target = urlsplit(urljoin(url, location.strip()))
+        host, port = target.hostname, target.port
+    except ValueError:
+        host = port = None
+    if not host or not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}", host, re.ASCII):
+        return "an unreadable location"
+    scheme = target.scheme.lower() if target.scheme.lower() in ("http", "https") else "another scheme"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + (f":{port}" if port is not None else "")
 
 
 def interpret(call: Call[T], status_code: int, headers: Mapping[str, str], body: bytes) -> T:

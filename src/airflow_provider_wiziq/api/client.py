@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import requests
@@ -15,7 +15,7 @@ from urllib3.exceptions import IncompleteRead, NewConnectionError, ReadTimeoutEr
 
 from airflow_provider_wiziq import __version__
 from airflow_provider_wiziq.api import calls, responses
-from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, settle_resend
+from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, refuse_redirect, settle_resend
 from airflow_provider_wiziq.api.config import ClientConfig
 from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
 from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
@@ -88,6 +88,7 @@ class WizIQClient:
         failure: WizIQTransportError | None = None
         try:
             with self._session.send(request, **self._send_options) as response:
+                refuse_redirect(call, response.status_code, response.headers, str(request.url))
                 body = CappedBody(call, self.config, response.headers, time.monotonic)
                 # read1 hands over bytes as they arrive, so the cap and the deadline are checked as they come
                 while chunk := response.raw.read1(64 * 1024, decode_content=True):
@@ -162,7 +163,14 @@ def configure_session(session: requests.Session, config: ClientConfig, pool_size
     session.verify = settings["verify"]
     session.cert = settings["cert"]
     session.trust_env = False
+    # Redirects are refused (calls.refuse_redirect), never followed or even resolved: requests would parse
+    # the Location of a 3xx before handing it over, and raise outside the WizIQError family on a bad one.
+    session.resolve_redirects = _no_redirects  # type: ignore[method-assign]
     return session
+
+
+def _no_redirects(*args: Any, **kwargs: Any) -> Iterator[requests.Response]:
+    return iter(())
 
 
 def _transport_error(call: Call[Any], error: Exception, config: ClientConfig) -> WizIQTransportError:
