@@ -4,8 +4,9 @@ Every answer is ``<rsp status="ok|fail" call_id="...">``. :func:`parse_answer` c
 back the method's own element; one ``parse_*`` function per method reads that element into frozen dataclasses.
 Elements are found by name, not by one fixed path, because WizIQ's own clients disagree on the nesting.
 
-Parsing is done by defusedxml with DTDs, entities and external references forbidden, so a hostile answer is
-refused before anything is expanded. No exception raised here quotes the answer: bodies may echo secrets.
+Parsing (:mod:`~airflow_provider_wiziq.api.xmlread`) refuses DTDs before expat sees them, so nothing is ever
+expanded, and refuses answers deeper or larger than any WizIQ answer. No exception raised here quotes the answer:
+bodies may echo secrets.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
-
-import defusedxml.ElementTree as DefusedET
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from xml.etree.ElementTree import Element
 
 from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
+from airflow_provider_wiziq.api.xmlread import read_xml
 
 __all__ = [
     "PARSERS",
@@ -48,14 +47,6 @@ __all__ = [
     "parse_wiziq_datetime",
 ]
 
-# An HTML page: optional BOM, XML declaration and comments, then an HTML doctype (without an internal subset,
-# which would make it a DTD for defusedxml to refuse) or an <html> element.
-_HTML_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html\b[^>\[]*>|<html\b)",
-    re.IGNORECASE | re.DOTALL,
-)
-_HTML_SNIFF_BYTES = 4096
-_XML_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _TAG_SHOWN = 40
 
 
@@ -70,7 +61,7 @@ def parse_answer(body: bytes, method: str) -> Element:
     Raises :class:`WizIQAPIError` for ``status="fail"`` and :class:`WizIQResponseError` for anything that is
     not a WizIQ answer (``hostile=True`` when it declares a DTD or entities).
     """
-    root = _parse_xml(body, method)
+    root = read_xml(body, method)
     if root.tag != "rsp":
         raise WizIQResponseError(f"the root element is <{_shown(root.tag)}>, not <rsp>", method=method)
     status = (root.get("status") or "").strip().lower()
@@ -82,44 +73,6 @@ def parse_answer(body: bytes, method: str) -> Element:
     if element is None:
         raise WizIQResponseError(f"no <{method}> element in the answer", method=method)
     return element
-
-
-def _parse_xml(body: bytes, method: str) -> Element:
-    """Parse with defusedxml; each way of failing becomes a :class:`WizIQResponseError` saying what it was."""
-    if not body:
-        raise WizIQResponseError("empty body", method=method)
-    if not body.strip():
-        raise WizIQResponseError(f"empty body ({len(body)} bytes of whitespace)", method=method)
-    if _HTML_START.match(body[:_HTML_SNIFF_BYTES]):
-        raise WizIQResponseError(f"an HTML page, not XML ({len(body)} bytes)", method=method)
-    try:
-        return DefusedET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DTDForbidden:
-        reason = "declares a DTD (DTDs and entities are refused, never expanded)"
-    except EntitiesForbidden:
-        reason = "declares an entity (DTDs and entities are refused, never expanded)"
-    except ExternalReferenceForbidden:
-        reason = "references an external entity (refused, never fetched)"
-    except ParseError as err:
-        raise WizIQResponseError(_describe_malformed(body, str(err)), method=method) from err
-    except LookupError:
-        raise WizIQResponseError(f"XML in an unknown encoding ({len(body)} bytes)", method=method) from None
-    raise WizIQResponseError(reason, method=method, hostile=True)
-
-
-def _describe_malformed(body: bytes, expat_message: str) -> str:
-    """Why expat refused the body, in words; expat's own messages name positions, never content."""
-    declared = _XML_ENCODING.match(body)
-    encoding = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
-    if encoding in ("utf-8", "utf8"):
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as err:
-            if err.end < len(body) or err.reason != "unexpected end of data":
-                return f"bytes that are not valid UTF-8 in a UTF-8 document (first at byte {err.start})"
-    if not body.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
-        return f"not XML: {len(body)} bytes that do not start with '<' ({expat_message})"
-    return f"truncated or malformed XML ({expat_message})"
 
 
 def _api_error(root: Element, method: str) -> WizIQAPIError | WizIQResponseError:
@@ -176,14 +129,28 @@ def _int(parent: Element, name: str, *, method: str) -> int | None:
     return None if text is None else _to_int(text, name, method=method)
 
 
-def _required_int(parent: Element, name: str, *, where: str, method: str, note: str = "") -> int:
+def _id(parent: Element, name: str, *, method: str) -> int | None:
+    text = _text(parent, name)
+    return None if text is None else _to_id(text, name, method=method)
+
+
+def _required_id(parent: Element, name: str, *, where: str, method: str, note: str = "") -> int:
     """An id the result cannot do without: its absence is a :class:`WizIQResponseError` naming it."""
     element = _find(parent, name)
     text = (element.text or "").strip() if element is not None else ""
     if not text:
         missing = "no" if element is None else "an empty"
         raise WizIQResponseError(f"{missing} <{name}> element under <{where}>{note}", method=method)
-    return _to_int(text, name, method=method)
+    return _to_id(text, name, method=method, note=note)
+
+
+def _to_id(text: str, name: str, *, method: str, note: str = "") -> int:
+    """A WizIQ id (class, series): a whole number above 0. Anything else is no id at all."""
+    if re.fullmatch(r"\d{1,18}", text, re.ASCII) and int(text) > 0:
+        return int(text)
+    if re.fullmatch(r"[+-]?\d{1,18}", text, re.ASCII):
+        raise WizIQResponseError(f"<{name}> is 0 or below: not a WizIQ id{note}", method=method)
+    raise WizIQResponseError(f"<{name}> is not a whole number ({len(text)} characters){note}", method=method)
 
 
 def _to_int(text: str, name: str, *, method: str) -> int:
@@ -462,7 +429,7 @@ def _presenters(details: Element) -> tuple[Presenter, ...]:
 
 def _class_details(details: Element, *, where: str, method: str, note: str = "") -> ClassDetails:
     return ClassDetails(
-        class_id=_required_int(details, "class_id", where=where, method=method, note=note),
+        class_id=_required_id(details, "class_id", where=where, method=method, note=note),
         recording_url=_text(details, "recording_url"),
         presenters=_presenters(details),
     )
@@ -481,7 +448,7 @@ def parse_create_recurring(body: bytes) -> RecurringSeries:
     """Read a ``create_recurring`` success; its elements are found by name, wherever they are nested."""
     method = "create_recurring"
     element = parse_answer(body, method)
-    class_master_id = _required_int(element, "class_master_id", where=method, method=method)
+    class_master_id = _required_id(element, "class_master_id", where=method, method=method)
     # The series exists by now: say so in any error, so that nobody books it a second time.
     note = f" (the series was created: class_master_id {class_master_id})"
     details = _find(element, "class_details")
@@ -511,7 +478,7 @@ def parse_view_schedule(body: bytes) -> tuple[ScheduleEntry, ...]:
     element = parse_answer(body, method)
     return tuple(
         ScheduleEntry(
-            class_id=_required_int(entry, "class_id", where="class_details", method=method),
+            class_id=_required_id(entry, "class_id", where="class_details", method=method),
             class_title=_text(entry, "class_title") or _text(entry, "title"),
             start_time=_datetime(entry, "start_time", method=method),
             duration=_int(entry, "duration", method=method),
@@ -531,9 +498,11 @@ def parse_get_data(body: bytes) -> tuple[ClassRecord, ...]:
     records = []
     for record in element.iter("record"):
         fields = _child_texts(record)
-        for name in ("class_id", "time_to_start"):
+        for name in ("class_id", "class_master_id"):
             if fields.get(name):
-                _to_int(fields[name], name, method=method)
+                _to_id(fields[name], name, method=method)
+        if fields.get("time_to_start"):
+            _to_int(fields["time_to_start"], "time_to_start", method=method)
         if fields.get("start_time"):
             _to_datetime(fields["start_time"], "start_time", method=method)
         records.append(ClassRecord(fields=fields))
@@ -570,7 +539,7 @@ def parse_add_attendees(body: bytes) -> AddAttendeesResult:
         if attendee_id is None:
             raise WizIQResponseError("an <attendee> without <attendee_id>", method=method)
         attendees.append(Attendee(attendee_id=attendee_id, attendee_url=_text(attendee, "attendee_url")))
-    return AddAttendeesResult(class_id=_int(element, "class_id", method=method), attendees=tuple(attendees))
+    return AddAttendeesResult(class_id=_id(element, "class_id", method=method), attendees=tuple(attendees))
 
 
 def parse_attendance_report(body: bytes) -> AttendanceReport:
@@ -589,7 +558,7 @@ def parse_attendance_report(body: bytes) -> AttendanceReport:
         for row in element.iter("attendee")
     )
     return AttendanceReport(
-        class_id=_int(element, "class_id", method=method),
+        class_id=_id(element, "class_id", method=method),
         class_duration=_int(element, "class_duration", method=method),
         rows=rows,
     )
