@@ -13,7 +13,7 @@ import pytest
 from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
 from airflow_provider_wiziq.api.client import WizIQClient
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQResponseError
+from airflow_provider_wiziq.api.errors import WizIQError, WizIQResponseError
 from tests.reliability.support import Finished, bounded, series_params
 from tests.reliability.tables import HOSTILE, SIZE_CAP, Hostile
 from tests.scripted_server import Answer, ScriptedServer
@@ -182,3 +182,37 @@ def test_create_recurring_answer_with_missing_fields_is_never_resent(scripted_se
     assert isinstance(error, WizIQResponseError) and error.transient
     assert says in error.reason
     assert len(scripted_server.received) == 1
+
+
+def test_create_recurring_answer_in_an_unreadable_encoding_is_a_broken_answer_sent_once(scripted_server):
+    """The series may exist: a transient error (the operator's next try looks the series up), never a re-send."""
+    from airflow_provider_wiziq.api.request import CreateRecurringRequest
+
+    scripted_server.default = Answer(
+        b'<?xml version="1.0" encoding="shift_jis"?><rsp status="ok"><create_recurring>'
+        b"<class_master_id>2001</class_master_id><class_details><class_id>1</class_id></class_details>"
+        b"</create_recurring></rsp>"
+    )
+    request = CreateRecurringRequest.from_params(series_params())
+
+    def call() -> Any:
+        with WizIQClient(config(scripted_server.url)) as client:
+            return client.create_recurring(request)
+
+    error = bounded(call).raised()
+    assert isinstance(error, WizIQResponseError), f"{type(error).__name__}: {error}"
+    assert error.transient and not error.hostile
+    assert "an encoding expat cannot read (shift_jis)" in error.reason
+    assert len(scripted_server.received) == 1
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+@pytest.mark.parametrize(
+    "headers",
+    [{"Retry-After": "\xb2"}, {"Retry-After": "9" * 5000}, {"Content-Length": "\xb2", "Connection": "close"}],
+    ids=["retry-after-superscript-two", "retry-after-5000-digits", "content-length-superscript-two"],
+)
+def test_odd_headers_give_errors_of_the_family(scripted_server: ScriptedServer, client: str, headers):
+    scripted_server.default = Answer(b"<html>busy</html>", status=503, headers=headers)
+    error = bounded(CLIENTS[client](scripted_server.url, "get_data")).raised()
+    assert isinstance(error, WizIQError), f"{type(error).__name__}: {error}"

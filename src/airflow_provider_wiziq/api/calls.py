@@ -243,8 +243,9 @@ class CappedBody:
         self._deadline = clock() + config.connect_timeout + config.read_timeout
         self._read_timeout = config.read_timeout
         self._buffer = bytearray()
-        declared = headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self._cap:
+        declared = headers.get("Content-Length", "").strip()
+        # ASCII digits only ("²".isdigit() is true); a number too long to be any size is over the cap
+        if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > self._cap):
             raise too_large(call, self._cap)
 
     def feed(self, chunk: bytes) -> None:

@@ -61,7 +61,7 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true too
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
