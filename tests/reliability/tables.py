@@ -195,6 +195,33 @@ HOSTILE: tuple[Hostile, ...] = (
         "no <class_id> element under <class_details>",
     ),
     Hostile("non_utf8", "get_data", "bytes that are not UTF-8 (`\\xe9`, `\\xff`)", "not valid UTF-8"),
+    Hostile(
+        "comment_run",
+        "get_data",
+        "28 kB of empty comments before broken XML (exponential for a backtracking sniff)",
+        "truncated or malformed XML",
+    ),
+    Hostile(
+        "many_elements",
+        "get_data",
+        "4 MiB of empty elements (a million)",
+        "more than 50000 elements, more than any WizIQ answer holds",
+        too_large=True,
+    ),
+    Hostile(
+        "deep_nesting",
+        "get_data",
+        "4 MiB nested 600,000 levels deep",
+        "nested deeper than 32 elements",
+        too_large=True,
+    ),
+    Hostile(
+        "unreadable_encoding",
+        "get_data",
+        "an XML declaration naming a codec expat cannot read (`shift_jis`)",
+        "XML in an encoding expat cannot read (shift_jis)",
+    ),
+    Hostile("id_zero", "view_schedule", "a class whose `class_id` is 0", "<class_id> is 0 or below: not a WizIQ id"),
 )
 
 # -----------------------------------------------------------------------------------------------------

@@ -51,6 +51,12 @@ def _fifty_megabytes() -> bytes:
     return head + padding + b"</record_list></get_data></rsp>"
 
 
+def _padded(filler: bytes, closing: bytes = b"", size: int = 4 * 1024 * 1024) -> bytes:
+    head = b'<rsp status="ok"><method>get_data</method><get_data><title>' + CANARY.encode() + b"</title>"
+    count = size // (len(filler) + len(closing))
+    return head + filler * count + closing * count + b"</get_data></rsp>"
+
+
 _CANARY_RECORD = f"<record_list><record><title>{CANARY}</title></record></record_list>"
 
 BODIES: dict[str, Callable[[], Answer]] = {
@@ -75,6 +81,19 @@ BODIES: dict[str, Callable[[], Answer]] = {
     "missing_class_id": lambda: Answer(
         b'<rsp status="ok"><method>view_schedule</method><view_schedule><recurring_list><class_details>'
         b"<class_title>" + CANARY.encode() + b"</class_title></class_details></recurring_list></view_schedule></rsp>"
+    ),
+    "comment_run": lambda: Answer(b"<!---->" * 4000 + b'<rsp status="ok"><get_data>' + CANARY.encode()),
+    "many_elements": lambda: Answer(_padded(b"<a/>")),
+    "deep_nesting": lambda: Answer(_padded(b"<a>", b"</a>")),
+    "unreadable_encoding": lambda: Answer(
+        b'<?xml version="1.0" encoding="shift_jis"?><rsp status="ok"><get_data>'
+        + CANARY.encode()
+        + b"</get_data></rsp>"
+    ),
+    "id_zero": lambda: Answer(
+        b'<rsp status="ok"><view_schedule><class_details><class_id>0</class_id><class_title>'
+        + CANARY.encode()
+        + b"</class_title></class_details></view_schedule></rsp>"
     ),
     "non_utf8": lambda: Answer(
         b'<rsp status="ok"><method>get_data</method><get_data><record_list><record><title>caf\xe9 \xff '
