@@ -267,6 +267,9 @@ class Deployment:
             "AIRFLOW__API__SECRET_KEY": self.secret_key + "-api",
             "AIRFLOW__API_AUTH__JWT_SECRET": self.secret_key + "-jwt",
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # Only the runs a scenario triggers: a scheduled example (wiziq_term_sync is @daily) must not write to
+            # the emulator's account in the middle of another scenario.
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             # A loaded machine answers the workers' execution API calls slowly; 5 s (the default) is too short.
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",

@@ -380,3 +380,110 @@ def celery_worker_killed(ctx: Context) -> str:
 
 def write_count(emulator: Emulator) -> int:
     return len(writes(emulator.requests()))
+
+
+# Term sync ------------------------------------------------------------------------------------------------------
+
+
+def duplicated_series(emulator: Emulator) -> list[tuple[str, str]]:
+    """Series that are the same series twice: same title, presenter and first class."""
+    seen = Counter(
+        (s["params"].get("title", ""), s["params"].get("presenter_email", ""), s["params"].get("start_time", ""))
+        for s in emulator.series()
+    )
+    return [(title, start) for (title, _, start), n in seen.items() if n > 1]
+
+
+def repeated_writes(log: list[dict[str, Any]]) -> list[str]:
+    """Writes that succeeded twice: a series created twice, a class cancelled twice."""
+    done = [e for e in log if e["error_code"] is None and e["committed"]]
+    creates = Counter(
+        (e["fields"].get("title"), e["fields"].get("start_time")) for e in done if e["method"] == "create_recurring"
+    )
+    cancels = Counter(e["fields"].get("class_id") for e in done if e["method"] == "cancel")
+    return [f"create_recurring {key}" for key, n in creates.items() if n > 1] + [
+        f"cancel {key}" for key, n in cancels.items() if n > 1
+    ]
+
+
+def term_sync_adopts_then_idles(ctx: Context) -> str:
+    """The term provisioned by the bulk DAG is adopted by wiziq_term_sync's first run (adoption across DAGs,
+    tested once on purpose): no section is booked again; a second run with the same export sends no write."""
+    ctx.run("wiziq_term_provisioning_bulk", timeout=600)
+    provisioned = len(ctx.emulator.series())
+    before = len(ctx.emulator.requests())
+    ctx.run("wiziq_term_sync", timeout=600)
+    first = ctx.emulator.requests()[before:]
+    sections = set(section_titles())
+    again = sorted({e["fields"]["title"] for e in first if e["method"] == "create_recurring"} & sections)
+    check(not again, f"the sync booked provisioned sections again: {again[:3]}")
+    check(not duplicated_series(ctx.emulator), f"series booked twice: {duplicated_series(ctx.emulator)[:3]}")
+    check(not repeated_writes(first), f"writes sent twice: {repeated_writes(first)[:3]}")
+    titles = {s["params"].get("title") for s in ctx.emulator.series()}
+    check(sections <= titles, f"sections without a series: {sorted(sections - titles)[:3]}")
+    before = len(ctx.emulator.requests())
+    ctx.run("wiziq_term_sync", timeout=600)
+    second = ctx.emulator.requests()[before:]
+    check(not writes(second), f"the unchanged re-run sent {len(writes(second))} writes, e.g. {writes(second)[:1]}")
+    counts = Counter(e["method"] for e in writes(first))
+    return (
+        f"adopted {provisioned} series; run 1: {dict(counts)}; run 2: {len(second)} reads, 0 writes"
+    )
+
+
+def changed_export(ctx: Context) -> str:
+    """The sample export with what a registrar changes mid-term: five sections moved a week, five retitled, two
+    dropped, three added. Written to the deployment's temp dir; returns its path."""
+    with open(SECTIONS_CSV, newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = list(reader.fieldnames or [])
+        rows = list(reader)
+    for row in rows[:5]:
+        row["start_time"] = (datetime.fromisoformat(row["start_time"]) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    for row in rows[5:10]:
+        row["title"] = f"{row['title']} (room 2)"
+    kept = rows[:-2]
+    for number, row in enumerate(rows[10:13]):
+        kept.append({**row, "section_id": f"NEW-{number}", "title": f"Elective {number}",
+                     "presenter_email": f"elective{number}@school.example"})
+    path = ctx.deployment.work / "changed_sections.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(kept)
+    return str(path)
+
+
+def term_sync_killed_mid_apply(ctx: Context) -> str:
+    """A changed export's sync is SIGKILLed mid-apply and retried by Airflow: the term converges (a further run
+    sends no write) and nothing is done twice. Continues the previous scenario's account and ledger."""
+    export = changed_export(ctx)
+    dag_id = "wiziq_term_sync"
+    before = len(ctx.emulator.requests())
+    ctx.emulator.set_latency(0.3)  # an apply of many writes, slow enough to be caught in the middle
+    run_id = ctx.trigger(dag_id, {"sections_csv": export})
+
+    def mid_apply() -> int | None:
+        (ti,) = ctx.tis(dag_id, run_id, "sync")
+        sent = writes(ctx.emulator.requests()[before:])
+        return ti["pid"] if ti["state"] == "running" and ti.get("pid") and len(sent) >= 5 else None
+
+    pid = ctx.until(mid_apply, 600, "the sync to be applying its plan", (dag_id, run_id))
+    sent = len(writes(ctx.emulator.requests()[before:]))
+    say(f"SIGKILL the sync task pid {pid} after {sent} writes")
+    os.kill(pid, signal.SIGKILL)
+    ctx.emulator.set_latency(0)
+    ctx.expect_success(dag_id, run_id, 600)
+    (ti,) = ctx.tis(dag_id, run_id, "sync")
+    check(ti["try_number"] >= 2, f"the sync succeeded in try {ti['try_number']}: the kill did not count")
+    applied = ctx.emulator.requests()[before:]
+    check(not repeated_writes(applied), f"writes sent twice: {repeated_writes(applied)[:3]}")
+    check(not duplicated_series(ctx.emulator), f"series booked twice: {duplicated_series(ctx.emulator)[:3]}")
+    titles = {s["params"].get("title") for s in ctx.emulator.series()}
+    check({"Elective 0", "Elective 1", "Elective 2"} <= titles, "the added sections were not created")
+    before = len(ctx.emulator.requests())
+    ctx.run(dag_id, {"sections_csv": export}, timeout=600)
+    after = ctx.emulator.requests()[before:]
+    check(not writes(after), f"the term did not converge: the next run sent {len(writes(after))} writes")
+    counts = Counter(e["method"] for e in writes(applied))
+    return f"killed after {sent} writes; try {ti['try_number']} converged: {dict(counts)}; next run 0 writes"
