@@ -98,7 +98,9 @@ class AirflowAPI:
                 if cause.get("exc_type"):
                     return f"{cause['exc_type']}: {cause.get('exc_value', '')}"[:300]
                 return str(item.get("event", ""))[:300]
-        return "no error in its log"
+        # A deferred task can be failed by its trigger's event: the reason is the trigger's last word.
+        said = [str(item.get("event", "")) for item in events if "WizIQ" in str(item.get("event", ""))]
+        return said[-1][:300] if said else "no error in its log"
 
 
 class Emulator:
