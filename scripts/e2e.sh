@@ -13,6 +13,7 @@
 # the Celery provider and the provider itself (not editable, so E2E_PATCH never touches the work tree), pinned by
 # tests/e2e/constraints.txt. See docs/deployment.md.
 set -euo pipefail
+if [ -n "${E2E_PATCH:-}" ]; then E2E_PATCH=$(realpath "$E2E_PATCH"); fi  # before leaving the caller's directory
 cd "$(dirname "$0")/.."
 say() { echo "[e2e $(date +%H:%M:%S)] $*"; }
 started=$SECONDS
