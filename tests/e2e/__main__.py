@@ -221,10 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results, stage_times) if results else "no scenario ran")
     failed = [r.name for r in results if not r.ok]
+    print(f"\ne2e: {len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
-        print(f"\ne2e FAILED: {'; '.join(failed)}")
+        print(f"e2e FAILED: {'; '.join(failed)}")
         return 1
-    print(f"\ne2e passed: {len(results)} scenarios")
     return 0
 
 
