@@ -132,3 +132,16 @@ def replaying(first: BaseException, attempt: Callable[[int], T]) -> Callable[[],
         return attempt(number)
 
     return again
+
+
+#: The longest pause a wait takes between polls while WizIQ keeps failing (unless its poll interval is longer).
+MAX_WAIT_BACKOFF = 300.0
+
+
+def backoff(interval: float, failures: int) -> float:
+    """The pause before a wait's next poll after ``failures`` failed polls in a row: ``interval`` doubled per
+    failure, up to ``MAX_WAIT_BACKOFF`` (or ``interval`` if longer). The status poller and the attendance
+    report wait both ask this; a call's own re-sends follow :func:`retry_arguments`."""
+    if failures <= 0:
+        return interval
+    return min(interval * 2 ** min(failures, 32), max(interval, MAX_WAIT_BACKOFF))
