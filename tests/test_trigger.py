@@ -17,7 +17,8 @@ from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
 from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
 from airflow_provider_wiziq.api.responses import ClassRecord
 from airflow_provider_wiziq.api.status import STATUS_COLUMNS, ClassStatus
-from airflow_provider_wiziq.triggers.poller import BATCH_SIZE, POLLERS, Outcome, Watch, parse_class_id
+from airflow_provider_wiziq.api.wait import ClassWait, Outcome, parse_class_id
+from airflow_provider_wiziq.triggers.poller import BATCH_SIZE, POLLERS
 from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
 
 FAST = 0.05  # seconds between poll rounds in these tests
@@ -147,7 +148,7 @@ def record(status: str | None, time_to_start: int = 0) -> ClassRecord:
     ],
 )
 def test_watch_judges_each_poll(polled, outcome, status):
-    verdict = Watch(7, {ClassStatus.COMPLETED}).judge(polled)
+    verdict = ClassWait(7, {ClassStatus.COMPLETED}).judge(polled)
     assert (verdict.outcome, verdict.status) == (outcome, status)
     if outcome is Outcome.SUCCESS:
         assert verdict.record == {"class_id": "7", "time_to_start": "0", "status": "completed"}
@@ -156,7 +157,7 @@ def test_watch_judges_each_poll(polled, outcome, status):
 
 
 def test_watch_counts_transient_errors_in_a_row_and_a_record_resets_them():
-    watch = Watch(7, {ClassStatus.COMPLETED}, max_consecutive_errors=3)
+    watch = ClassWait(7, {ClassStatus.COMPLETED}, max_consecutive_errors=3)
     blip = WizIQTransportError("no answer within 60 s", method="get_data")
     assert [watch.judge(blip).outcome for _ in range(2)] == [Outcome.WAITING] * 2
     assert watch.judge(record("upcoming", 5)).waiting and watch.errors == 0
