@@ -164,6 +164,26 @@ def test_an_unknown_class_fails_the_first_try_even_with_soft_fail(wiziq_emulator
     assert (dag_run.state, ti.state, ti.try_number) == ("failed", "failed", 1)
 
 
+@pytest.mark.parametrize("mode", ["poke", "deferrable"])
+@pytest.mark.parametrize("soft_fail", [False, True])
+def test_a_timeout_fails_without_retries_or_skips_with_soft_fail(wiziq_emulator, monkeypatch, mode, soft_fail):
+    use_emulator(monkeypatch, wiziq_emulator)
+    class_id = schedule_class(wiziq_emulator)
+    dag_id = f"timeout_{mode}_{soft_fail}"
+    _, ti = run_sensor(dag_id, class_id=class_id, timeout=0.5, soft_fail=soft_fail, retries=2, **MODES[mode])
+    assert (ti.state, ti.try_number) == ("skipped" if soft_fail else "failed", 1)
+
+
+def test_the_sensor_keeps_to_airflows_public_sensor_methods():
+    """poke / execute / execute_complete over the verdict: no private Airflow method, no resume_execution."""
+    from airflow.sdk import BaseSensorOperator
+
+    airflow_names = {name for klass in BaseSensorOperator.__mro__ for name in vars(klass)}
+    own = vars(WizIQClassStatusSensor)
+    overridden = {name for name in own if name in airflow_names and callable(own[name])}
+    assert overridden <= {"__init__", "execute", "poke"}
+
+
 def test_poke_mode_waits_through_transient_errors(wiziq_emulator, monkeypatch):
     use_emulator(monkeypatch, wiziq_emulator)
     class_id = schedule_class(wiziq_emulator, starts_in=-2 * HOUR)

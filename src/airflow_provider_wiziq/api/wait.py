@@ -88,6 +88,15 @@ class Verdict:
             raise ValueError(f"not a WizIQ wait event: status {event.get('status')!r}") from None
 
 
+def check_max_consecutive_errors(value: object) -> int:
+    """``max_consecutive_errors`` as a wait takes it: a whole number, at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("max_consecutive_errors must be a whole number")
+    if value < 1:
+        raise ValueError("max_consecutive_errors must be at least 1")
+    return value
+
+
 def parse_class_id(value: object) -> int:
     """A class id as WizIQ takes it: a positive whole number, given as an int or its digits."""
     text = "" if isinstance(value, bool) else str(value).strip()
@@ -112,12 +121,8 @@ class _Wait:
         errors: int = 0,
         deadline: float | None = None,
     ) -> None:
-        if isinstance(max_consecutive_errors, bool) or not isinstance(max_consecutive_errors, int):
-            raise TypeError("max_consecutive_errors must be a whole number")
-        if max_consecutive_errors < 1:
-            raise ValueError("max_consecutive_errors must be at least 1")
         self.class_id = class_id
-        self.max_consecutive_errors = max_consecutive_errors
+        self.max_consecutive_errors = check_max_consecutive_errors(max_consecutive_errors)
         self.errors = errors
         self.deadline = deadline
         self.last_status: str | None = None  # the last status a poll read, for news and timeouts
@@ -270,6 +275,7 @@ __all__ = [
     "Outcome",
     "ReportWait",
     "Verdict",
+    "check_max_consecutive_errors",
     "parse_class_id",
     "pick",
 ]

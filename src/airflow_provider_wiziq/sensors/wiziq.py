@@ -1,11 +1,15 @@
-"""``WizIQClassStatusSensor``: wait until a WizIQ class is upcoming, live, completed, expired or cancelled."""
+"""``WizIQClassStatusSensor``: wait until a WizIQ class is upcoming, live, completed, expired or cancelled.
+
+The sensor is poke / defer / ``execute_complete`` over one verdict (:class:`~airflow_provider_wiziq.api.wait.
+ClassWait`), which its trigger asks too; this module only turns verdicts into task results.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.configuration import conf
@@ -17,14 +21,14 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
 )
 
-from airflow_provider_wiziq.triggers.poller import DEFAULT_MAX_CONSECUTIVE_ERRORS, backoff
+from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_wiziq.api.status import ClassStatus
+    from airflow_provider_wiziq.api.wait import ClassWait, Verdict
     from airflow_provider_wiziq.hooks.wiziq import WizIQHook
-    from airflow_provider_wiziq.triggers.poller import Verdict, Watch
 
 #: Task state store key keeping the count of transient errors in a row across reschedules.
 ERRORS_KEY = "wiziq_class_status_errors"
@@ -36,13 +40,9 @@ class WizIQWaitFailed(AirflowFailException):
     """The wait cannot succeed (unknown class, permanent WizIQ error): fails without retries, even with
     ``soft_fail``."""
 
-    soft_fail_exempt = True
-
 
 class WizIQWaitErrors(AirflowException):
     """WizIQ kept failing while the sensor waited: fails the try (retries apply), even with ``soft_fail``."""
-
-    soft_fail_exempt = True
 
 
 class WizIQClassStatusSensor(BaseSensorOperator):
@@ -56,6 +56,8 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         waiting; one more fails the try, naming the last error.
     :param deferrable: wait in the triggerer instead of a worker slot (after one check on the worker).
         Defaults to ``[operators] default_deferrable``.
+    :param soft_fail: skip instead of failing when the class reaches a final status that is not a target, or
+        when the wait times out. An unknown class, a permanent WizIQ error and a run of WizIQ errors still fail.
 
     Works in ``poke``, ``reschedule`` and deferrable mode. Returns (XCom ``return_value``) the class's record:
     the ``get_data`` status columns with ``status`` in the five-state model. A class that reaches a final
@@ -65,9 +67,8 @@ class WizIQClassStatusSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("class_id", "target_status")
     ui_color = "#e6f2ff"
-    # Per-execution state, never serialized; class defaults cover an instance not built by __init__.
-    _watch: Watch | None = None
-    _hook: WizIQHook | None = None
+    # Per-execution state, never serialized; the class default covers an instance not built by __init__.
+    _wait: ClassWait | None = None
 
     def __init__(
         self,
@@ -77,75 +78,95 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         wiziq_conn_id: str = "wiziq_default",
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        soft_fail: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        if soft_fail and kwargs.get("never_fail"):
+            raise ValueError("soft_fail and never_fail are mutually exclusive, you can not provide both.")
+        # soft_fail is applied by this sensor, to the failures it covers (see _result). Airflow's own handling
+        # skips every AirflowException, an unknown class included, so it is left off.
+        super().__init__(soft_fail=False, **kwargs)
+        #: ``soft_fail`` as given: a final status not targeted, or a timeout, skips the task.
+        self.soft_fail_skips = bool(soft_fail)
         self.class_id = class_id
         self.target_status = target_status
         self.wiziq_conn_id = wiziq_conn_id
         self.deferrable = deferrable
-        if isinstance(max_consecutive_errors, bool) or not isinstance(max_consecutive_errors, int):
-            raise TypeError("max_consecutive_errors must be a whole number")
-        if max_consecutive_errors < 1:
-            raise ValueError("max_consecutive_errors must be at least 1")
-        self.max_consecutive_errors = max_consecutive_errors
+        self.max_consecutive_errors = check_max_consecutive_errors(max_consecutive_errors)
         if not _templated(target_status):
             self._targets()  # a typo fails when the DAG is parsed, not when the task runs
-        self._watch = None
-        self._hook = None
+
+    @cached_property
+    def hook(self) -> WizIQHook:
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        return WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
 
     # Execution ---------------------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        with self._exempt_from_soft_fail():
-            try:
-                if self.deferrable:
-                    return self._check_then_defer(context)
-                self._watch = self._new_watch(errors=self._stored_errors(context))
-                return super().execute(context)
-            finally:
-                self._close_hook()
+        """Poke (or reschedule) through Airflow's sensor loop; deferrable: check once, then defer."""
+        self._wait = None
+        try:
+            if not self.deferrable:
+                try:
+                    return super().execute(context)
+                except AirflowSensorTimeout as timeout:
+                    if self.soft_fail_skips:
+                        raise AirflowSkipException(f"{timeout} (soft_fail: skipped)") from timeout
+                    raise
+            first = self.poke(context)
+            if first.is_done:
+                return first.xcom_value
+            self._defer()
+        finally:
+            if "hook" in self.__dict__:
+                self.hook.close()
 
     def poke(self, context: Context) -> PokeReturnValue:
-        watch = self._watch or self._new_watch()
-        errors_before = watch.errors
-        verdict = self._check(watch)
-        if watch.errors != errors_before:
-            self._store_errors(context, watch.errors)
+        """Poll the class once (the status columns only, as the trigger's poller does) and act on the verdict."""
+        from airflow_provider_wiziq.api.errors import WizIQError
+        from airflow_provider_wiziq.api.status import STATUS_COLUMNS
+        from airflow_provider_wiziq.api.wait import pick
+
+        wait = self._wait = self._wait or self._new_wait(errors=self._stored_errors(context))
+        errors_before = wait.errors
+        polled: Any
+        try:
+            polled = pick(self.hook.get_data(class_id=wait.class_id, columns=STATUS_COLUMNS), wait.class_id)
+        except WizIQError as error:
+            polled = error
+        verdict = wait.judge(polled)
+        if wait.errors != errors_before:
+            self._store_errors(context, wait.errors)
         if verdict.waiting:
             if verdict.errors:
                 self.log.warning("%s", verdict.message)
             else:
                 self.log.info("%s", verdict.message)
             return PokeReturnValue(is_done=False)
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(verdict))
+        return PokeReturnValue(is_done=True, xcom_value=self._result(verdict))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger's event: the record on success, else the matching failure."""
-        from airflow_provider_wiziq.triggers.poller import Verdict
+        from airflow_provider_wiziq.api.wait import Verdict
 
-        if event.get("status") == "timeout":
-            raise AirflowSensorTimeout(event.get("message", "Timed out waiting for the WizIQ class"))
-        if event.get("status") not in ("success", "failure"):
-            raise WizIQWaitFailed(f"Unexpected event from the WizIQ trigger: {event.get('status')!r}")
-        return self._finish(Verdict.from_event(event))
+        try:
+            verdict = Verdict.from_event(event)
+        except ValueError as error:
+            raise WizIQWaitFailed(f"Unexpected event from the WizIQ trigger: {error}") from None
+        return self._result(verdict)
 
-    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
-        with self._exempt_from_soft_fail():
-            return super().resume_execution(next_method, next_kwargs, context)
-
-    def _check_then_defer(self, context: Context) -> dict[str, Any]:
+    def _defer(self) -> None:
         from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
 
-        watch = self._new_watch()
-        verdict = self._check(watch)
-        if not verdict.waiting:
-            return self._finish(verdict)
-        self.log.info("%s; deferring to the triggerer", verdict.message)
+        wait = self._wait
+        assert wait is not None
+        self.log.info("Deferring to the triggerer")
         self.defer(
             trigger=WizIQClassStatusTrigger(
-                class_id=watch.class_id,
-                target_statuses=sorted(status.value for status in watch.targets),
+                class_id=wait.class_id,
+                target_statuses=sorted(status.value for status in wait.targets),
                 wiziq_conn_id=self.wiziq_conn_id,
                 poll_interval=max(self.poke_interval, 0.001),
                 end_time=time.time() + self.timeout,
@@ -155,32 +176,20 @@ class WizIQClassStatusSensor(BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
         )
 
-    def _check(self, watch: Watch) -> Verdict:
-        """Poll the class once (the status columns only, as the trigger's poller does) and judge it."""
-        from airflow_provider_wiziq.api.errors import WizIQError
-        from airflow_provider_wiziq.api.status import STATUS_COLUMNS
-        from airflow_provider_wiziq.triggers.poller import pick
+    def _result(self, verdict: Verdict) -> dict[str, Any]:
+        """The record when the class reached a target; otherwise the exception its verdict calls for. The one
+        place that says which failures ``soft_fail`` covers."""
+        from airflow_provider_wiziq.api.wait import Outcome
 
-        polled: Any
-        try:
-            records = self._get_hook().get_data(class_id=watch.class_id, columns=STATUS_COLUMNS)
-        except WizIQError as error:
-            polled = error
-        else:
-            polled = pick(records, watch.class_id)
-        return watch.judge(polled)
-
-    def _finish(self, verdict: Verdict) -> dict[str, Any]:
-        """The record when the class reached a target; otherwise the exception its verdict calls for."""
-        from airflow_provider_wiziq.triggers.poller import Outcome
-
-        if verdict.outcome is Outcome.SUCCESS and verdict.record is not None:
+        if verdict.outcome is Outcome.SUCCESS and isinstance(verdict.record, dict):
             self.log.info("%s", verdict.message)
             return verdict.record
+        if verdict.outcome in (Outcome.WRONG_STATUS, Outcome.TIMEOUT) and self.soft_fail_skips:
+            raise AirflowSkipException(f"{verdict.message} (soft_fail: skipped)")
         if verdict.outcome is Outcome.WRONG_STATUS:
-            if self.soft_fail:
-                raise AirflowSkipException(f"{verdict.message} (soft_fail: skipped)")
             raise AirflowFailException(verdict.message)
+        if verdict.outcome is Outcome.TIMEOUT:
+            raise AirflowSensorTimeout(verdict.message)
         if verdict.outcome is Outcome.ERROR and verdict.retryable:
             raise WizIQWaitErrors(verdict.message)
         raise WizIQWaitFailed(verdict.message)
@@ -192,32 +201,24 @@ class WizIQClassStatusSensor(BaseSensorOperator):
 
         return ClassStatus.parse_many(self.target_status)
 
-    def _new_watch(self, errors: int = 0) -> Watch:
-        """The wait's judge, from the rendered ``class_id`` and ``target_status``; bad values fail the task."""
-        from airflow_provider_wiziq.triggers.poller import Watch, parse_class_id
+    def _new_wait(self, errors: int = 0) -> ClassWait:
+        """The wait's verdict, from the rendered ``class_id`` and ``target_status``; bad values fail the task."""
+        from airflow_provider_wiziq.api.wait import ClassWait, parse_class_id
 
         try:
             class_id = parse_class_id(self.class_id)
             targets = self._targets()
         except ValueError as error:
             raise WizIQWaitFailed(str(error)) from None
-        return Watch(class_id, targets, max_consecutive_errors=self.max_consecutive_errors, errors=errors)
+        return ClassWait(class_id, targets, max_consecutive_errors=self.max_consecutive_errors, errors=errors)
 
-    def _get_hook(self) -> WizIQHook:
-        if self._hook is None:
-            from airflow_provider_wiziq.hooks.wiziq import WizIQHook
-
-            self._hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
-        return self._hook
-
-    def _close_hook(self) -> None:
-        if self._hook is not None:
-            self._hook.close()
-            self._hook = None
+    def _state_store(self, context: Context) -> Any:
+        """The task state store, in reschedule mode (where one try spans several runs) when Airflow has one."""
+        return context.get("task_state_store") if self.reschedule and not self.deferrable else None
 
     def _stored_errors(self, context: Context) -> int:
         """Transient errors in a row so far in this try: kept across reschedules in the task state store."""
-        store = context.get("task_state_store") if self.reschedule else None
+        store = self._state_store(context)
         if store is None:
             return 0
         stored = store.get(ERRORS_KEY)
@@ -226,29 +227,9 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         return 0
 
     def _store_errors(self, context: Context, errors: int) -> None:
-        store = context.get("task_state_store") if self.reschedule else None
+        store = self._state_store(context)
         if store is not None:
             store.set(ERRORS_KEY, {"try_number": context["ti"].try_number, "errors": errors})
-
-    def _get_next_poke_interval(self, started_at: Any, run_duration: Any, poke_count: int) -> float:
-        """Airflow's interval, doubled for each WizIQ error in a row (up to ``MAX_BACKOFF`` or the interval)."""
-        interval = super()._get_next_poke_interval(started_at, run_duration, poke_count)
-        errors = self._watch.errors if self._watch is not None else 0
-        if not errors:
-            return interval
-        return min(backoff(interval, errors), max(self.timeout - run_duration(), 0.0))
-
-    @contextmanager
-    def _exempt_from_soft_fail(self) -> Iterator[None]:
-        """Undo Airflow's soft_fail skip for failures soft_fail must not hide (unknown class, WizIQ errors)."""
-        try:
-            yield
-        except AirflowSkipException as skip:
-            cause = skip.__cause__
-            exempt = getattr(cause, "soft_fail_exempt", False) or isinstance(cause, AirflowSkipException)
-            if cause is not None and self.soft_fail and exempt:
-                raise cause from cause.__cause__
-            raise
 
 
 def _templated(value: Any) -> bool:
