@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -60,32 +63,82 @@ def test_add_attendees_from_json_text_and_bad_roster(wiziq_emulator):
     assert ti.try_number == 1  # 1023 screen_name missing: permanent
 
 
-def test_attendance_report_waits_out_available_soon(wiziq_emulator):
-    wiziq_emulator.configure(report_delay=600)
-    _, (first, *_) = create_series(wiziq_emulator)
+def just_held_class(emulator: Any) -> int:
+    """A class with a roster that ended a second ago: its report is "available soon" (1029) for 600 s."""
+    emulator.configure(report_delay=600)
+    _, (first, *_) = create_series(emulator)
     WizIQHook().add_attendees(first, ROSTER)
-    held = wiziq_emulator.get_class(first)
-    wiziq_emulator.clock.set(datetime.fromisoformat(held["utc_end"]) + timedelta(seconds=1))
+    held = emulator.get_class(first)
+    emulator.clock.set(datetime.fromisoformat(held["utc_end"]) + timedelta(seconds=1))
+    return first
 
-    # The report is "available soon" (1029) until 600 s after the class; move the clock on while the task waits.
-    timer = threading.Timer(0.5, wiziq_emulator.clock.advance, args=(timedelta(minutes=11),))
-    timer.start()
+
+@contextmanager
+def report_ready_after_first_ask(emulator: Any) -> Iterator[None]:
+    """Move the emulator's clock past the report delay once it has answered one get_attendance_report (1029)."""
+    stop = threading.Event()
+
+    def wait_then_move() -> None:
+        while not emulator.requests("get_attendance_report"):
+            if stop.wait(0.005):
+                return
+        emulator.clock.advance(timedelta(minutes=11))
+
+    helper = threading.Thread(target=wait_then_move, name="report-ready", daemon=True)
+    helper.start()
     try:
-        dag_run, ti = run_one("attendance", WizIQAttendanceReportOperator, class_id=first, poll_interval=0.2,
-                              report_timeout=30)
+        yield
     finally:
-        timer.cancel()
+        stop.set()
+        helper.join()
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_attendance_report_waits_out_available_soon(wiziq_emulator, deferrable):
+    first = just_held_class(wiziq_emulator)
+    with report_ready_after_first_ask(wiziq_emulator):
+        dag_run, ti = run_one(f"attendance_{deferrable}", WizIQAttendanceReportOperator, class_id=first,
+                              poll_interval=0.2, report_timeout=60, deferrable=deferrable)
     assert dag_run.state == "success"
     rows = ti.xcom_pull(task_ids="step")
     attendees = {row["attendee_id"] for row in rows if row["attendee_id"]}
     assert attendees == {"s-101", "s-102"}
     assert all(row["attended_minutes"] is not None for row in rows)
+    assert len(wiziq_emulator.requests("get_attendance_report")) >= 2
 
 
-def test_attendance_report_of_a_class_not_held_fails_at_once(wiziq_emulator):
+def test_attendance_report_defers_by_default_with_its_own_end_time(wiziq_emulator):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from airflow_provider_wiziq.triggers.wiziq import WizIQAttendanceReportTrigger
+
+    first = just_held_class(wiziq_emulator)
+    made = WizIQAttendanceReportOperator(task_id="step", class_id=str(first), report_timeout=120, poll_interval=30)
+    assert made.deferrable is True
+    before = time.time()
+    with pytest.raises(TaskDeferred) as deferred:
+        made.execute({})
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, WizIQAttendanceReportTrigger)
+    assert (trigger.class_id, trigger.poll_interval) == (first, 30.0)
+    assert before + 120 <= trigger.end_time <= time.time() + 120
+    assert deferred.value.method_name == "execute_complete"
+    assert len(wiziq_emulator.requests("get_attendance_report")) == 1  # one ask on the worker first
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_attendance_report_still_not_ready_fails_the_try_and_retries_apply(wiziq_emulator, deferrable):
+    first = just_held_class(wiziq_emulator)
+    dag_run, ti = run_one(f"attendance_late_{deferrable}", WizIQAttendanceReportOperator, class_id=first,
+                          poll_interval=0.1, report_timeout=0.5, retries=1, deferrable=deferrable)
+    assert (dag_run.state, ti.try_number) == ("failed", 2)
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_attendance_report_of_a_class_not_held_fails_at_once(wiziq_emulator, deferrable):
     _, (first, *_) = create_series(wiziq_emulator)
     dag_run, ti = run_one("attendance_early", WizIQAttendanceReportOperator, class_id=first, retries=2,
-                          poll_interval=0.1, report_timeout=1)
+                          poll_interval=0.1, report_timeout=1, deferrable=deferrable)
     assert dag_run.state == "failed"
     assert ti.try_number == 1  # 1026: not held yet
 

@@ -168,7 +168,7 @@ def test_watch_counts_transient_errors_in_a_row_and_a_record_resets_them():
 
 
 def test_watch_news_wakes_a_waiter_only_for_a_new_status_an_error_or_an_end():
-    watch = Watch(7, {ClassStatus.COMPLETED})
+    watch = ClassWait(7, {ClassStatus.COMPLETED})
     first = watch.news(record("upcoming", 30))
     assert first is not None and first.status == "upcoming"  # the first poll is always news
     assert watch.news(record("upcoming", 29)) is None  # still upcoming: quiet

@@ -111,3 +111,11 @@ def test_no_second_backoff_formula():
             if doubling and isinstance(node.left, ast.Constant) and node.left.value == 2:
                 offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_client_leaves_available_soon_to_the_report_wait():
+    """1029 is waited on minutes apart by the report wait, not re-sent at once inside one call."""
+    from airflow_provider_wiziq.api.retry import may_resend
+
+    assert not may_resend("get_attendance_report", WizIQAPIError.from_code(1029, method="get_attendance_report"))
+    assert may_resend("get_attendance_report", WizIQAPIError.from_code(1000, method="get_attendance_report"))

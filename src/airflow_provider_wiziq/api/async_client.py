@@ -105,6 +105,9 @@ class AsyncWizIQClient:
     async def get_account_info(self) -> responses.AccountInfo:
         return await self.execute(calls.get_account_info())
 
+    async def get_attendance_report(self, class_id: int | str) -> responses.AttendanceReport:
+        return await self.execute(calls.get_attendance_report(class_id))
+
 
 def _transport_error(call: Call[Any], error: httpx.HTTPError, config: ClientConfig) -> WizIQTransportError:
     """Name what went wrong without quoting the request (its body holds the signature)."""

@@ -20,7 +20,7 @@ from tenacity import (
 )
 
 from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQError, WizIQTransportError
+from airflow_provider_wiziq.api.errors import WizIQError, WizIQTransportError, is_report_pending
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ def may_resend(method: str, error: BaseException) -> bool:
     """
     if not isinstance(error, WizIQError) or not error.transient:
         return False
+    if is_report_pending(error):
+        return False  # "available soon" is waited on by the report wait (api.wait), minutes apart
     if method in SAFE_TO_REPEAT:
         return True
     return isinstance(error, WizIQTransportError) and (

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from airflow_provider_wiziq.api.errors import NO_RECORD, WizIQAPIError, WizIQError
+from airflow_provider_wiziq.api.errors import WizIQError, is_report_pending, is_unknown_class
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.api.responses import AttendanceReport, ClassRecord
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 #: Transient errors in a row a wait tolerates before it fails.
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
-#: ``get_data`` codes meaning WizIQ has no such class: 1013 "No record found", 1009 "Invalid class_id".
-UNKNOWN_CLASS_CODES = frozenset({1009, NO_RECORD})
-#: ``get_attendance_report``'s "The attendance report will be available soon.": keep asking.
-REPORT_AVAILABLE_SOON = 1029
 
 #: What one status poll saw for one class: its record, an error, or None when WizIQ has no record of it.
 Polled: TypeAlias = "ClassRecord | WizIQError | None"
@@ -214,7 +210,7 @@ class ClassWait(_Wait):
         from airflow_provider_wiziq.api.status import class_status
 
         if isinstance(polled, WizIQError):
-            if isinstance(polled, WizIQAPIError) and polled.code in UNKNOWN_CLASS_CODES:
+            if is_unknown_class(polled):
                 self.errors = 0
                 return self._unknown(str(polled))
             return self._transient(polled) if polled.transient else self._permanent(polled)
@@ -257,7 +253,7 @@ class ReportWait(_Wait):
         return self._waiting(self._judge(answered), now)
 
     def _judge(self, answered: AttendanceReport | WizIQError) -> Verdict:
-        if isinstance(answered, WizIQAPIError) and answered.code == REPORT_AVAILABLE_SOON:
+        if is_report_pending(answered):
             self.errors = 0
             message = f"The attendance report of class {self.class_id} is not ready yet; asking again"
             return self._verdict(Outcome.WAITING, message)

@@ -10,6 +10,7 @@ from airflow.sdk import BaseHook
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.api import responses
+    from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
     from airflow_provider_wiziq.api.client import WizIQClient
     from airflow_provider_wiziq.api.config import ClientConfig
     from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
@@ -50,6 +51,17 @@ class WizIQHook(BaseHook):
 
     def get_conn(self) -> WizIQClient:
         return self.client
+
+    async def get_async_client(self) -> AsyncWizIQClient:
+        """A new async client for triggers, the connection read without blocking the event loop (and without
+        the supervisor deadlock Airflow before 3.3.2 risks there). The caller closes it (``aclose``)."""
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
+        from airflow_provider_wiziq.api.config import config_from_airflow_connection
+
+        connection = await get_async_connection(self.wiziq_conn_id, hook=self)
+        return AsyncWizIQClient(config_from_airflow_connection(connection))
 
     def close(self) -> None:
         if "client" in self.__dict__:

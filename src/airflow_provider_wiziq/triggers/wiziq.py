@@ -8,6 +8,7 @@ deferral timeout is not enforced everywhere (``dag.test()`` runs triggers inline
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_wiziq.api.status import ClassStatus
-from airflow_provider_wiziq.triggers.poller import DEFAULT_MAX_CONSECUTIVE_ERRORS, parse_class_id
+from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors, parse_class_id
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.triggers.poller import Watch
@@ -133,3 +134,82 @@ def _epoch(value: str | float | datetime) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+class WizIQAttendanceReportTrigger(BaseTrigger):
+    """Fires one event when class ``class_id``'s attendance report is ready, can never be, or ``end_time``
+    passes.
+
+    :param class_id: the WizIQ class id.
+    :param wiziq_conn_id: the ``wiziq`` connection.
+    :param poll_interval: seconds between two asks while WizIQ answers 1029 ("available soon"); after WizIQ
+        errors the pause grows by the one wait backoff (:func:`~airflow_provider_wiziq.api.retry.backoff`).
+    :param end_time: when to give up: an aware ISO 8601 string, an aware datetime or Unix seconds.
+    :param max_consecutive_errors: transient WizIQ errors in a row tolerated before the wait fails.
+
+    The event is :meth:`~airflow_provider_wiziq.api.wait.Verdict.event`'s payload: ``status`` ``success``
+    with the report's rows in ``record``, ``failure`` with ``reason`` and ``message``, or ``timeout``.
+    """
+
+    def __init__(
+        self,
+        *,
+        class_id: int | str,
+        wiziq_conn_id: str = "wiziq_default",
+        poll_interval: float = 60.0,
+        end_time: str | float | datetime,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    ) -> None:
+        super().__init__()
+        self.class_id = parse_class_id(class_id)
+        self.wiziq_conn_id = wiziq_conn_id
+        self.poll_interval = float(poll_interval)
+        if not self.poll_interval > 0:
+            raise ValueError("poll_interval must be a positive number of seconds")
+        self.end_time = _epoch(end_time)
+        self.max_consecutive_errors = check_max_consecutive_errors(max_consecutive_errors)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "class_id": self.class_id,
+                "wiziq_conn_id": self.wiziq_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": datetime.fromtimestamp(self.end_time, timezone.utc).isoformat(),
+                "max_consecutive_errors": self.max_consecutive_errors,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Ask ``get_attendance_report`` until the verdict is final, pausing between asks; one event."""
+        from airflow_provider_wiziq.api.errors import WizIQConfigError, WizIQError
+        from airflow_provider_wiziq.api.retry import backoff
+        from airflow_provider_wiziq.api.wait import ReportWait
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        wait = ReportWait(
+            self.class_id, max_consecutive_errors=self.max_consecutive_errors, deadline=self.end_time
+        )
+        try:
+            client = await WizIQHook(wiziq_conn_id=self.wiziq_conn_id).get_async_client()
+        except Exception as error:  # a missing or unusable connection: permanent
+            if not isinstance(error, WizIQConfigError):
+                error = WizIQConfigError(f"Cannot read the WizIQ connection {self.wiziq_conn_id!r}: {error}")
+            verdict = wait.judge(error)
+        else:
+            async with client:
+                while True:
+                    answered: Any
+                    try:
+                        answered = await client.get_attendance_report(self.class_id)
+                    except WizIQError as error:
+                        answered = error
+                    verdict = wait.judge(answered, now=time.time())
+                    if not verdict.waiting:
+                        break
+                    self.log.log(logging.WARNING if verdict.errors else logging.INFO, "%s", verdict.message)
+                    remaining = self.end_time - time.time()
+                    await asyncio.sleep(max(0.0, min(backoff(self.poll_interval, wait.errors), remaining)))
+        self.log.info("%s", verdict.message)
+        yield TriggerEvent(verdict.event())
