@@ -121,15 +121,20 @@ class _Wait:
         self.max_consecutive_errors = check_max_consecutive_errors(max_consecutive_errors)
         self.errors = errors
         self.deadline = deadline
-        self.last_status: str | None = None  # the last status a poll read, for news and timeouts
+        self.last_status: ClassStatus | None = None  # the last status a poll read, for news and timeouts
 
     def timed_out(self, now: float | None = None) -> Verdict | None:
         """The timeout verdict once the deadline has passed, else None."""
         if self.deadline is None or (time.time() if now is None else now) < self.deadline:
             return None
-        seen = f"; it was last seen {self.last_status}" if self.last_status else ""
+        return self.expire()
+
+    def expire(self) -> Verdict:
+        """The timeout verdict, naming the last status seen: for a caller whose own timer says time is up."""
+        last = self.last_status.value if self.last_status else None
+        seen = f"; it was last seen {last}" if last else ""
         message = f"Timed out waiting for {self._awaited()}{seen}"
-        return self._verdict(Outcome.TIMEOUT, message, status=self.last_status)
+        return self._verdict(Outcome.TIMEOUT, message, status=last)
 
     def _awaited(self) -> str:
         """What the wait waits for, for its timeout message."""
@@ -171,8 +176,11 @@ class ClassWait(_Wait):
     """
 
     def __init__(self, class_id: int, targets: Iterable[ClassStatus], **kwargs: Any) -> None:
+        from airflow_provider_wiziq.api.status import class_status
+
         super().__init__(class_id, **kwargs)
         self.targets = frozenset(targets)
+        self._read_status = class_status  # imported once per wait (with the XML answers), not once per poll
 
     def _awaited(self) -> str:
         return f"WizIQ class {self.class_id} to be {self.describe_targets()}"
@@ -191,13 +199,11 @@ class ClassWait(_Wait):
         read, with no error in between. A shared poller asks this for every waiter every round, so a quiet
         poll costs one status read and wakes no one."""
         if self.errors == 0 and polled is not None and not isinstance(polled, WizIQError):
-            from airflow_provider_wiziq.api.status import class_status
-
             try:
-                status = class_status(polled)
+                status = self._read_status(polled)
             except ValueError:
                 return self.judge(polled, now)
-            if status.value == self.last_status and self.outcome(status) is Outcome.WAITING:
+            if status is self.last_status and self.outcome(status) is Outcome.WAITING:
                 return self.timed_out(now) if now is not None else None
         return self.judge(polled, now)
 
@@ -207,8 +213,6 @@ class ClassWait(_Wait):
         return self._waiting(self._judge(polled), now)
 
     def _judge(self, polled: Polled) -> Verdict:
-        from airflow_provider_wiziq.api.status import class_status
-
         if isinstance(polled, WizIQError):
             if is_unknown_class(polled):
                 self.errors = 0
@@ -218,10 +222,10 @@ class ClassWait(_Wait):
         if polled is None:
             return self._unknown("get_data returned no record for it")
         try:
-            status = class_status(polled)
+            status = self._read_status(polled)
         except ValueError as error:
             return self._verdict(Outcome.ERROR, f"Cannot read class {self.class_id}'s status: {error}")
-        self.last_status = status.value
+        self.last_status = status
         record = {**polled.fields, "status": status.value}
         outcome = self.outcome(status)
         if outcome is Outcome.SUCCESS:

@@ -1,7 +1,4 @@
-"""Waiting for WizIQ classes: the one verdict on what a poll saw, and the poller that coalesces triggers' polls.
-
-:class:`Watch` decides, for the sensor's pokes and the trigger alike, whether a class is done, can never be
-done, or is worth waiting for; it is where consecutive transient errors are counted.
+"""The poller that coalesces status triggers' polls; the verdict on each poll is ``api.wait``'s (``ClassWait``).
 
 :class:`ClassStatusPoller` lets many triggers in one triggerer share their requests: one poller per (event loop,
 connection) wakes every poll interval, asks ``get_data`` for all waiting classes in one call per 100 ids
@@ -12,27 +9,20 @@ waiter is left. Everything here runs in the event loop's thread; only the regist
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import math
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from airflow_provider_wiziq.api.errors import (
-    WizIQAPIError,
-    WizIQConfigError,
-    WizIQError,
-    is_no_record,
-    is_unknown_class,
-)
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQConfigError, WizIQError, is_no_record
+from airflow_provider_wiziq.api.retry import backoff
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
     from airflow_provider_wiziq.api.responses import ClassRecord
-    from airflow_provider_wiziq.api.status import ClassStatus
+    from airflow_provider_wiziq.api.wait import ClassWait, Polled, Verdict
 
 # The status model and the XML answers it reads are imported on first use, so that a DAG file naming the
 # sensor stays cheap to parse.
@@ -43,210 +33,26 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 100
 #: Requests one poller has in flight at once (a round of 5,000 classes is 50 requests, 10 at a time).
 MAX_CONCURRENT_REQUESTS = 10
-#: Transient errors in a row a wait tolerates before it fails.
-DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
-#: The longest pause between rounds while WizIQ keeps failing (unless the poll interval is longer).
-MAX_BACKOFF = 300.0
-
-
-def backoff(interval: float, failures: int) -> float:
-    """The pause after ``failures`` failed polls in a row: doubling, up to ``MAX_BACKOFF`` (or the interval)."""
-    if not failures:
-        return interval
-    return min(interval * 2**failures, max(interval, MAX_BACKOFF))
-
-#: What one poll saw for one class: its record, an error, or None when WizIQ has no record of it.
-Polled: TypeAlias = "ClassRecord | WizIQError | None"
-
-
-def parse_class_id(value: object) -> int:
-    """A class id as WizIQ takes it: a positive whole number, given as an int or its digits."""
-    text = "" if isinstance(value, bool) else str(value).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
-        raise ValueError(f"class_id must be a WizIQ class id (a positive whole number), not {value!r}")
-    return int(text)
-
-
-def pick(records: Iterable[ClassRecord], class_id: int) -> ClassRecord | None:
-    """The record of ``class_id`` in a ``get_data`` answer, or None when WizIQ left it out."""
-    return next((record for record in records if record.class_id == class_id), None)
-
-
-class Outcome(str, enum.Enum):
-    """What a wait does after one poll."""
-
-    WAITING = "waiting"  # not there yet (or a transient error within the allowance): poll again
-    SUCCESS = "success"  # the class reached a target status
-    WRONG_STATUS = "wrong_status"  # a terminal status that is not a target: it never will (soft_fail may skip)
-    UNKNOWN_CLASS = "unknown_class"  # WizIQ has no such class
-    ERROR = "error"  # a permanent WizIQ error, or too many transient ones in a row
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The decision after one poll, with a message fit for a log line or a task failure (no secrets)."""
-
-    outcome: Outcome
-    message: str
-    class_id: int
-    record: dict[str, Any] | None = None  # the record's fields, ``status`` in the five-state model
-    status: str | None = None  # the five-state status, when the poll read one
-    retryable: bool = False  # ERROR only: the task may be retried (transient errors ran out)
-    errors: int = 0  # consecutive transient errors so far
-
-    @property
-    def waiting(self) -> bool:
-        return self.outcome is Outcome.WAITING
-
-    def event(self) -> dict[str, Any]:
-        """The trigger event payload for a final verdict: JSON only."""
-        return {
-            "status": "success" if self.outcome is Outcome.SUCCESS else "failure",
-            "reason": self.outcome.value,
-            "class_id": self.class_id,
-            "class_status": self.status,
-            "record": self.record,
-            "retryable": self.retryable,
-            "message": self.message,
-        }
-
-    @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> Verdict:
-        """The verdict a trigger sent (``status`` success or failure)."""
-        return cls(
-            outcome=Outcome(event["reason"]),
-            message=str(event.get("message", "")),
-            class_id=int(event["class_id"]),
-            record=event.get("record"),
-            status=event.get("class_status"),
-            retryable=bool(event.get("retryable", False)),
-        )
-
-
-class Watch:
-    """One wait on one class: judges each poll and counts the transient errors in a row.
-
-    ``judge`` is the only place that decides whether a class is done, failed or still worth waiting for;
-    the sensor's pokes and the trigger both call it, and both read statuses with :func:`class_status`.
-    """
-
-    def __init__(
-        self,
-        class_id: int,
-        targets: Iterable[ClassStatus],
-        *,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        errors: int = 0,
-    ) -> None:
-        if max_consecutive_errors < 1:
-            raise ValueError("max_consecutive_errors must be at least 1")
-        self.class_id = class_id
-        self.targets = frozenset(targets)
-        self.max_consecutive_errors = max_consecutive_errors
-        self.errors = errors
-        self.last_status: ClassStatus | None = None  # the status the last poll read, for news and timeouts
-        from airflow_provider_wiziq.api.status import class_status
-
-        self._read_status = class_status  # imported once per wait, not once per poll
-
-    def describe_targets(self) -> str:
-        return " or ".join(sorted(status.value for status in self.targets))
-
-    def outcome(self, status: ClassStatus) -> Outcome:
-        """What a class in ``status`` means for this wait: done, never, or keep waiting."""
-        if status in self.targets:
-            return Outcome.SUCCESS
-        return Outcome.WRONG_STATUS if status.is_terminal else Outcome.WAITING
-
-    def news(self, polled: Polled) -> Verdict | None:
-        """The verdict on a poll, or None when it changes nothing: the class is still waiting in the status the
-        last poll read, with no error in between. A shared poller asks this for every waiter every round, so
-        a quiet poll costs one status read and wakes no one."""
-        if self.errors == 0 and polled is not None and not isinstance(polled, WizIQError):
-            try:
-                status = self._read_status(polled)
-            except ValueError:
-                return self.judge(polled)
-            if status is self.last_status and self.outcome(status) is Outcome.WAITING:
-                return None
-        return self.judge(polled)
-
-    def judge(self, polled: Polled) -> Verdict:
-        """The verdict on one poll: a record, an error, or None for a class WizIQ has no record of."""
-        from airflow_provider_wiziq.api.status import class_status
-
-        if isinstance(polled, WizIQError):
-            return self._error(polled)
-        self.errors = 0
-        if polled is None:
-            return self._unknown("get_data returned no record for it")
-        try:
-            status = class_status(polled)
-        except ValueError as error:
-            return self._verdict(Outcome.ERROR, f"Cannot read class {self.class_id}'s status: {error}")
-        self.last_status = status
-        record = {**polled.fields, "status": status.value}
-        outcome = self.outcome(status)
-        if outcome is Outcome.SUCCESS:
-            message = f"WizIQ class {self.class_id} is {status.value}"
-        elif outcome is Outcome.WRONG_STATUS:
-            message = (
-                f"WizIQ class {self.class_id} is {status.value}, a final status, so it will never be "
-                f"{self.describe_targets()}"
-            )
-        else:
-            message = f"WizIQ class {self.class_id} is {status.value}; waiting for {self.describe_targets()}"
-        return self._verdict(outcome, message, record=record, status=status.value)
-
-    def _error(self, error: WizIQError) -> Verdict:
-        if is_unknown_class(error):
-            self.errors = 0
-            return self._unknown(str(error))
-        if not error.transient:
-            return self._verdict(Outcome.ERROR, f"Waiting for WizIQ class {self.class_id} failed: {error}")
-        self.errors += 1
-        if self.errors >= self.max_consecutive_errors:
-            message = (
-                f"Waiting for WizIQ class {self.class_id} failed after {self.errors} WizIQ errors in a row; "
-                f"the last: {error}"
-            )
-            return self._verdict(Outcome.ERROR, message, retryable=True)
-        message = (
-            f"WizIQ error {self.errors} of {self.max_consecutive_errors} allowed in a row while waiting for "
-            f"class {self.class_id}: {error}; polling again"
-        )
-        return self._verdict(Outcome.WAITING, message)
-
-    def _unknown(self, detail: str) -> Verdict:
-        return self._verdict(Outcome.UNKNOWN_CLASS, f"WizIQ does not know class {self.class_id} ({detail})")
-
-    def _verdict(self, outcome: Outcome, message: str, **details: Any) -> Verdict:
-        return Verdict(outcome, message, self.class_id, errors=self.errors, **details)
-
-
 # The coalescing poller ------------------------------------------------------------------------------------
 
 ClientFactory = Callable[[str], Awaitable["AsyncWizIQClient"]]
 
 
 async def connection_client(conn_id: str) -> AsyncWizIQClient:
-    """An async client for Airflow connection ``conn_id``, read without blocking the event loop."""
-    from airflow.sdk import BaseHook
+    """An async client for connection ``conn_id``, from the hook (the one place that reads connections)."""
+    from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
-    from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-    from airflow_provider_wiziq.api.config import config_from_airflow_connection
-
-    return AsyncWizIQClient(config_from_airflow_connection(await BaseHook.aget_connection(conn_id)))
+    return await WizIQHook(wiziq_conn_id=conn_id).get_async_client()
 
 
 class Subscription:
-    """One waiter's place in a poller: each round's poll of its class is judged by its :class:`Watch` as it
+    """One waiter's place in a poller: each round's poll of its class is judged by its ``ClassWait`` as it
     comes, and the waiter is woken only for news (a new status, an error, a final verdict).
 
     Use it as an async context manager so that leaving (including by cancellation) unregisters it.
     """
 
-    def __init__(self, poller: ClassStatusPoller, watch: Watch, poll_interval: float) -> None:
+    def __init__(self, poller: ClassStatusPoller, watch: ClassWait, poll_interval: float) -> None:
         self.poller = poller
         self.watch = watch
         self.class_id = watch.class_id
@@ -289,7 +95,7 @@ class ClassStatusPoller:
     """Polls the status of every waiting class of one connection, ``BATCH_SIZE`` ids per ``get_data`` call.
 
     A round comes a poll interval (the shortest any waiter asked for) after the previous one ended; after a
-    round in which WizIQ failed, the pause doubles (up to ``MAX_BACKOFF`` or the interval, whichever is longer).
+    round in which WizIQ failed, the pause doubles (:func:`airflow_provider_wiziq.api.retry.backoff`).
     """
 
     def __init__(
@@ -314,7 +120,7 @@ class ClassStatusPoller:
     def interval(self) -> float:
         return min(waiter.poll_interval for waiter in self._waiters)
 
-    def add(self, watch: Watch, poll_interval: float) -> Subscription:
+    def add(self, watch: ClassWait, poll_interval: float) -> Subscription:
         subscription = Subscription(self, watch, poll_interval)
         self._waiters[subscription] = None
         self._changed.set()
@@ -457,7 +263,7 @@ class PollerRegistry:
             weakref.WeakKeyDictionary()
         )
 
-    def subscribe(self, conn_id: str, watch: Watch, poll_interval: float) -> Subscription:
+    def subscribe(self, conn_id: str, watch: ClassWait, poll_interval: float) -> Subscription:
         """Register ``watch``'s wait with the running loop's poller of ``conn_id`` (started if needed)."""
         if not (poll_interval > 0 and math.isfinite(poll_interval)):
             raise ValueError("poll_interval must be a positive number of seconds")

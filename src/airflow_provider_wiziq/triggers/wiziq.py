@@ -12,15 +12,12 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_wiziq.api.status import ClassStatus
 from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors, parse_class_id
-
-if TYPE_CHECKING:
-    from airflow_provider_wiziq.triggers.poller import Watch
 
 #: How long a trigger given no end time waits: Airflow's default sensor timeout, 7 days.
 DEFAULT_WAIT = 7 * 24 * 3600.0
@@ -62,9 +59,7 @@ class WizIQClassStatusTrigger(BaseTrigger):
         if not self.poll_interval > 0:
             raise ValueError("poll_interval must be a positive number of seconds")
         self.end_time = _epoch(end_time) if end_time is not None else time.time() + DEFAULT_WAIT
-        if max_consecutive_errors < 1:
-            raise ValueError("max_consecutive_errors must be at least 1")
-        self.max_consecutive_errors = int(max_consecutive_errors)
+        self.max_consecutive_errors = check_max_consecutive_errors(max_consecutive_errors)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -81,9 +76,10 @@ class WizIQClassStatusTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait on the shared poller's rounds, judge each, and yield exactly one event."""
-        from airflow_provider_wiziq.triggers.poller import POLLERS, Outcome, Watch
+        from airflow_provider_wiziq.api.wait import ClassWait
+        from airflow_provider_wiziq.triggers.poller import POLLERS
 
-        watch = Watch(self.class_id, self.target_statuses, max_consecutive_errors=self.max_consecutive_errors)
+        watch = ClassWait(self.class_id, self.target_statuses, max_consecutive_errors=self.max_consecutive_errors)
         self.log.info(
             "Waiting for WizIQ class %s to be %s (polling every %.3g s until %s)",
             self.class_id,
@@ -103,11 +99,8 @@ class WizIQClassStatusTrigger(BaseTrigger):
                     done, _ = await asyncio.wait({news}, timeout=max(remaining, 0))
                 finally:
                     news.cancel()
-                if not done:
-                    event = self._timeout_event(watch)
-                    break
-                verdict = news.result()
-                if verdict.outcome is not Outcome.WAITING:
+                verdict = news.result() if done else watch.expire()  # the trigger's own end time
+                if not verdict.waiting:
                     event = verdict.event()
                 elif verdict.errors:
                     self.log.warning("%s", verdict.message)
@@ -116,12 +109,6 @@ class WizIQClassStatusTrigger(BaseTrigger):
         # Unsubscribed before yielding: the triggerer may never resume this generator after its event.
         self.log.info("%s", event["message"])
         yield TriggerEvent(event)
-
-    def _timeout_event(self, watch: Watch) -> dict[str, Any]:
-        last_status = watch.last_status.value if watch.last_status else None
-        seen = f"; it was last seen {last_status}" if last_status else ""
-        message = f"Timed out waiting for WizIQ class {self.class_id} to be {watch.describe_targets()}{seen}"
-        return {"status": "timeout", "class_id": self.class_id, "class_status": last_status, "message": message}
 
 
 def _epoch(value: str | float | datetime) -> float:
