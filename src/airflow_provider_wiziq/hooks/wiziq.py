@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
     from airflow_provider_wiziq.api.client import WizIQClient
     from airflow_provider_wiziq.api.config import ClientConfig
+    from airflow_provider_wiziq.api.limits import PlanLimits
+    from airflow_provider_wiziq.api.ratelimit import TokenBucket
+    from airflow_provider_wiziq.api.recurrence import ScheduledClass
     from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
 
 # The client stack (requests, dateutil, defusedxml) is imported on first use, not with this module, so that
@@ -49,8 +52,22 @@ class WizIQHook(BaseHook):
 
         return WizIQClient(self.config)
 
+    @property
+    def limits(self) -> PlanLimits:
+        """The plan's limits from the connection's extras, for checking requests before anything is sent."""
+        return self.config.limits
+
     def get_conn(self) -> WizIQClient:
         return self.client
+
+    def rate_limited_client(self, bucket: TokenBucket, *, pool_size: int) -> WizIQClient:
+        """A new client whose every request first takes a token from ``bucket`` (shared by the caller's
+        threads; a 429 pauses them all), with ``pool_size`` keep-alive connections. The caller closes it."""
+        from airflow_provider_wiziq.api.client import WizIQClient, configure_session
+        from airflow_provider_wiziq.api.ratelimit import RateLimitedSession
+
+        session = configure_session(RateLimitedSession(bucket), self.config, pool_size)
+        return WizIQClient(self.config, session=session)
 
     async def get_async_client(self) -> AsyncWizIQClient:
         """A new async client for triggers, the connection read without blocking the event loop (and without
@@ -89,6 +106,19 @@ class WizIQHook(BaseHook):
     def view_schedule(self, class_master_id: int | str, **paging: Any) -> tuple[responses.ScheduleEntry, ...]:
         """Every class of a recurring series."""
         return self.client.view_schedule(class_master_id, **paging)
+
+    def read_schedule(self, class_master_id: int) -> tuple[responses.ScheduleEntry, ...]:
+        """Every class of a recurring series, in order (``view_schedule`` read page by page)."""
+        from airflow_provider_wiziq.api.reconcile import read_schedule
+
+        return read_schedule(self.client, class_master_id)
+
+    def find_series(self, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
+        """The ``class_master_id`` of the account's series that ``request`` describes (first class ``first``),
+        or None: how a retried create finds the series its lost answer made."""
+        from airflow_provider_wiziq.api.reconcile import find_series
+
+        return find_series(self.client, request, first)
 
     def cancel(self, class_id: int | str) -> bool:
         return self.client.cancel(class_id)

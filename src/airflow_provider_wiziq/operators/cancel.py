@@ -40,7 +40,6 @@ class WizIQCancelClassOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, list[Any]]:
         from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_cancelled, is_too_late_to_cancel
-        from airflow_provider_wiziq.api.reconcile import read_schedule
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         if (self.class_id in (None, "")) == (self.class_master_id in (None, "")):
@@ -50,7 +49,7 @@ class WizIQCancelClassOperator(BaseOperator):
         whole_series = self.class_id in (None, "")
         with wiziq_failures():
             if whole_series:
-                targets = [entry.class_id for entry in read_schedule(hook.client, int(self.class_master_id))]
+                targets = [entry.class_id for entry in hook.read_schedule(int(self.class_master_id))]
             else:
                 targets = [int(self.class_id)]
         outcome: dict[str, list[Any]] = {"cancelled": [], "already_cancelled": [], "skipped": []}
