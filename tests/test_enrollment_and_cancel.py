@@ -169,3 +169,22 @@ def test_cancel_one_class(wiziq_emulator):
     assert dag_run.state == "success"
     assert ti.xcom_pull(task_ids="step")["cancelled"] == [first]
     assert wiziq_emulator.get_class(first)["status"] == "cancelled"
+
+
+def test_the_attendance_report_trigger_serializes_to_json_kwargs_that_rebuild_it():
+    import json
+
+    from airflow_provider_wiziq.triggers.wiziq import WizIQAttendanceReportTrigger
+
+    made = WizIQAttendanceReportTrigger(
+        class_id="15001", wiziq_conn_id="wiziq_term", poll_interval=30, end_time="2031-05-01T12:00:00+02:00"
+    )
+    classpath, kwargs = made.serialize()
+    assert classpath == "airflow_provider_wiziq.triggers.wiziq.WizIQAttendanceReportTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    assert kwargs["end_time"] == "2031-05-01T10:00:00+00:00" and kwargs["class_id"] == 15001
+    assert WizIQAttendanceReportTrigger(**kwargs).serialize() == (classpath, kwargs)
+    with pytest.raises(ValueError, match="max_consecutive_errors"):
+        WizIQAttendanceReportTrigger(class_id=1, end_time=0.0, max_consecutive_errors=0)
+    with pytest.raises(ValueError, match="poll_interval"):
+        WizIQAttendanceReportOperator(task_id="step", class_id=1, poll_interval=0)
