@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQValidationError
+from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.recurrence import (
     RecurrenceRule,
     ScheduledClass,
@@ -282,20 +282,15 @@ def test_iter_wall_clock_is_lazy():
 
 
 @pytest.mark.parametrize(
-    ("occurrence", "end_date"),
-    [(None, None), (3, date(2026, 1, 31))],
+    ("occurrence", "end_date", "detail"),
+    [(None, None, "neither was given"), (3, "01/31/2026", "both were given")],
     ids=["neither", "both"],
 )
-def test_exactly_one_bound_is_a_precondition(occurrence, end_date):
-    series = rule(RepeatType.DAILY, datetime(2026, 1, 5, 9, 0), class_occurrence=occurrence, class_end_date=end_date)
-    with pytest.raises(ValueError, match="exactly one"):
-        expand(series)
-
-
-def test_an_aware_start_is_a_precondition():
-    series = rule(RepeatType.DAILY, datetime(2026, 1, 5, 9, 0, tzinfo=UTC), class_occurrence=1)
-    with pytest.raises(ValueError, match="naive"):
-        expand(series)
+def test_the_rule_reads_exactly_one_bound(occurrence, end_date, detail):
+    given = {"class_repeat_type": 1, "class_occurrence": occurrence, "class_end_date": end_date}
+    with pytest.raises(WizIQValidationError, match=detail) as info:
+        RecurrenceRule.read_fields(given)
+    assert (info.value.code, info.value.parameter) == (Code.OCCURRENCE_OR_END_DATE_INVALID, "class_occurrence")
 
 
 # Rules 4 and 5: the series limit and the empty series (1082).

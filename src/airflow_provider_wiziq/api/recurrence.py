@@ -8,20 +8,21 @@ across DST changes, and :func:`localize` is the one place that decides what a wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as _rr
 
+from airflow_provider_wiziq.api import values
 from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES
 from airflow_provider_wiziq.api.values import LAST_DAY
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
+from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, monthly_day_wire, ordinal
 
 _combine = datetime.combine
 
@@ -45,6 +46,44 @@ class RecurrenceRule:
     monthly_date: int | None = None  # monthly by date: 1..31
     monthly_day: int | None = None  # monthly by weekday: 1..4 or LAST (-1)
     monthly_week_day: Weekday | None = None
+
+    #: The ``create_recurring`` parameters a rule is read from, as WizIQ spells them.
+    PARAMETERS: ClassVar[tuple[str, ...]] = (
+        "class_repeat_type",
+        "class_occurrence",
+        "class_end_date",
+        "specific_week",
+        "days_of_week",
+        "monthly_date",
+        "monthly_day",
+        "monthly_week_day",
+        "rdo_by_date",
+        "rdo_by_day",
+    )
+
+    @staticmethod
+    def read_fields(p: Mapping[str, Any]) -> dict[str, Any]:
+        """The rule's fields but ``start`` and ``time_zone``, read from ``create_recurring``'s parameters.
+
+        The one validation of a repeat rule, with WizIQ's codes (1081-1087): the bound, then each repeat
+        type's own parameters, which no other type may be given.
+        """
+        repeat = values.repeat_type("class_repeat_type", p.get("class_repeat_type"))
+        return {"repeat_type": repeat, **_read_bound(p), **_read_weekly(p, repeat), **_read_monthly(p, repeat)}
+
+    def summary(self) -> str:
+        """What repeats, as WizIQ's summary says it: ``daily (all 7 days)``, ``monthly on the 15th``..."""
+        return _FORMS[self.repeat_type].summary(self)
+
+    def to_wire(self) -> dict[str, str]:
+        """The rule's ``create_recurring`` fields exactly as WizIQ reads them."""
+        wire = {"class_repeat_type": str(int(self.repeat_type))}
+        if self.class_occurrence is not None:
+            wire["class_occurrence"] = str(self.class_occurrence)
+        if self.class_end_date is not None:
+            wire["class_end_date"] = values.wire_date(self.class_end_date)
+        wire.update(_FORMS[self.repeat_type].wire(self))
+        return wire
 
 
 class ScheduledClass(NamedTuple):
@@ -86,50 +125,13 @@ def _resolve(wall_clock: datetime, local: datetime, twin: datetime, zone: ZoneIn
 
 
 def _rrule(rule: RecurrenceRule) -> _rr.rrule:
-    """The dateutil rule for a series; raises ValueError for a rule the caller should not have built."""
-    if rule.start.tzinfo is not None:
-        raise ValueError(f"RecurrenceRule.start must be a naive wall-clock time, got {rule.start.isoformat()}")
-    if (rule.class_occurrence is None) == (rule.class_end_date is None):
-        raise ValueError("RecurrenceRule needs exactly one of class_occurrence and class_end_date")
+    """The dateutil rule for a series (read by :meth:`RecurrenceRule.read`, so already valid)."""
     until = None if rule.class_end_date is None else datetime.combine(rule.class_end_date, time.max)
-    freq, pattern = _pattern(rule)
+    freq, pattern = _FORMS[rule.repeat_type].pattern(rule)
     # WizIQ's start_time has whole seconds; rrule would drop microseconds anyway, this makes it explicit.
     return _rr.rrule(
         freq, dtstart=rule.start.replace(microsecond=0), count=rule.class_occurrence, until=until, **pattern
     )
-
-
-def _pattern(rule: RecurrenceRule) -> tuple[int, dict[str, Any]]:
-    """The rrule frequency and by-rules of a repeat type (docs/wiziq-api.md §8.2)."""
-    repeat = rule.repeat_type
-    if repeat is RepeatType.DAILY:
-        return _rr.DAILY, {}
-    if repeat is RepeatType.MON_SAT:
-        return _rr.DAILY, {"byweekday": _MON_SAT}
-    if repeat is RepeatType.MON_FRI:
-        return _rr.DAILY, {"byweekday": _MON_FRI}
-    if repeat is RepeatType.WEEKLY:
-        if not rule.days_of_week or rule.specific_week < 1:
-            raise ValueError("a weekly RecurrenceRule needs days_of_week and specific_week >= 1")
-        days = tuple(_RR_DAYS[day] for day in sorted(set(rule.days_of_week)))
-        # wkst=MO with interval=N: the week holding the start is week 0, classes fall in weeks 0, N, 2N...
-        return _rr.WEEKLY, {"interval": rule.specific_week, "wkst": _rr.MO, "byweekday": days}
-    if repeat is RepeatType.MONTHLY:
-        by_date = rule.monthly_date is not None
-        by_day = rule.monthly_day is not None and rule.monthly_week_day is not None
-        if by_date == by_day:
-            raise ValueError("a monthly RecurrenceRule needs monthly_date, or monthly_day with monthly_week_day")
-        if rule.monthly_date is not None:
-            if not 1 <= rule.monthly_date <= 31:
-                raise ValueError(f"monthly_date must be 1..31, got {rule.monthly_date}")
-            # bymonthday skips, and does not count, a month without that date.
-            return _rr.MONTHLY, {"bymonthday": rule.monthly_date}
-        assert rule.monthly_day is not None
-        assert rule.monthly_week_day is not None
-        if rule.monthly_day not in (1, 2, 3, 4, LAST):
-            raise ValueError(f"monthly_day must be 1..4 or LAST, got {rule.monthly_day}")
-        return _rr.MONTHLY, {"byweekday": _RR_DAYS[rule.monthly_week_day](rule.monthly_day)}
-    raise ValueError(f"unknown repeat type {repeat!r}")
 
 
 def iter_wall_clock(rule: RecurrenceRule) -> Iterator[datetime]:
@@ -206,35 +208,171 @@ def _no_class(rule: RecurrenceRule) -> str:
     return f"class_occurrence is {rule.class_occurrence}"
 
 
-def _repeats(rule: RecurrenceRule) -> str:
-    """What repeats, as the summary says it: ``daily (all 7 days)``, ``monthly on the 15th``..."""
-    repeat = rule.repeat_type
-    if repeat is RepeatType.DAILY:
-        return "daily (all 7 days)"
-    if repeat is RepeatType.MON_SAT:
-        return "6 days a week (Mon-Sat)"
-    if repeat is RepeatType.MON_FRI:
-        return "5 days a week (Mon-Fri)"
-    if repeat is RepeatType.WEEKLY:
-        days = ", ".join(day.title for day in sorted(set(rule.days_of_week)))
-        every = "every week" if rule.specific_week == 1 else f"every {rule.specific_week} weeks"
-        return f"{every} on {days}"
-    if rule.monthly_date is not None:
-        return f"monthly on the {ordinal(rule.monthly_date)}"
-    assert rule.monthly_day is not None
-    assert rule.monthly_week_day is not None
-    nth = "last" if rule.monthly_day == LAST else ordinal(rule.monthly_day)
-    return f"monthly on the {nth} {rule.monthly_week_day.title}"
-
-
 def recurring_summary(rule: RecurrenceRule, first: ScheduledClass) -> str:
     """WizIQ's ``recurring_summary``: the date and local time the first class really starts (03:30 for a
     02:30 start that a DST gap skips), then what repeats."""
     local = first.local_start
     return (
         f"Your recurring series starts on {local.month:02d}/{local.day:02d}/{local.year:04d}"
-        f" at {local.hour:02d}:{local.minute:02d} and repeats {_repeats(rule)}"
+        f" at {local.hour:02d}:{local.minute:02d} and repeats {rule.summary()}"
     )
+
+
+@dataclass(frozen=True)
+class _Form:
+    """What one repeat type is (docs/wiziq-api.md §8.2): its rrule, its summary words, its own wire fields."""
+
+    pattern: Callable[[RecurrenceRule], tuple[int, dict[str, Any]]]
+    summary: Callable[[RecurrenceRule], str]
+    wire: Callable[[RecurrenceRule], dict[str, str]] = lambda rule: {}
+
+
+def _daily(days: tuple[_rr.weekday, ...] | None, words: str) -> _Form:
+    """A type that repeats on fixed days of every week: nothing of its own to read or write."""
+    pattern: dict[str, Any] = {"byweekday": days} if days else {}
+    return _Form(lambda rule: (_rr.DAILY, pattern), lambda rule: words)
+
+
+def _weekly_pattern(rule: RecurrenceRule) -> tuple[int, dict[str, Any]]:
+    days = tuple(_RR_DAYS[day] for day in sorted(set(rule.days_of_week)))
+    # wkst=MO with interval=N: the week holding the start is week 0, classes fall in weeks 0, N, 2N...
+    return _rr.WEEKLY, {"interval": rule.specific_week, "wkst": _rr.MO, "byweekday": days}
+
+
+def _weekly_summary(rule: RecurrenceRule) -> str:
+    days = ", ".join(day.title for day in sorted(set(rule.days_of_week)))
+    every = "every week" if rule.specific_week == 1 else f"every {rule.specific_week} weeks"
+    return f"{every} on {days}"
+
+
+def _weekly_wire(rule: RecurrenceRule) -> dict[str, str]:
+    return {"specific_week": str(rule.specific_week), "days_of_week": ",".join(day.wire for day in rule.days_of_week)}
+
+
+def _monthly_pattern(rule: RecurrenceRule) -> tuple[int, dict[str, Any]]:
+    if rule.monthly_date is not None:
+        # bymonthday skips, and does not count, a month without that date.
+        return _rr.MONTHLY, {"bymonthday": rule.monthly_date}
+    assert rule.monthly_day is not None and rule.monthly_week_day is not None
+    return _rr.MONTHLY, {"byweekday": _RR_DAYS[rule.monthly_week_day](rule.monthly_day)}
+
+
+def _monthly_summary(rule: RecurrenceRule) -> str:
+    if rule.monthly_date is not None:
+        return f"monthly on the {ordinal(rule.monthly_date)}"
+    assert rule.monthly_day is not None and rule.monthly_week_day is not None
+    nth = "last" if rule.monthly_day == LAST else ordinal(rule.monthly_day)
+    return f"monthly on the {nth} {rule.monthly_week_day.title}"
+
+
+def _monthly_wire(rule: RecurrenceRule) -> dict[str, str]:
+    if rule.monthly_date is not None:
+        return {"monthly_date": ordinal(rule.monthly_date), "rdo_by_date": "true"}
+    assert rule.monthly_day is not None and rule.monthly_week_day is not None
+    return {
+        "monthly_day": monthly_day_wire(rule.monthly_day),
+        "monthly_week_day": rule.monthly_week_day.wire,
+        "rdo_by_day": "true",
+    }
+
+
+#: Each repeat type, once: the one table every expansion, summary and wire form reads.
+_FORMS: dict[RepeatType, _Form] = {
+    RepeatType.DAILY: _daily(None, "daily (all 7 days)"),
+    RepeatType.MON_SAT: _daily(_MON_SAT, "6 days a week (Mon-Sat)"),
+    RepeatType.MON_FRI: _daily(_MON_FRI, "5 days a week (Mon-Fri)"),
+    RepeatType.WEEKLY: _Form(_weekly_pattern, _weekly_summary, _weekly_wire),
+    RepeatType.MONTHLY: _Form(_monthly_pattern, _monthly_summary, _monthly_wire),
+}
+
+
+def _read_bound(p: Mapping[str, Any]) -> dict[str, Any]:
+    """Exactly one of class_occurrence and class_end_date bounds a series (1082 otherwise)."""
+    occurrence = values.integer(
+        "class_occurrence", p.get("class_occurrence"), code=Code.OCCURRENCE_OR_END_DATE_INVALID, minimum=1
+    )
+    end = values.end_date("class_end_date", p.get("class_end_date"))
+    if (occurrence is None) == (end is None):
+        both = "both were given" if occurrence is not None else "neither was given"
+        raise WizIQValidationError(
+            "class_occurrence",
+            f"give class_occurrence or class_end_date: {both}",
+            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
+        )
+    return {"class_occurrence": occurrence, "class_end_date": end}
+
+
+def _read_weekly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
+    """specific_week (1..5, default 1) and days_of_week (at least one day): type 4 only (1083)."""
+    specific_week = values.integer(
+        "specific_week", p.get("specific_week"), code=Code.WEEK_DAYS_INVALID, minimum=1, maximum=5
+    )
+    days = values.weekdays("days_of_week", p.get("days_of_week"), code=Code.WEEK_DAYS_INVALID)
+    if repeat is not RepeatType.WEEKLY:
+        for name, given in (("specific_week", specific_week is not None), ("days_of_week", bool(days))):
+            if given:
+                raise WizIQValidationError(
+                    name, "applies only to class_repeat_type 4 (weekly)", code=Code.WEEK_DAYS_INVALID
+                )
+        return {}
+    if not days:
+        raise WizIQValidationError(
+            "days_of_week", "a weekly series needs at least one day", code=Code.WEEK_DAYS_INVALID
+        )
+    return {"specific_week": specific_week or 1, "days_of_week": days}
+
+
+def _read_monthly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
+    """Type 5 repeats by date (monthly_date) or by weekday (monthly_day + monthly_week_day), never both."""
+    by_date_flag = values.boolean("rdo_by_date", p.get("rdo_by_date"), code=Code.MONTHLY_BY_INVALID)
+    by_day_flag = values.boolean("rdo_by_day", p.get("rdo_by_day"), code=Code.MONTHLY_BY_INVALID)
+    day_of_month = values.monthly_date("monthly_date", p.get("monthly_date"))
+    week = values.monthly_day("monthly_day", p.get("monthly_day"))
+    week_day = values.weekday("monthly_week_day", p.get("monthly_week_day"), code=Code.MONTHLY_DAY_INVALID)
+    by_date = day_of_month is not None or bool(by_date_flag)
+    by_day = week is not None or week_day is not None or bool(by_day_flag)
+    if repeat is not RepeatType.MONTHLY:
+        for name, given, code in (
+            ("monthly_date", day_of_month is not None, Code.MONTHLY_DATE_INVALID),
+            ("monthly_day", week is not None, Code.MONTHLY_DAY_INVALID),
+            ("monthly_week_day", week_day is not None, Code.MONTHLY_DAY_INVALID),
+            ("rdo_by_date", bool(by_date_flag), Code.MONTHLY_BY_INVALID),
+            ("rdo_by_day", bool(by_day_flag), Code.MONTHLY_BY_INVALID),
+        ):
+            if given:
+                raise WizIQValidationError(name, "applies only to class_repeat_type 5 (monthly)", code=code)
+        return {}
+    if by_date and by_day:
+        raise WizIQValidationError(
+            "rdo_by_date", "a monthly series repeats by date or by day, not both", code=Code.MONTHLY_BY_INVALID
+        )
+    if not by_date and not by_day:
+        raise WizIQValidationError(
+            "rdo_by_date",
+            "a monthly series needs monthly_date, or monthly_day with monthly_week_day",
+            code=Code.MONTHLY_BY_INVALID,
+        )
+    if by_date:
+        if by_date_flag is False:
+            raise WizIQValidationError(
+                "rdo_by_date", "is false but monthly_date was given", code=Code.MONTHLY_BY_INVALID
+            )
+        if day_of_month is None:
+            raise WizIQValidationError(
+                "monthly_date", "is required when repeating by date", code=Code.MONTHLY_DATE_INVALID
+            )
+        return {"monthly_date": day_of_month}
+    if by_day_flag is False:
+        raise WizIQValidationError("rdo_by_day", "is false but monthly_day was given", code=Code.MONTHLY_BY_INVALID)
+    if week is None:
+        raise WizIQValidationError(
+            "monthly_day", "is required with monthly_week_day (1st-4th or Last)", code=Code.MONTHLY_DAY_INVALID
+        )
+    if week_day is None:
+        raise WizIQValidationError(
+            "monthly_week_day", "is required with monthly_day (a day name)", code=Code.MONTHLY_DAY_INVALID
+        )
+    return {"monthly_day": week, "monthly_week_day": week_day}
 
 
 __all__ = [

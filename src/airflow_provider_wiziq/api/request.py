@@ -17,7 +17,7 @@ from airflow_provider_wiziq.api import values
 from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.recurrence import RecurrenceRule, ScheduledClass, expand, localize
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, monthly_day_wire, ordinal
+from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday
 
 #: Fields every call carries for authentication and routing: not request parameters.
 TRANSPORT_FIELDS = frozenset({"access_key", "timestamp", "signature", "method"})
@@ -204,20 +204,12 @@ class CreateRecurringRequest(CreateClassRequest):
 
     @classmethod
     def parameter_names(cls) -> frozenset[str]:
-        return (super().parameter_names() - {"repeat_type"}) | {
-            "class_repeat_type",
-            "rdo_by_date",
-            "rdo_by_day",
-        }
+        return (super().parameter_names() - {"repeat_type"}) | set(RecurrenceRule.PARAMETERS)
 
     @classmethod
     def _read(cls, p: Mapping[str, Any]) -> dict[str, Any]:
         read = super()._read(p)
-        repeat = values.repeat_type("class_repeat_type", p.get("class_repeat_type"))
-        read["repeat_type"] = repeat
-        read.update(_bound(p))
-        read.update(_weekly(p, repeat))
-        read.update(_monthly(p, repeat))
+        read.update(RecurrenceRule.read_fields(p))
         return read
 
     def recurrence_rule(self) -> RecurrenceRule:
@@ -247,21 +239,7 @@ class CreateRecurringRequest(CreateClassRequest):
 
     def to_wire(self) -> dict[str, str]:
         wire = super().to_wire()
-        wire["class_repeat_type"] = str(int(self.repeat_type))
-        if self.class_occurrence is not None:
-            wire["class_occurrence"] = str(self.class_occurrence)
-        if self.class_end_date is not None:
-            wire["class_end_date"] = values.wire_date(self.class_end_date)
-        if self.repeat_type is RepeatType.WEEKLY:
-            wire["specific_week"] = str(self.specific_week or 1)
-            wire["days_of_week"] = ",".join(day.wire for day in self.days_of_week)
-        if self.monthly_date is not None:
-            wire["monthly_date"] = ordinal(self.monthly_date)
-            wire["rdo_by_date"] = "true"
-        if self.monthly_day is not None and self.monthly_week_day is not None:
-            wire["monthly_day"] = monthly_day_wire(self.monthly_day)
-            wire["monthly_week_day"] = self.monthly_week_day.wire
-            wire["rdo_by_day"] = "true"
+        wire.update(self.recurrence_rule().to_wire())
         return wire
 
 
@@ -417,95 +395,6 @@ def modify_fields(fields: Mapping[str, Any]) -> dict[str, str]:
         if tz is not None:
             wire["time_zone"] = tz.key
     return wire
-
-
-def _bound(p: Mapping[str, Any]) -> dict[str, Any]:
-    """Exactly one of class_occurrence and class_end_date bounds a series (1082 otherwise)."""
-    occurrence = values.integer(
-        "class_occurrence", p.get("class_occurrence"), code=Code.OCCURRENCE_OR_END_DATE_INVALID, minimum=1
-    )
-    end = values.end_date("class_end_date", p.get("class_end_date"))
-    if (occurrence is None) == (end is None):
-        both = "both were given" if occurrence is not None else "neither was given"
-        raise WizIQValidationError(
-            "class_occurrence",
-            f"give class_occurrence or class_end_date: {both}",
-            code=Code.OCCURRENCE_OR_END_DATE_INVALID,
-        )
-    return {"class_occurrence": occurrence, "class_end_date": end}
-
-
-def _weekly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
-    """specific_week (1..5, default 1) and days_of_week (at least one day): type 4 only (1083)."""
-    specific_week = values.integer(
-        "specific_week", p.get("specific_week"), code=Code.WEEK_DAYS_INVALID, minimum=1, maximum=5
-    )
-    days = values.weekdays("days_of_week", p.get("days_of_week"), code=Code.WEEK_DAYS_INVALID)
-    if repeat is not RepeatType.WEEKLY:
-        for name, given in (("specific_week", specific_week is not None), ("days_of_week", bool(days))):
-            if given:
-                raise WizIQValidationError(
-                    name, "applies only to class_repeat_type 4 (weekly)", code=Code.WEEK_DAYS_INVALID
-                )
-        return {}
-    if not days:
-        raise WizIQValidationError(
-            "days_of_week", "a weekly series needs at least one day", code=Code.WEEK_DAYS_INVALID
-        )
-    return {"specific_week": specific_week or 1, "days_of_week": days}
-
-
-def _monthly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
-    """Type 5 repeats by date (monthly_date) or by weekday (monthly_day + monthly_week_day), never both."""
-    by_date_flag = values.boolean("rdo_by_date", p.get("rdo_by_date"), code=Code.MONTHLY_BY_INVALID)
-    by_day_flag = values.boolean("rdo_by_day", p.get("rdo_by_day"), code=Code.MONTHLY_BY_INVALID)
-    day_of_month = values.monthly_date("monthly_date", p.get("monthly_date"))
-    week = values.monthly_day("monthly_day", p.get("monthly_day"))
-    week_day = values.weekday("monthly_week_day", p.get("monthly_week_day"), code=Code.MONTHLY_DAY_INVALID)
-    by_date = day_of_month is not None or bool(by_date_flag)
-    by_day = week is not None or week_day is not None or bool(by_day_flag)
-    if repeat is not RepeatType.MONTHLY:
-        for name, given, code in (
-            ("monthly_date", day_of_month is not None, Code.MONTHLY_DATE_INVALID),
-            ("monthly_day", week is not None, Code.MONTHLY_DAY_INVALID),
-            ("monthly_week_day", week_day is not None, Code.MONTHLY_DAY_INVALID),
-            ("rdo_by_date", bool(by_date_flag), Code.MONTHLY_BY_INVALID),
-            ("rdo_by_day", bool(by_day_flag), Code.MONTHLY_BY_INVALID),
-        ):
-            if given:
-                raise WizIQValidationError(name, "applies only to class_repeat_type 5 (monthly)", code=code)
-        return {}
-    if by_date and by_day:
-        raise WizIQValidationError(
-            "rdo_by_date", "a monthly series repeats by date or by day, not both", code=Code.MONTHLY_BY_INVALID
-        )
-    if not by_date and not by_day:
-        raise WizIQValidationError(
-            "rdo_by_date",
-            "a monthly series needs monthly_date, or monthly_day with monthly_week_day",
-            code=Code.MONTHLY_BY_INVALID,
-        )
-    if by_date:
-        if by_date_flag is False:
-            raise WizIQValidationError(
-                "rdo_by_date", "is false but monthly_date was given", code=Code.MONTHLY_BY_INVALID
-            )
-        if day_of_month is None:
-            raise WizIQValidationError(
-                "monthly_date", "is required when repeating by date", code=Code.MONTHLY_DATE_INVALID
-            )
-        return {"monthly_date": day_of_month}
-    if by_day_flag is False:
-        raise WizIQValidationError("rdo_by_day", "is false but monthly_day was given", code=Code.MONTHLY_BY_INVALID)
-    if week is None:
-        raise WizIQValidationError(
-            "monthly_day", "is required with monthly_week_day (1st-4th or Last)", code=Code.MONTHLY_DAY_INVALID
-        )
-    if week_day is None:
-        raise WizIQValidationError(
-            "monthly_week_day", "is required with monthly_day (a day name)", code=Code.MONTHLY_DAY_INVALID
-        )
-    return {"monthly_day": week, "monthly_week_day": week_day}
 
 
 __all__ = [
