@@ -211,7 +211,31 @@ def test_existing_series_found_by_1032_is_adopted(wiziq_emulator):
 
 
 def test_operator_takes_exactly_the_requests_parameters():
+    import inspect
+
     from airflow_provider_wiziq.operators.series import CREATE_RECURRING_PARAMETERS
 
-    assert set(CREATE_RECURRING_PARAMETERS) == CreateRecurringRequest.parameter_names()
-    assert set(CreateRecurringClassOperator.template_fields) == set(CREATE_RECURRING_PARAMETERS)
+    assert CREATE_RECURRING_PARAMETERS == CreateRecurringRequest.PARAMETERS
+    assert tuple(CreateRecurringClassOperator.template_fields) == (*CreateRecurringRequest.PARAMETERS, "wiziq_conn_id")
+    arguments = inspect.signature(CreateRecurringClassOperator.__init__).parameters
+    own = {"self", "kwargs", "wiziq_conn_id", "dry_run", "verify_schedule"}
+    assert set(arguments) - own == set(CreateRecurringRequest.PARAMETERS)
+    assert all(arguments[name].annotation != "Any" for name in CreateRecurringRequest.PARAMETERS)
+
+
+def test_every_operator_templates_its_connection_id():
+    from airflow_provider_wiziq.operators.wiziq import (
+        CreateRecurringClassesOperator,
+        WizIQAddAttendeesOperator,
+        WizIQAttendanceReportOperator,
+        WizIQCancelClassOperator,
+    )
+
+    for operator in (
+        CreateRecurringClassOperator,
+        CreateRecurringClassesOperator,
+        WizIQAddAttendeesOperator,
+        WizIQAttendanceReportOperator,
+        WizIQCancelClassOperator,
+    ):
+        assert "wiziq_conn_id" in operator.template_fields, operator.__name__

@@ -22,7 +22,14 @@ from airflow_provider_wiziq.api import values
 from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES
 from airflow_provider_wiziq.api.values import LAST_DAY
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, monthly_day_wire, ordinal
+from airflow_provider_wiziq.api.vocabulary import (
+    LAST,
+    RECURRENCE_PARAMETERS,
+    RepeatType,
+    Weekday,
+    monthly_day_wire,
+    ordinal,
+)
 
 _combine = datetime.combine
 
@@ -48,18 +55,7 @@ class RecurrenceRule:
     monthly_week_day: Weekday | None = None
 
     #: The ``create_recurring`` parameters a rule is read from, as WizIQ spells them.
-    PARAMETERS: ClassVar[tuple[str, ...]] = (
-        "class_repeat_type",
-        "class_occurrence",
-        "class_end_date",
-        "specific_week",
-        "days_of_week",
-        "monthly_date",
-        "monthly_day",
-        "monthly_week_day",
-        "rdo_by_date",
-        "rdo_by_day",
-    )
+    PARAMETERS: ClassVar[tuple[str, ...]] = RECURRENCE_PARAMETERS
 
     @staticmethod
     def read_fields(p: Mapping[str, Any]) -> dict[str, Any]:

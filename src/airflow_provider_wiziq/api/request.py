@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from airflow_provider_wiziq.api import values
 from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.recurrence import RecurrenceRule, ScheduledClass, expand, localize
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday
+from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, LAST, RepeatType, Weekday
 
 #: Fields every call carries for authentication and routing: not request parameters.
 TRANSPORT_FIELDS = frozenset({"access_key", "timestamp", "signature", "method"})
@@ -63,11 +63,13 @@ class CreateClassRequest:
     #: The parameters left out whose surprising server default applies (keys of SERVER_DEFAULTS).
     defaults_applied: tuple[str, ...] = field(default=(), compare=False)
 
+    #: Every parameter this request reads, as WizIQ spells it: the one list (operators template these).
+    PARAMETERS: ClassVar[tuple[str, ...]] = CREATE_PARAMETERS
+
     @classmethod
     def parameter_names(cls) -> frozenset[str]:
-        """Every parameter name this request reads, as WizIQ spells it."""
-        internal = {"start_wall_clock", "defaults_applied"}
-        return frozenset(f.name for f in fields(cls) if f.name not in internal) | {"start_time"}
+        """:attr:`PARAMETERS` as a set."""
+        return frozenset(cls.PARAMETERS)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, strict: bool = True) -> CreateClassRequest:
@@ -202,9 +204,7 @@ class CreateRecurringRequest(CreateClassRequest):
     monthly_day: int | None = None
     monthly_week_day: Weekday | None = None
 
-    @classmethod
-    def parameter_names(cls) -> frozenset[str]:
-        return (super().parameter_names() - {"repeat_type"}) | set(RecurrenceRule.PARAMETERS)
+    PARAMETERS: ClassVar[tuple[str, ...]] = CREATE_PARAMETERS + RecurrenceRule.PARAMETERS
 
     @classmethod
     def _read(cls, p: Mapping[str, Any]) -> dict[str, Any]:

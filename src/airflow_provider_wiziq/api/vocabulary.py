@@ -41,6 +41,38 @@ class Weekday(enum.IntEnum):
         return self.name.capitalize()
 
 
+#: ``create``'s parameters as WizIQ names them (the seed's, §3's, and room presenters), in the order WizIQ checks.
+CREATE_PARAMETERS = (
+    "title",
+    "start_time",
+    "time_zone",
+    "presenter_email",
+    "presenter_id",
+    "presenter_name",
+    "duration",
+    "extend_duration",
+    "attendee_limit",
+    "language_culture_name",
+    "presenter_default_controls",
+    "attendee_default_controls",
+    "create_recording",
+    "return_url",
+    "status_ping_url",
+)
+#: What ``create_recurring`` adds: the repeat rule's parameters.
+RECURRENCE_PARAMETERS = (
+    "class_repeat_type",
+    "class_occurrence",
+    "class_end_date",
+    "specific_week",
+    "days_of_week",
+    "monthly_date",
+    "monthly_day",
+    "monthly_week_day",
+    "rdo_by_date",
+    "rdo_by_day",
+)
+
 #: The weekday of the month ``monthly_day`` names: 1st..4th, or -1 for WizIQ's ``Last``.
 LAST = -1
 

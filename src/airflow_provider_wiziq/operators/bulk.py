@@ -91,7 +91,7 @@ class CreateRecurringClassesOperator(BaseOperator):
     before anything is created; a 1032 answer for a series that turns out to be this one adopts it.
     """
 
-    template_fields: Sequence[str] = ("series",)
+    template_fields: Sequence[str] = ("series", "wiziq_conn_id")
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"series": "json"}
     ui_color = "#cce4ff"
@@ -99,7 +99,7 @@ class CreateRecurringClassesOperator(BaseOperator):
     def __init__(
         self,
         *,
-        series: Any,
+        series: str | Sequence[Mapping[str, Any]],
         wiziq_conn_id: str = "wiziq_default",
         max_concurrency: int = 8,
         max_calls_per_second: float | None = 10.0,

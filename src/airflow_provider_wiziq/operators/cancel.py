@@ -23,13 +23,13 @@ class WizIQCancelClassOperator(BaseOperator):
     Returns ``{"cancelled": [ids], "already_cancelled": [ids], "skipped": [{"class_id", "code", "message"}]}``.
     """
 
-    template_fields: Sequence[str] = ("class_id", "class_master_id")
+    template_fields: Sequence[str] = ("class_id", "class_master_id", "wiziq_conn_id")
 
     def __init__(
         self,
         *,
-        class_id: Any = None,
-        class_master_id: Any = None,
+        class_id: int | str | None = None,
+        class_master_id: int | str | None = None,
         wiziq_conn_id: str = "wiziq_default",
         **kwargs: Any,
     ) -> None:

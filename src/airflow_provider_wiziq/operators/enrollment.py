@@ -41,10 +41,15 @@ class WizIQAddAttendeesOperator(BaseOperator):
     safe, so a retried task does not enroll anyone twice.
     """
 
-    template_fields: Sequence[str] = ("class_id", "attendees")
+    template_fields: Sequence[str] = ("class_id", "attendees", "wiziq_conn_id")
 
     def __init__(
-        self, *, class_id: Any, attendees: Any, wiziq_conn_id: str = "wiziq_default", **kwargs: Any
+        self,
+        *,
+        class_id: int | str,
+        attendees: str | Sequence[Mapping[str, Any]],
+        wiziq_conn_id: str = "wiziq_default",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.class_id = class_id
@@ -79,12 +84,12 @@ class WizIQAttendanceReportOperator(BaseOperator):
     without retries.
     """
 
-    template_fields: Sequence[str] = ("class_id",)
+    template_fields: Sequence[str] = ("class_id", "wiziq_conn_id")
 
     def __init__(
         self,
         *,
-        class_id: Any,
+        class_id: int | str,
         report_timeout: float = 1800.0,
         poll_interval: float = 60.0,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,

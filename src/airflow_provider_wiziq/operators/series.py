@@ -8,44 +8,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator, BaseOperatorLink
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
 from airflow_provider_wiziq.failures import wiziq_failures
 
 if TYPE_CHECKING:
+    from datetime import date, datetime, tzinfo
+
     from airflow.sdk import Context
     from airflow.sdk.types import TaskInstanceKey
 
     from airflow_provider_wiziq.api.recurrence import ScheduledClass
     from airflow_provider_wiziq.api.request import CreateRecurringRequest
+    from airflow_provider_wiziq.api.vocabulary import RepeatType, Weekday
     from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
-#: Every ``create_recurring`` parameter, as WizIQ names it (the seed's sixteen, §3's eight, room presenters).
-CREATE_RECURRING_PARAMETERS = (
-    "title",
-    "start_time",
-    "class_repeat_type",
-    "class_occurrence",
-    "class_end_date",
-    "presenter_email",
-    "presenter_id",
-    "presenter_name",
-    "days_of_week",
-    "specific_week",
-    "monthly_date",
-    "rdo_by_date",
-    "monthly_day",
-    "monthly_week_day",
-    "rdo_by_day",
-    "duration",
-    "extend_duration",
-    "time_zone",
-    "attendee_limit",
-    "language_culture_name",
-    "presenter_default_controls",
-    "attendee_default_controls",
-    "create_recording",
-    "return_url",
-    "status_ping_url",
-)
+#: Every ``create_recurring`` parameter, as WizIQ names it: the request model's own list.
+CREATE_RECURRING_PARAMETERS = CREATE_PARAMETERS + RECURRENCE_PARAMETERS
 
 #: Task state store key holding the created series' id, so a retry never creates a second one.
 SERIES_KEY = "wiziq_class_master_id"
@@ -83,7 +61,7 @@ class CreateRecurringClassOperator(BaseOperator):
     the series on WizIQ (same presenter, title and first start) before creating it.
     """
 
-    template_fields: Sequence[str] = CREATE_RECURRING_PARAMETERS
+    template_fields: Sequence[str] = (*CREATE_RECURRING_PARAMETERS, "wiziq_conn_id")
     template_fields_renderers: ClassVar[dict[str, str]] = {"days_of_week": "json"}
     operator_extra_links = (WizIQClassLink(),)
     ui_color = "#e6f2ff"
@@ -91,31 +69,31 @@ class CreateRecurringClassOperator(BaseOperator):
     def __init__(
         self,
         *,
-        title: Any = None,
-        start_time: Any = None,
-        class_repeat_type: Any = None,
-        class_occurrence: Any = None,
-        class_end_date: Any = None,
-        presenter_email: Any = None,
-        presenter_id: Any = None,
-        presenter_name: Any = None,
-        days_of_week: Any = None,
-        specific_week: Any = None,
-        monthly_date: Any = None,
-        rdo_by_date: Any = None,
-        monthly_day: Any = None,
-        monthly_week_day: Any = None,
-        rdo_by_day: Any = None,
-        duration: Any = None,
-        extend_duration: Any = None,
-        time_zone: Any = None,
-        attendee_limit: Any = None,
-        language_culture_name: Any = None,
-        presenter_default_controls: Any = None,
-        attendee_default_controls: Any = None,
-        create_recording: Any = None,
-        return_url: Any = None,
-        status_ping_url: Any = None,
+        title: str | None = None,
+        start_time: datetime | date | str | None = None,
+        class_repeat_type: RepeatType | int | str | None = None,
+        class_occurrence: int | str | None = None,
+        class_end_date: date | str | None = None,
+        presenter_email: str | None = None,
+        presenter_id: int | str | None = None,
+        presenter_name: str | None = None,
+        days_of_week: str | Sequence[str | Weekday] | None = None,
+        specific_week: int | str | None = None,
+        monthly_date: int | str | None = None,
+        rdo_by_date: bool | str | None = None,
+        monthly_day: int | str | None = None,
+        monthly_week_day: Weekday | str | None = None,
+        rdo_by_day: bool | str | None = None,
+        duration: int | str | None = None,
+        extend_duration: int | str | None = None,
+        time_zone: str | tzinfo | None = None,
+        attendee_limit: int | str | None = None,
+        language_culture_name: str | None = None,
+        presenter_default_controls: str | Sequence[str] | None = None,
+        attendee_default_controls: str | Sequence[str] | None = None,
+        create_recording: bool | str | None = None,
+        return_url: str | None = None,
+        status_ping_url: str | None = None,
         wiziq_conn_id: str = "wiziq_default",
         dry_run: bool = False,
         verify_schedule: bool = True,
