@@ -1,7 +1,7 @@
-"""Finding out what the server already holds: a series whose create answer was lost, and a read-back check.
+"""Reading back what the server holds: paged listings, a series' schedule, and a series whose answer was lost.
 
 ``create_recurring`` has no idempotency key, so a caller that does not know whether its series was created
-looks for it here (same presenter, title and first start) before creating it again.
+looks for it (:func:`find_series`, by the one "same series" rule of :mod:`.identity`) before creating it again.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from airflow_provider_wiziq.api.client import WizIQClient
 from airflow_provider_wiziq.api.errors import WizIQAPIError, is_no_record
 from airflow_provider_wiziq.api.recurrence import ScheduledClass
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
-from airflow_provider_wiziq.api.responses import ClassRecord, ScheduleEntry
+from airflow_provider_wiziq.api.responses import ScheduleEntry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: The get_data columns a lookup reads.
-LOOKUP_COLUMNS = ("class_id", "class_master_id", "title", "presenter_email", "start_time", "time_zone")
 
 
 def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterator[T]:
@@ -44,26 +41,17 @@ def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterat
         page += 1
 
 
-def account_classes(client: WizIQClient) -> Iterator[ClassRecord]:
-    """Every class of the account (``get_data`` with no filter), with the columns a lookup reads."""
-    return paged(
-        lambda page: client.get_data(columns=LOOKUP_COLUMNS, page_size=MAX_PAGE_SIZE, page_number=page),
-        none_is_empty=True,
-    )
-
-
 def find_series(client: WizIQClient, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
-    """The ``class_master_id`` of the account's series that ``request`` describes, or None.
+    """The ``class_master_id`` of the account's series that ``request`` describes (first class ``first``), or None.
 
-    Reads the account's classes page by page until one is the first class of that series: same title,
-    presenter, time zone and first start.
+    One scan of the account's classes; the match is :mod:`.identity`'s "same series" rule.
     """
-    for record in account_classes(client):
-        master = record.fields.get("class_master_id", "").strip()
-        if master.isdigit() and is_first_class_of(record, request, first):
-            log.info("Found series %s already on WizIQ for %r", master, request.title)
-            return int(master)
-    return None
+    from airflow_provider_wiziq.api.identity import AccountIndex, identity_of
+
+    found = AccountIndex.scan(client).find(identity_of(request, first.utc_start))
+    if found is not None:
+        log.info("Found series %s already on WizIQ for %r", found, request.title)
+    return found
 
 
 def read_schedule(client: WizIQClient, class_master_id: int) -> tuple[ScheduleEntry, ...]:
@@ -73,17 +61,6 @@ def read_schedule(client: WizIQClient, class_master_id: int) -> tuple[ScheduleEn
         none_is_empty=False,
     )
     return tuple(sorted(entries, key=lambda entry: (entry.start_time or datetime.min, entry.class_id)))
-
-
-def is_first_class_of(record: ClassRecord, request: CreateRecurringRequest, first: ScheduledClass) -> bool:
-    fields = record.fields
-    presenter = request.presenter_email or ""
-    return (
-        fields.get("title", "").strip() == request.title
-        and fields.get("presenter_email", "").strip().lower() == presenter.lower()
-        and fields.get("time_zone", request.time_zone).strip() == request.time_zone
-        and record.start_time in _local_readings(first)
-    )
 
 
 def _local_readings(scheduled: ScheduledClass) -> tuple[datetime, datetime]:

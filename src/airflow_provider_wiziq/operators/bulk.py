@@ -14,27 +14,21 @@ import math
 import time
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_wiziq.api.provision import describe, spec_key
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.series import series_result
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from airflow.sdk import Context
 
     from airflow_provider_wiziq.api.client import WizIQClient
-    from airflow_provider_wiziq.api.errors import WizIQError
-    from airflow_provider_wiziq.api.limits import PlanLimits
+    from airflow_provider_wiziq.api.provision import PlannedSeries, SeriesOutcome
     from airflow_provider_wiziq.api.ratelimit import TokenBucket
-    from airflow_provider_wiziq.api.recurrence import ScheduledClass
-    from airflow_provider_wiziq.api.request import CreateRecurringRequest
-    from airflow_provider_wiziq.api.series_index import SeriesIndex
 
 #: Task state store keys ``wiziq_series_by_key/0``, ``/1``...: each a dict {spec key: class_master_id}.
 LEDGER_KEY = "wiziq_series_by_key"
@@ -44,27 +38,8 @@ LEDGER_SHARD_SIZE = 1000
 XCOM_SERIES_RESULTS = "series_results"
 #: Failed keys named in a task failure's message; the log lists them all.
 MAX_LISTED = 50
-#: Failures logged one by one as they happen (an outage would otherwise flood the log); the rest at the end.
+#: Failures logged one by one (an outage would otherwise flood the log); the task failure lists the rest.
 MAX_LOGGED_AS_THEY_COME = 10
-
-
-@dataclass(frozen=True)
-class PlannedSeries:
-    """A spec that passed validation: its request and the classes it will create."""
-
-    request: CreateRecurringRequest
-    preview: tuple[ScheduledClass, ...]
-
-
-@dataclass(frozen=True)
-class SeriesOutcome:
-    """What became of one key: its series (``result``) or its ``error``; ``class_master_id`` once known."""
-
-    key: str
-    class_master_id: int | None = None
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    how: str = "created"  # created | adopted (found on WizIQ) | earlier (recorded by an earlier try)
 
 
 class CreateRecurringClassesOperator(BaseOperator):
@@ -125,6 +100,7 @@ class CreateRecurringClassesOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_wiziq.api.client import WizIQClient, configure_session
+        from airflow_provider_wiziq.api.provision import SeriesMaker, plan_series, provision_all, run_pool
         from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
@@ -141,18 +117,51 @@ class CreateRecurringClassesOperator(BaseOperator):
             return results
         ledger = SeriesLedger(context.get("task_state_store"), len(specs))
         earlier = {key: master for key, master in ledger.load().items() if key in planned}
+        if earlier:
+            self.log.info("%d of %d series were created by an earlier try", len(earlier), len(planned))
+        retry = context["ti"].try_number > 1 and len(earlier) < len(planned)
+        if retry:
+            self.log.info("Looking up the %d other series on WizIQ before creating any", len(planned) - len(earlier))
         bucket = TokenBucket(self.max_calls_per_second)
         session = configure_session(RateLimitedSession(bucket), config, self.max_concurrency + 1)
+        progress = Progress(self, len(planned), bucket, self.progress_interval)
+        made: dict[str, SeriesOutcome] = {}
+
+        def record(outcome: SeriesOutcome) -> None:
+            if outcome.class_master_id is not None:
+                ledger.record(outcome.key, outcome.class_master_id)
+            made[outcome.key] = outcome
+            progress.count(outcome)
+
+        def tick() -> float:
+            if progress.due_in() <= 0:
+                progress.log()
+                ledger.flush()
+            return progress.due_in() or self.progress_interval
+
         with WizIQClient(config, session=session) as client:
-            creator = SeriesCreator(client, verify_schedule=self.verify_schedule)
-            missing = len(planned) - len(earlier)
-            if earlier:
-                self.log.info("%d of %d series were created by an earlier try", len(earlier), len(planned))
-            if missing and context["ti"].try_number > 1:
-                self.log.info("Looking up the %d other series on WizIQ before creating any", missing)
+            try:
                 with wiziq_failures():
-                    creator.load_index()
-            outcomes = self._create_all(creator, planned, earlier, ledger, bucket)
+                    provision_all(
+                        SeriesMaker(client),
+                        planned,
+                        earlier,
+                        max_concurrency=self.max_concurrency,
+                        look_first=retry,
+                        on_outcome=record,
+                        on_tick=tick,
+                    )
+            finally:
+                ledger.flush()
+            progress.log(final=True)
+            outcomes: dict[str, dict[str, Any]] = {}
+            run_pool(
+                made.values(),
+                lambda outcome: (outcome.key, self._result(client, planned[outcome.key], outcome)),
+                lambda pair: outcomes.__setitem__(*pair),
+                max_concurrency=self.max_concurrency,
+            )
+        self._log_failures(outcomes)
         results = in_spec_order(specs, {**results, **outcomes})
         failed = {key: entry["error"] for key, entry in results.items() if key in outcomes and "error" in entry}
         if failed:
@@ -160,55 +169,34 @@ class CreateRecurringClassesOperator(BaseOperator):
             raise self._failure(failed, len(planned))
         return results
 
-    def _create_all(
-        self,
-        creator: SeriesCreator,
-        planned: Mapping[str, PlannedSeries],
-        earlier: Mapping[str, int],
-        ledger: SeriesLedger,
-        bucket: TokenBucket,
-    ) -> dict[str, dict[str, Any]]:
-        """Run every key through the pool; record each series as it comes and log progress now and then."""
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    def _result(self, client: WizIQClient, item: PlannedSeries, outcome: SeriesOutcome) -> dict[str, Any]:
+        """One key's result entry: its series (read back when ``verify_schedule``) or its error."""
+        from airflow_provider_wiziq.api.errors import WizIQError
+        from airflow_provider_wiziq.api.provision import error_entry, wiziq_error_entry
+        from airflow_provider_wiziq.api.reconcile import first_difference, read_schedule
 
-        progress = Progress(self, len(planned), bucket, self.progress_interval)
-        outcomes: dict[str, dict[str, Any]] = {}
-
-        def take(future: Future[SeriesOutcome]) -> None:
-            outcome = future.result()
-            if outcome.class_master_id is not None:
-                ledger.record(outcome.key, outcome.class_master_id)
-            if outcome.error is not None:
-                outcomes[outcome.key] = {"error": outcome.error}
-                if progress.failed < MAX_LOGGED_AS_THEY_COME:
-                    self.log.warning("Series %s failed: %s", outcome.key, describe(outcome.error))
-                elif progress.failed == MAX_LOGGED_AS_THEY_COME:
-                    self.log.warning("More series failed; every failure is listed at the end")
-            else:
-                outcomes[outcome.key] = outcome.result or {}
-            progress.count(outcome)
-
-        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="wiziq-series")
-        pending = {pool.submit(creator.provision, key, item, earlier.get(key)): key for key, item in planned.items()}
+        if outcome.error is not None or outcome.class_master_id is None:
+            return {"error": wiziq_error_entry(outcome.error) if outcome.error else error_entry(None, "no series")}
+        # The create answer describes the first class, which is enough to fill it in when there is no read-back.
+        entries: tuple[Any, ...] = (outcome.series.first_class,) if outcome.series is not None else ()
         try:
-            while pending:
-                done, _ = wait(pending, timeout=progress.due_in(), return_when=FIRST_COMPLETED)
-                for future in done:
-                    del pending[future]
-                    take(future)
-                if progress.due_in() <= 0:
-                    progress.log()
-                    ledger.flush()
-        finally:
-            # Normally nothing is pending here. If the task is being stopped, finish the calls in flight and
-            # record what they created, so the next try neither loses nor repeats them.
-            pool.shutdown(wait=True, cancel_futures=True)
-            for future in pending:
-                if future.done() and not future.cancelled():
-                    take(future)
-            ledger.flush()
-        progress.log(final=True)
-        return outcomes
+            if self.verify_schedule:
+                entries = read_schedule(client, outcome.class_master_id)
+                difference = first_difference(item.preview, entries)
+                if difference is not None:
+                    message = f"WizIQ's schedule differs from the preview: {difference}"
+                    return {"error": error_entry(None, message)}
+        except WizIQError as error:
+            return {"error": wiziq_error_entry(error)}
+        summary = outcome.series.recurring_summary if outcome.series is not None else None
+        return series_result(
+            item.request, item.preview, class_master_id=outcome.class_master_id, entries=entries, summary=summary
+        )
+
+    def _log_failures(self, outcomes: Mapping[str, dict[str, Any]]) -> None:
+        failed = [(key, entry["error"]) for key, entry in outcomes.items() if "error" in entry]
+        for key, error in failed[:MAX_LOGGED_AS_THEY_COME]:
+            self.log.warning("Series %s failed: %s", key, describe(error))
 
     def _report_invalid(self, invalid: Mapping[str, dict[str, Any]], total: int) -> None:
         lines = [f"  {key}: {describe(error)}" for key, error in invalid.items()]
@@ -237,67 +225,6 @@ class CreateRecurringClassesOperator(BaseOperator):
         why = "some transiently: a retry creates only what is missing" if transient else "all permanently"
         message = f"{len(failed)} of {total} WizIQ series failed ({why}):\n" + "\n".join(listed)
         return AirflowException(message) if transient else AirflowFailException(message)
-
-
-class SeriesCreator:
-    """Creates (or finds) one key's series; called from many worker threads at once."""
-
-    def __init__(self, client: WizIQClient, *, verify_schedule: bool) -> None:
-        import threading
-
-        self.client = client
-        self.verify_schedule = verify_schedule
-        self._index: SeriesIndex | None = None
-        self._index_lock = threading.Lock()
-
-    def load_index(self) -> SeriesIndex:
-        """Read the account's classes once (at most once per try), for finding series whose answer was lost."""
-        from airflow_provider_wiziq.api.series_index import SeriesIndex
-
-        with self._index_lock:
-            if self._index is None:
-                self._index = SeriesIndex.scan(self.client)
-            return self._index
-
-    def provision(self, key: str, item: PlannedSeries, earlier: int | None) -> SeriesOutcome:
-        """The key's series: recorded earlier, found on WizIQ, or created now; read back if asked."""
-        from airflow_provider_wiziq.api.errors import WizIQError
-        from airflow_provider_wiziq.api.reconcile import first_difference, read_schedule
-
-        master_id, how, summary, entries = earlier, "earlier", None, ()
-        try:
-            if master_id is None and self._index is not None:
-                master_id, how = self._index.find(item.request, item.preview[0]), "adopted"
-            if master_id is None:
-                master_id, how, summary, entries = self._create(item)
-            if self.verify_schedule:
-                entries = read_schedule(self.client, master_id)
-                difference = first_difference(item.preview, entries)
-                if difference is not None:
-                    message = f"WizIQ's schedule differs from the preview: {difference}"
-                    return SeriesOutcome(key, master_id, error=error_entry(None, message, transient=False))
-        except WizIQError as error:
-            return SeriesOutcome(key, master_id, error=wiziq_error_entry(error))
-        except Exception as error:  # a bug must not hide the other keys' outcomes; it fails the task at the end
-            message = f"unexpected {type(error).__name__}: {error}"
-            return SeriesOutcome(key, master_id, error=error_entry(None, message, transient=False))
-        result = series_result(item.request, item.preview, class_master_id=master_id, entries=entries, summary=summary)
-        return SeriesOutcome(key, master_id, result=result, how=how)
-
-    def _create(self, item: PlannedSeries) -> tuple[int, str, str | None, tuple[Any, ...]]:
-        """Create the series; a 1032 for a series that is this one (an earlier lost answer) adopts it."""
-        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_scheduled
-
-        try:
-            series = self.client.create_recurring(item.request)
-        except WizIQAPIError as error:
-            if is_already_scheduled(error):
-                found = self.load_index().find(item.request, item.preview[0])
-                if found is not None:
-                    return found, "adopted", None, ()
-            raise
-        # The answer describes the first class, which is enough to fill it in when there is no read-back.
-        return series.class_master_id, "created", series.recurring_summary, (series.first_class,)
 
 
 class SeriesLedger:
@@ -340,14 +267,17 @@ class SeriesLedger:
 
 
 class Progress:
-    """Counts outcomes and logs ``created 240/1000, 3 failed, 41 calls/s`` at most every ``interval`` seconds."""
+    """Counts outcomes and logs ``240/1000 done (200 created, 30 adopted, 10 earlier), 3 failed, 41 calls/s``.
+
+    ``created`` series were booked by this try; ``adopted`` ones were found on WizIQ (an earlier try or run
+    made them and its answer was lost); ``earlier`` ones were recorded by an earlier try of this task.
+    """
 
     def __init__(self, operator: BaseOperator, total: int, bucket: TokenBucket, interval: float) -> None:
         self._log = operator.log
         self.total = total
-        self.created = 0
         self.failed = 0
-        self.how: dict[str, int] = {}
+        self.how: dict[str, int] = {"created": 0, "adopted": 0, "earlier": 0}
         self._bucket = bucket
         self._interval = interval
         self._started = self._last = time.monotonic()
@@ -357,7 +287,6 @@ class Progress:
         if outcome.error is not None:
             self.failed += 1
         else:
-            self.created += 1
             self.how[outcome.how] = self.how.get(outcome.how, 0) + 1
 
     def due_in(self) -> float:
@@ -368,14 +297,14 @@ class Progress:
         calls = self._bucket.calls
         since = self._started if final else self._last
         rate = (calls - (0 if final else self._last_calls)) / max(now - since, 1e-9)
-        self._log.info("created %d/%d, %d failed, %.0f calls/s", self.created, self.total, self.failed, rate)
+        done = sum(self.how.values())
+        ways = ", ".join(f"{count} {how}" for how, count in self.how.items())
+        self._log.info("%d/%d done (%s), %d failed, %.0f calls/s", done, self.total, ways, self.failed, rate)
         if final:
-            ways = ", ".join(f"{count} {how}" for how, count in sorted(self.how.items()))
             self._log.info(
-                "Done in %.1f s with %d WizIQ calls (%s; %d pauses for 429)",
+                "Done in %.1f s with %d WizIQ calls (%d pauses for 429)",
                 now - self._started,
                 calls,
-                ways or "none created",
                 self._bucket.pauses,
             )
         self._last, self._last_calls = now, calls
@@ -398,57 +327,6 @@ def read_series_specs(value: Any) -> list[Any]:
     return value
 
 
-def plan_series(specs: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, PlannedSeries], dict[str, dict[str, Any]]]:
-    """Validate every spec (none is sent): the valid ones by key, and an error for each invalid one.
-
-    A spec is invalid if it is not a dict, has no usable ``key`` or one used before, fails WizIQ's checks
-    (``CreateRecurringRequest``, the same as the single operator), or describes the same series as an
-    earlier spec (same title, presenter, time zone and first class: WizIQ could not tell them apart).
-    A spec without a usable key is reported as ``#<position>``.
-    """
-    from airflow_provider_wiziq.api.errors import WizIQError
-    from airflow_provider_wiziq.api.request import CreateRecurringRequest
-
-    planned: dict[str, PlannedSeries] = {}
-    invalid: dict[str, dict[str, Any]] = {}
-    identities: dict[tuple[Any, ...], str] = {}
-    for position, spec in enumerate(specs):
-        if not isinstance(spec, Mapping):
-            invalid[f"#{position}"] = error_entry(None, f"a series spec must be a dict, not {type(spec).__name__}")
-            continue
-        key = spec_key(spec.get("key"))
-        if key is None:
-            invalid[f"#{position}"] = error_entry(None, "the spec has no key (a non-empty string or number)")
-            continue
-        if key in planned or key in invalid:
-            invalid.setdefault(f"#{position}", error_entry(None, f"key {key!r} is used by an earlier spec"))
-            continue
-        params = {name: value for name, value in spec.items() if name != "key"}
-        try:
-            request = CreateRecurringRequest.from_params(params)
-            preview = request.validate(limits=limits)
-        except WizIQError as error:
-            invalid[key] = wiziq_error_entry(error)
-            continue
-        presenter = (request.presenter_email or "").lower() or request.presenter_id
-        identity = (request.title, presenter, request.time_zone, preview[0].utc_start)
-        if identity in identities:
-            message = f"describes the same series as key {identities[identity]!r} (same title, presenter and start)"
-            invalid[key] = error_entry(None, message)
-            continue
-        identities[identity] = key
-        planned[key] = PlannedSeries(request, preview)
-    return planned, invalid
-
-
-def spec_key(value: Any) -> str | None:
-    """A spec's key as text, or None if it has none usable (bools and blanks are not keys)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def in_spec_order(specs: Sequence[Any], results: Mapping[str, Any]) -> dict[str, Any]:
     """``results`` ordered as the specs name their keys (keys named by position last)."""
     ordered: dict[str, Any] = {}
@@ -459,25 +337,6 @@ def in_spec_order(specs: Sequence[Any], results: Mapping[str, Any]) -> dict[str,
     for key, result in results.items():
         ordered.setdefault(key, result)
     return ordered
-
-
-def error_entry(code: int | None, message: str, *, transient: bool = False) -> dict[str, Any]:
-    return {"code": code, "message": message, "transient": transient}
-
-
-def wiziq_error_entry(error: WizIQError) -> dict[str, Any]:
-    """A WizIQ error as a JSON result entry: WizIQ's code (None if it gave none) and message, never a secret."""
-    from airflow_provider_wiziq.api.errors import WizIQAPIError
-
-    if isinstance(error, WizIQAPIError):
-        return error_entry(error.code, error.message, transient=error.transient)
-    return error_entry(None, str(error), transient=error.transient)
-
-
-def describe(error: Mapping[str, Any]) -> str:
-    code = error.get("code")
-    label = f"WizIQ error {code}: " if code is not None else ""
-    return f"{label}{error.get('message')}{' (transient)' if error.get('transient') else ''}"
 
 
 __all__ = ["CreateRecurringClassesOperator"]

@@ -58,7 +58,8 @@ class CreateRecurringClassOperator(BaseOperator):
     ISO 8601 local ``start_time`` with offset, ``presenter_url``), ``recurring_summary``, ``presenter_url``,
     ``recording_url``. ``class_master_id`` is pushed under its own key as soon as the series exists.
     A retry never books twice: the id is kept in the task state store, and a retry that has none looks for
-    the series on WizIQ (same presenter, title and first start) before creating it.
+    the series on WizIQ before creating it. A lost answer or a 1032 for this very series adopts it. The rule
+    for "this very series" is the provider's one rule (same title, presenter, time zone and first start).
     """
 
     template_fields: Sequence[str] = (*CREATE_RECURRING_PARAMETERS, "wiziq_conn_id")
@@ -140,27 +141,25 @@ class CreateRecurringClassOperator(BaseOperator):
         self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context
     ) -> tuple[int, str | None]:
         """The series' id, created now or found from an earlier try; and WizIQ's summary when created now."""
-        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_scheduled
-        from airflow_provider_wiziq.api.reconcile import find_series
+        from airflow_provider_wiziq.api.identity import identity_of
+        from airflow_provider_wiziq.api.provision import SeriesMaker
 
         store = context.get("task_state_store")
         stored = store.get(SERIES_KEY) if store is not None else None
         if stored:
             self.log.info("Series %s was created by an earlier try; reusing it", stored)
             return int(stored), None
+        maker = SeriesMaker(hook.client)
         ti = context["ti"]
-        if ti.try_number > 1 and (found := find_series(hook.client, request, preview[0])) is not None:
+        if ti.try_number > 1 and (found := maker.find(identity_of(request, preview[0].utc_start))) is not None:
             self.log.info("An earlier try created series %s (its answer was lost); adopting it", found)
             return self._remember(found, store, context), None
-        try:
-            series = hook.create_recurring(request)
-        except WizIQAPIError as error:
-            if is_already_scheduled(error) and (found := find_series(hook.client, request, preview[0])):
-                self.log.info("WizIQ says 1032 because series %s is this one; adopting it", found)
-                return self._remember(found, store, context), None
-            raise
-        self.log.info("Created series %s: %s", series.class_master_id, series.recurring_summary)
-        return self._remember(series.class_master_id, store, context), series.recurring_summary
+        made = maker.create_once(request, preview[0])
+        if made.series is None:
+            self.log.info("Series %s is this one (adopted after a lost answer or a 1032)", made.class_master_id)
+            return self._remember(made.class_master_id, store, context), None
+        self.log.info("Created series %s: %s", made.class_master_id, made.series.recurring_summary)
+        return self._remember(made.class_master_id, store, context), made.series.recurring_summary
 
     def _remember(self, master_id: int, store: Any, context: Context) -> int:
         """Record the series before anything else can fail, so no later try creates it again."""

@@ -1,0 +1,150 @@
+"""What "the same series" is (docs/wiziq-api.md §11): the one rule every operator and the term sync use.
+
+Two series are the same when they have the same title, the same presenter (the email in any case when
+given, else the room's ``presenter_id``), the same time zone and the same first-class instant. A series
+whose create answer was lost, a term whose ledger was lost, or a term made by another operator is found
+on WizIQ by this rule and adopted instead of being booked a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.reconcile import paged
+from airflow_provider_wiziq.api.recurrence import localize
+from airflow_provider_wiziq.api.request import CreateClassRequest
+from airflow_provider_wiziq.api.responses import ClassRecord
+
+log = logging.getLogger(__name__)
+
+#: The get_data columns a lookup and a sync read.
+LOOKUP_COLUMNS = (
+    "class_id",
+    "class_master_id",
+    "title",
+    "presenter_email",
+    "presenter_id",
+    "start_time",
+    "time_zone",
+    "status",
+    "duration",
+    "attendee_limit",
+)
+
+
+@dataclass(frozen=True)
+class SeriesIdentity:
+    """Title, presenter, time zone and first-class instant (aware UTC): equal identities are the same series."""
+
+    title: str
+    presenter: str
+    time_zone: str
+    first_start: datetime
+
+
+def presenter_key(presenter_email: str | None, presenter_id: str | None) -> str:
+    """Who presents: the email (any case) when given, else the room's presenter_id."""
+    email = (presenter_email or "").strip().lower()
+    return f"email:{email}" if email else f"id:{(presenter_id or '').strip()}"
+
+
+def identity_of(request: CreateClassRequest, first_start: datetime) -> SeriesIdentity:
+    """The identity of the series ``request`` creates when its first class starts at ``first_start``."""
+    return SeriesIdentity(
+        request.title.strip(),
+        presenter_key(request.presenter_email, request.presenter_id),
+        request.time_zone,
+        first_start.astimezone(timezone.utc),
+    )
+
+
+def record_instant(record: ClassRecord) -> datetime | None:
+    """When a ``get_data`` record's class starts (aware UTC): its wall clock read in its own time zone."""
+    wall = record.start_time
+    zone_name = record.fields.get("time_zone", "").strip() or "GMT"
+    if wall is None:
+        return None
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return localize(wall.replace(tzinfo=None), zone)[0].astimezone(timezone.utc)
+
+
+def record_identity(record: ClassRecord, first_start: datetime) -> SeriesIdentity:
+    """The identity of the series a record belongs to, given that series' first-class instant."""
+    fields = record.fields
+    return SeriesIdentity(
+        fields.get("title", "").strip(),
+        presenter_key(fields.get("presenter_email"), fields.get("presenter_id")),
+        fields.get("time_zone", "").strip() or "GMT",
+        first_start,
+    )
+
+
+def master_id(record: ClassRecord) -> int | None:
+    text = record.fields.get("class_master_id", "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def paged_records(client: WizIQClient, columns: Iterable[str] = LOOKUP_COLUMNS) -> Iterator[ClassRecord]:
+    """Every class of the account (``get_data`` with no filter, 100 a page; a page past the end is 1013)."""
+    names = tuple(columns)
+    return paged(
+        lambda page: client.get_data(columns=names, page_size=MAX_PAGE_SIZE, page_number=page),
+        none_is_empty=True,
+    )
+
+
+class AccountIndex:
+    """The account's recurring series by identity, from one scan of its classes.
+
+    A series' first class is its earliest class as WizIQ lists it, cancelled or not (a cancelled class is
+    still listed), so a series keeps its identity when a class of it is cancelled.
+    """
+
+    def __init__(self, records: Iterable[ClassRecord]) -> None:
+        self.classes = 0
+        self._members: dict[int, list[tuple[datetime, ClassRecord]]] = {}
+        for record in records:
+            self.classes += 1
+            master, instant = master_id(record), record_instant(record)
+            if master is None or instant is None:
+                continue
+            self._members.setdefault(master, []).append((instant, record))
+        self._by_identity: dict[SeriesIdentity, int] = {}
+        for master, members in self._members.items():
+            members.sort(key=lambda item: (item[0], item[1].class_id or 0))
+            first_instant, first = members[0]
+            self._by_identity.setdefault(record_identity(first, first_instant), master)
+
+    @classmethod
+    def scan(cls, client: WizIQClient) -> AccountIndex:
+        """Read every class of the account once."""
+        index = cls(paged_records(client))
+        log.info("Read %d classes (%d series) of the WizIQ account", index.classes, len(index._members))
+        return index
+
+    def find(self, identity: SeriesIdentity) -> int | None:
+        """The ``class_master_id`` of the series with this identity, or None."""
+        return self._by_identity.get(identity)
+
+    def classes_of(self, class_master_id: int) -> list[tuple[datetime, ClassRecord]]:
+        """A series' classes as read: (start instant in UTC, record), in order."""
+        return list(self._members.get(class_master_id, ()))
+
+
+__all__ = [
+    "LOOKUP_COLUMNS",
+    "AccountIndex",
+    "SeriesIdentity",
+    "identity_of",
+    "presenter_key",
+    "record_instant",
+]

@@ -1,0 +1,299 @@
+"""Creating a recurring series exactly once: the one place every create operator and the term sync go through.
+
+``create_recurring`` has no idempotency key. :class:`SeriesMaker` sends it, and when the answer is lost
+(a transient failure after the request may have reached WizIQ) or WizIQ answers 1032 (the presenter already
+has a class at that instant), it looks the series up by the one "same series" rule (:mod:`.identity`)
+before anything is sent again: found, it is adopted; not found, the failure stands and the next try creates it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
+from airflow_provider_wiziq.api.identity import AccountIndex, SeriesIdentity, identity_of
+from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.recurrence import ScheduledClass
+from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.responses import RecurringSeries
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: WizIQ's answer when the presenter already has a class at that instant: maybe our own lost series.
+ALREADY_SCHEDULED = 1032
+
+
+def may_have_been_created(error: WizIQError) -> bool:
+    """Whether a failed ``create_recurring`` may still have booked its series (its answer was lost)."""
+    if isinstance(error, WizIQAPIError):
+        return error.code == ALREADY_SCHEDULED or error.transient
+    if isinstance(error, WizIQTransportError):
+        return error.sent and error.status_code != 429
+    return error.transient
+
+
+@dataclass(frozen=True)
+class Made:
+    """A series that exists: created now (``series`` is WizIQ's answer) or ``adopted`` (found on WizIQ)."""
+
+    class_master_id: int
+    how: str  # "created" | "adopted"
+    series: RecurringSeries | None = None
+
+
+class SeriesMaker:
+    """Creates series once; looks them up in one scan of the account, shared by every worker thread."""
+
+    def __init__(self, client: WizIQClient) -> None:
+        self.client = client
+        self._index: AccountIndex | None = None
+        self._scans = 0
+        self._lock = threading.Lock()
+
+    def index(self, *, newer_than: int = 0) -> AccountIndex:
+        """The account index, read again if the one held was read before scan number ``newer_than``."""
+        with self._lock:
+            if self._index is None or self._scans < newer_than:
+                self._index = AccountIndex.scan(self.client)
+                self._scans += 1
+            return self._index
+
+    @property
+    def scans(self) -> int:
+        with self._lock:
+            return self._scans
+
+    def find(self, identity: SeriesIdentity, *, fresh: bool = False) -> int | None:
+        """The series with ``identity`` on WizIQ, or None; ``fresh`` reads the account again first."""
+        return self.index(newer_than=self.scans + 1 if fresh else 0).find(identity)
+
+    def create(self, request: CreateRecurringRequest) -> RecurringSeries:
+        """Send ``create_recurring`` once (no settling): callers that batch the look-ups use this."""
+        return self.client.create_recurring(request)
+
+    def create_once(self, request: CreateRecurringRequest, first: ScheduledClass) -> Made:
+        """Create the series, or adopt it when a lost answer or a 1032 turns out to be this very series."""
+        try:
+            series = self.client.create_recurring(request)
+        except WizIQError as error:
+            if not may_have_been_created(error):
+                raise
+            found = self.find(identity_of(request, first.utc_start), fresh=True)
+            if found is None:
+                raise
+            log.info("WizIQ answered %s, but series %s is this one: adopting it", _short(error), found)
+            return Made(found, "adopted")
+        return Made(series.class_master_id, "created", series)
+
+    def settle(self, identities: Iterable[SeriesIdentity]) -> dict[SeriesIdentity, int | None]:
+        """Look up many unsettled creates with one fresh scan of the account."""
+        wanted = list(identities)
+        if not wanted:
+            return {}
+        index = self.index(newer_than=self.scans + 1)
+        return {identity: index.find(identity) for identity in wanted}
+
+
+def _short(error: WizIQError) -> str:
+    return str(error).split(":", 1)[0]
+
+
+# Many series at once (the bulk operator) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedSeries:
+    """A spec that passed validation: its request and the classes it will create."""
+
+    request: CreateRecurringRequest
+    preview: tuple[ScheduledClass, ...]
+
+    @property
+    def identity(self) -> SeriesIdentity:
+        return identity_of(self.request, self.preview[0].utc_start)
+
+
+@dataclass(frozen=True)
+class SeriesOutcome:
+    """What became of one key: its series id (once known), how, WizIQ's answer, or the error."""
+
+    key: str
+    class_master_id: int | None = None
+    how: str = "created"  # created | adopted (found on WizIQ) | earlier (recorded by an earlier try)
+    series: RecurringSeries | None = None
+    error: WizIQError | None = None
+    unsettled: bool = False  # the create failed in a way that may have booked it: look it up
+
+
+def spec_key(value: Any) -> str | None:
+    """A spec's key as text, or None if it has none usable (bools and blanks are not keys)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def plan_series(
+    specs: Sequence[Any], limits: PlanLimits
+) -> tuple[dict[str, PlannedSeries], dict[str, dict[str, Any]]]:
+    """Validate every spec (none is sent): the valid ones by key, and an error entry for each invalid one.
+
+    A spec is invalid if it is not a dict, has no usable ``key`` or one used before, fails WizIQ's checks
+    (``CreateRecurringRequest``, the same as the single operator), or is the same series as an earlier spec
+    (WizIQ could not tell them apart). A spec without a usable key is reported as ``#<position>``.
+    """
+    planned: dict[str, PlannedSeries] = {}
+    invalid: dict[str, dict[str, Any]] = {}
+    identities: dict[SeriesIdentity, str] = {}
+    for position, spec in enumerate(specs):
+        if not isinstance(spec, Mapping):
+            invalid[f"#{position}"] = error_entry(None, f"a series spec must be a dict, not {type(spec).__name__}")
+            continue
+        key = spec_key(spec.get("key"))
+        if key is None:
+            invalid[f"#{position}"] = error_entry(None, "the spec has no key (a non-empty string or number)")
+            continue
+        if key in planned or key in invalid:
+            invalid.setdefault(f"#{position}", error_entry(None, f"key {key!r} is used by an earlier spec"))
+            continue
+        params = {name: value for name, value in spec.items() if name != "key"}
+        try:
+            request = CreateRecurringRequest.from_params(params)
+            item = PlannedSeries(request, request.validate(limits=limits))
+        except WizIQError as error:
+            invalid[key] = wiziq_error_entry(error)
+            continue
+        if item.identity in identities:
+            earlier_key = identities[item.identity]
+            message = f"describes the same series as key {earlier_key!r} (same title, presenter and start)"
+            invalid[key] = error_entry(None, message)
+            continue
+        identities[item.identity] = key
+        planned[key] = item
+    return planned, invalid
+
+
+def provision_all(
+    maker: SeriesMaker,
+    planned: Mapping[str, PlannedSeries],
+    earlier: Mapping[str, int],
+    *,
+    max_concurrency: int,
+    look_first: bool,
+    on_outcome: Callable[[SeriesOutcome], None],
+    on_tick: Callable[[], float] | None = None,
+) -> None:
+    """Every planned key's series: recorded ``earlier``, found on WizIQ, or created now, each once.
+
+    ``look_first`` scans the account before creating anything (a retry: an earlier try may have created
+    series whose answers were lost). Creates whose answers were lost, or that met 1032, are settled at the
+    end with one more scan. ``on_outcome`` is called in the calling thread as each key is done (record it
+    there); ``on_tick`` is called at least as often as the seconds it returns.
+    """
+    index = maker.index() if look_first and len(earlier) < len(planned) else None
+
+    def one(key: str) -> SeriesOutcome:
+        item = planned[key]
+        if key in earlier:
+            return SeriesOutcome(key, earlier[key], "earlier")
+        if index is not None and (found := index.find(item.identity)) is not None:
+            return SeriesOutcome(key, found, "adopted")
+        try:
+            series = maker.create(item.request)
+        except WizIQError as error:
+            return SeriesOutcome(key, error=error, unsettled=may_have_been_created(error))
+        return SeriesOutcome(key, series.class_master_id, "created", series)
+
+    unsettled: list[SeriesOutcome] = []
+
+    def take(outcome: SeriesOutcome) -> None:
+        if outcome.unsettled:
+            unsettled.append(outcome)
+        else:
+            on_outcome(outcome)
+
+    run_pool(planned, one, take, max_concurrency=max_concurrency, on_tick=on_tick)
+    if unsettled:
+        log.info("Looking up %d series whose create answer was lost or met 1032", len(unsettled))
+        try:
+            found = maker.settle(planned[outcome.key].identity for outcome in unsettled)
+        except WizIQError as error:
+            log.warning("Could not look the series up (%s): they count as failed", error)
+            found = {}
+        for outcome in unsettled:
+            master = found.get(planned[outcome.key].identity)
+            if master is None:
+                on_outcome(SeriesOutcome(outcome.key, error=outcome.error))
+            else:
+                on_outcome(SeriesOutcome(outcome.key, master, "adopted"))
+
+
+def run_pool(
+    items: Iterable[T],
+    work: Callable[[T], R],
+    take: Callable[[R], None],
+    *,
+    max_concurrency: int,
+    on_tick: Callable[[], float] | None = None,
+) -> None:
+    """Run ``work`` on every item from ``max_concurrency`` threads; ``take`` each result in this thread.
+
+    If this thread is interrupted, the calls in flight finish and their results are still taken, so a
+    stopped task neither loses nor repeats what they did.
+    """
+    pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="wiziq")
+    pending: set[Future[R]] = {pool.submit(work, item) for item in items}
+    try:
+        timeout = on_tick() if on_tick is not None else None
+        while pending:
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                take(future.result())
+            if on_tick is not None:
+                timeout = on_tick()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                take(future.result())
+
+
+# Result entries (JSON, for XCom and logs) ----------------------------------------------------------------
+
+
+def error_entry(code: int | None, message: str, *, transient: bool = False) -> dict[str, Any]:
+    return {"code": code, "message": message, "transient": transient}
+
+
+def wiziq_error_entry(error: WizIQError) -> dict[str, Any]:
+    """A WizIQ error as a JSON result entry: WizIQ's code (None if it gave none) and message, never a secret."""
+    if isinstance(error, WizIQAPIError):
+        return error_entry(error.code, error.message, transient=error.transient)
+    return error_entry(None, str(error), transient=error.transient)
+
+
+def describe(error: Mapping[str, Any]) -> str:
+    code = error.get("code")
+    label = f"WizIQ error {code}: " if code is not None else ""
+    return f"{label}{error.get('message')}{' (transient)' if error.get('transient') else ''}"
+
+
+__all__ = [
+    "ALREADY_SCHEDULED",
+    "Made",
+    "PlannedSeries",
+    "SeriesMaker",
+    "SeriesOutcome",
+    "may_have_been_created",
+    "plan_series",
+    "provision_all",
+    "run_pool",
+]
