@@ -141,9 +141,7 @@ def spec_key(value: Any) -> str | None:
     return text or None
 
 
-def plan_series(
-    specs: Sequence[Any], limits: PlanLimits
-) -> tuple[dict[str, PlannedSeries], dict[str, dict[str, Any]]]:
+def plan_series(specs: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, PlannedSeries], dict[str, dict[str, Any]]]:
     """Validate every spec (none is sent): the valid ones by key, and an error entry for each invalid one.
 
     A spec is invalid if it is not a dict, has no usable ``key`` or one used before, fails WizIQ's checks

@@ -1,0 +1,380 @@
+"""A term declared as data: its sections, its holidays, and the classes each section should have.
+
+A section is a caller-chosen ``key``, ``create_recurring``'s parameters by WizIQ's names (read by the same
+request model as every operator) and an optional roster (``attendees``). Its **desired classes** are the
+§8 expansion of its spec minus the classes on holidays (judged on each class's local date). With
+``class_end_date`` a holiday simply drops its class; with ``class_occurrence`` the series runs on past its
+holidays so that ``class_occurrence`` classes are held. A section may hold more classes than one WizIQ
+series may (:func:`creation_chunks` splits what must be created into series).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_wiziq.api import values
+from airflow_provider_wiziq.api.errors import WizIQError, WizIQValidationError
+from airflow_provider_wiziq.api.identity import presenter_key
+from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.recurrence import ScheduledClass, expand
+from airflow_provider_wiziq.api.request import CreateRecurringRequest
+
+#: The most classes one section may hold (its ledger entry stays well under the state store's 64 KiB).
+MAX_SECTION_CLASSES = 500
+#: The most holiday dates a term may list (ranges count each of their days).
+MAX_HOLIDAY_DATES = 3660
+#: A series being created runs through at most this many unwanted classes in a row (holidays it then
+#: cancels); a longer break starts a new series, which costs one call instead of that many cancels.
+MAX_FILLER_RUN = 5
+#: The fields ``modify`` may change on a class without changing its instant or its join links.
+UPDATE_FIELDS = (
+    "title",
+    "duration",
+    "extend_duration",
+    "attendee_limit",
+    "language_culture_name",
+    "presenter_default_controls",
+    "attendee_default_controls",
+    "create_recording",
+    "return_url",
+    "status_ping_url",
+)
+_RANGE = re.compile(r"^\s*(\S+)\s*\.\.\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One declared section: its key, its spec as WizIQ reads it, and its roster."""
+
+    key: str
+    request: CreateRecurringRequest
+    attendees: tuple[tuple[str, str, str | None], ...] = ()  # (attendee_id, screen_name, language), sorted
+
+    @property
+    def placement(self) -> str:
+        """Who presents and in which zone: a class keeps its id only while this and its instant are unchanged."""
+        return f"{presenter_key(self.request.presenter_email, self.request.presenter_id)}|{self.request.time_zone}"
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The update fields as WizIQ's wire strings (what ``modify`` sends)."""
+        wire = self.request.to_wire()
+        return {name: wire[name] for name in UPDATE_FIELDS if name in wire}
+
+    @property
+    def fields_hash(self) -> str:
+        return short_hash(sorted(self.fields.items()))
+
+    @property
+    def roster_hash(self) -> str:
+        return short_hash(self.attendees) if self.attendees else ""
+
+    def roster(self) -> list[dict[str, str]]:
+        """The roster as ``add_attendees`` takes it."""
+        return [
+            {"attendee_id": aid, "screen_name": name, **({"language_culture_name": lang} if lang else {})}
+            for aid, name, lang in self.attendees
+        ]
+
+
+def short_hash(value: Any) -> str:
+    """A 12-hex-digit fingerprint of JSON-able data, for the ledger to tell whether something changed."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+# Reading the declared term --------------------------------------------------------------------------------
+
+
+def read_section_rows(value: Any) -> list[Any]:
+    """The rendered ``sections`` argument as a list: a list, JSON text, CSV text, or a ``.json``/``.csv`` path."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith((".json", ".csv")) and "\n" not in text and Path(text).is_file():
+            path = Path(text)
+            return read_section_rows(path.read_text(encoding="utf-8") if path.suffix == ".json" else _csv(path))
+        if text.startswith(("[", "{")) or not text:
+            try:
+                value = json.loads(text or "[]")
+            except ValueError as error:
+                raise WizIQValidationError("sections", f"is not valid JSON: {error}") from None
+        else:
+            return _csv_rows(text)
+    if not isinstance(value, list):
+        raise WizIQValidationError(
+            "sections", f"must be a list of section specs, JSON or CSV text, or a file, not {type(value).__name__}"
+        )
+    return value
+
+
+def _csv(path: Path) -> list[dict[str, Any]]:
+    return _csv_rows(path.read_text(encoding="utf-8"))
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    """CSV rows as section dicts: blank cells are left out; an ``attendees`` cell holds JSON."""
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        rows.append({name.strip(): cell for name, cell in row.items() if name and cell is not None and cell.strip()})
+    return rows
+
+
+def read_sections(rows: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Section], dict[str, WizIQError]]:
+    """Every section read and checked (nothing is sent): the valid ones by key, and an error per invalid one.
+
+    The checks are the request model's, except that a section may start in the past (the sync provisions
+    it from its next class) and may hold more classes than one series (the sync splits it).
+    """
+    from airflow_provider_wiziq.api.provision import spec_key
+
+    sections: dict[str, Section] = {}
+    invalid: dict[str, WizIQError] = {}
+    for position, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            kind = type(row).__name__
+            invalid[f"#{position}"] = WizIQValidationError("sections", f"a section must be a dict, not {kind}")
+            continue
+        key = spec_key(row.get("key"))
+        if key is None:
+            invalid[f"#{position}"] = WizIQValidationError("key", "a section needs a key (a string or number)")
+            continue
+        if key in sections or key in invalid:
+            invalid[f"#{position}"] = WizIQValidationError("key", f"{key!r} is used by an earlier section")
+            continue
+        params = {name: value for name, value in row.items() if name not in ("key", "attendees")}
+        try:
+            request = CreateRecurringRequest.from_params(params)
+            # The plan limits (1010, 1011) are checked as at the start: a start in the past is allowed here.
+            request.check_context(now=request.start, limits=limits)
+            sections[key] = Section(key, request, _roster(row.get("attendees")))
+        except WizIQError as error:
+            invalid[key] = error
+    return sections, invalid
+
+
+def _roster(value: Any) -> tuple[tuple[str, str, str | None], ...]:
+    if not values.is_given(value):
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise WizIQValidationError("attendees", f"is not valid JSON: {error}") from None
+    if not isinstance(value, list):
+        raise WizIQValidationError("attendees", "must be a list of attendees (attendee_id, screen_name)")
+    roster: dict[str, tuple[str, str, str | None]] = {}
+    for position, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise WizIQValidationError("attendees", f"attendee {position} is not a dict")
+        attendee_id = values.text("attendees", item.get("attendee_id"), missing_code=1024)
+        screen_name = values.text("attendees", item.get("screen_name"), missing_code=1023)
+        language = values.language("language_culture_name", item.get("language_culture_name"))
+        assert attendee_id is not None and screen_name is not None
+        roster[attendee_id] = (attendee_id, screen_name, language)
+    return tuple(sorted(roster.values()))
+
+
+def read_holidays(value: Any) -> frozenset[date]:
+    """Holiday dates: ISO strings or ``date``s, and inclusive ranges ``"2027-11-24..2027-11-28"``."""
+    if not values.is_given(value):
+        return frozenset()
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError as error:
+                raise WizIQValidationError("holidays", f"is not valid JSON: {error}") from None
+        else:
+            value = [part for part in re.split(r"[,\s]+", text) if part]
+    if isinstance(value, (date, datetime)):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise WizIQValidationError("holidays", "must be a list of dates and date ranges")
+    days: set[date] = set()
+    for item in value:
+        if isinstance(item, datetime):
+            days.add(item.date())
+        elif isinstance(item, date):
+            days.add(item)
+        elif isinstance(item, str) and (match := _RANGE.match(item)):
+            first, last = _iso_date(match.group(1)), _iso_date(match.group(2))
+            if last < first:
+                raise WizIQValidationError("holidays", f"the range {item!r} ends before it starts")
+            if (last - first).days >= MAX_HOLIDAY_DATES:
+                raise WizIQValidationError("holidays", f"the range {item!r} is longer than {MAX_HOLIDAY_DATES} days")
+            days.update(first + timedelta(days=offset) for offset in range((last - first).days + 1))
+        elif isinstance(item, str):
+            days.add(_iso_date(item))
+        else:
+            raise WizIQValidationError("holidays", f"{item!r} is not a date or a range 'YYYY-MM-DD..YYYY-MM-DD'")
+        if len(days) > MAX_HOLIDAY_DATES:
+            raise WizIQValidationError("holidays", f"more than {MAX_HOLIDAY_DATES} dates")
+    return frozenset(days)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise WizIQValidationError("holidays", f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+# The desired classes ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A section's classes: ``desired`` (held), ``holiday`` (slots of its rule on a holiday), both in order."""
+
+    desired: tuple[ScheduledClass, ...]
+    holiday: tuple[ScheduledClass, ...]
+
+
+def desired_schedule(section: Section, holidays: Collection[date]) -> Schedule:
+    """The section's desired classes: its §8 expansion minus holidays (occurrence-bound: extended past them)."""
+    request = section.request
+    rule = request.recurrence_rule()
+    occurrence = request.class_occurrence
+    try:
+        if occurrence is not None:
+            bound = occurrence + len(holidays)
+            slots = expand(replace(rule, class_occurrence=bound), max_classes=bound)
+        else:
+            slots = expand(rule, max_classes=MAX_SECTION_CLASSES + len(holidays))
+    except WizIQValidationError as error:
+        if error.code == 1082 and "more than" in error.message:
+            raise WizIQValidationError(
+                "class_end_date", f"more than {MAX_SECTION_CLASSES} classes, the most a term section may hold"
+            ) from None
+        raise
+    desired: list[ScheduledClass] = []
+    on_holiday: list[ScheduledClass] = []
+    for slot in slots:
+        if slot.local_start.date() in holidays:
+            on_holiday.append(slot)
+        else:
+            desired.append(slot)
+        if occurrence is not None and len(desired) == occurrence:
+            break
+    if len(desired) > MAX_SECTION_CLASSES:
+        raise WizIQValidationError(
+            "class_occurrence", f"{len(desired)} classes, more than the {MAX_SECTION_CLASSES} a term section may hold"
+        )
+    if not desired:
+        raise WizIQValidationError("start_time", "every class of the section falls on a holiday", code=1082)
+    last = desired[-1].utc_start
+    return Schedule(tuple(desired), tuple(slot for slot in on_holiday if slot.utc_start < last))
+
+
+def check_term(
+    sections_value: Any, holidays_value: Any, limits: PlanLimits
+) -> tuple[dict[str, Section], frozenset[date], dict[str, WizIQError]]:
+    """Read a declared term (nothing is sent): its valid sections, its holidays, and an error per bad section."""
+    holidays = read_holidays(holidays_value)
+    sections, invalid = read_sections(read_section_rows(sections_value), limits)
+    for key, section in list(sections.items()):
+        try:
+            desired_schedule(section, holidays)
+        except WizIQError as error:
+            invalid[key] = error
+            del sections[key]
+    return sections, holidays, invalid
+
+
+# Splitting what must be created into series ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One series to create: its request, its classes in order, and which of them are wanted.
+
+    The classes not wanted (holidays, or slots left free by classes being moved or cancelled) are
+    cancelled as soon as the series exists; WizIQ's repeat rules have no exceptions.
+    """
+
+    request: CreateRecurringRequest
+    slots: tuple[ScheduledClass, ...]
+    wanted: tuple[bool, ...]
+
+    @property
+    def first(self) -> ScheduledClass:
+        return self.slots[0]
+
+
+def creation_chunks(
+    section: Section,
+    to_create: Sequence[ScheduledClass],
+    blocked: Collection[datetime],
+    *,
+    max_series_classes: int,
+) -> list[Chunk]:
+    """The series that create ``to_create`` (in order): each starts on its first class, follows the section's
+    rule (so a weekly every-N-weeks series keeps its week alignment), holds at most ``max_series_classes``
+    classes, never runs over a ``blocked`` instant (a class that stays: WizIQ would answer 1032) and never
+    through more than ``MAX_FILLER_RUN`` unwanted classes in a row.
+    """
+    wanted = {item.utc_start for item in to_create}
+    done: set[datetime] = set()
+    chunks: list[Chunk] = []
+    for start in to_create:
+        if start.utc_start in done:
+            continue
+        rule = replace(
+            section.request.recurrence_rule(),
+            start=start.wall_clock,
+            class_occurrence=max_series_classes,
+            class_end_date=None,
+        )
+        slots = expand(rule, max_classes=max_series_classes)
+        if slots[0].utc_start != start.utc_start:
+            raise AssertionError(f"a series starting at {start.wall_clock} does not start with that class")
+        taken: list[ScheduledClass] = []
+        flags: list[bool] = []
+        filler = 0
+        for slot in slots:
+            instant = slot.utc_start
+            useful = instant in wanted and instant not in done
+            if not useful and (instant in blocked or instant in done):
+                break
+            filler = 0 if useful else filler + 1
+            if filler > MAX_FILLER_RUN:
+                break
+            taken.append(slot)
+            flags.append(useful)
+        while not flags[-1]:
+            taken.pop()
+            flags.pop()
+        done.update(slot.utc_start for slot, useful in zip(taken, flags, strict=True) if useful)
+        request = replace(
+            section.request, start_wall_clock=start.wall_clock, class_occurrence=len(taken), class_end_date=None
+        )
+        chunks.append(Chunk(request, tuple(taken), tuple(flags)))
+    return chunks
+
+
+__all__ = [
+    "MAX_SECTION_CLASSES",
+    "UPDATE_FIELDS",
+    "Chunk",
+    "Schedule",
+    "Section",
+    "check_term",
+    "creation_chunks",
+    "desired_schedule",
+    "read_holidays",
+    "read_section_rows",
+    "read_sections",
+]

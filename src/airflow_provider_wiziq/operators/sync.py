@@ -1,0 +1,203 @@
+"""``SyncTermOperator``: a term declared as data that converges on WizIQ, run after run (plan, then apply).
+
+The engine is :mod:`airflow_provider_wiziq.api.sync`; this operator reads the arguments, opens the term's
+ledger in the asset state store (Airflow 3.3), runs the plan (and, unless ``dry_run``, the apply), logs
+the plan table and announces a change on the term's asset only when the run changed something.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import Asset, AssetAlias, BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_wiziq.failures import wiziq_failures
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_wiziq.api.errors import WizIQError
+    from airflow_provider_wiziq.api.sync import TermPlan, TermSync
+
+_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: XCom key of the run's summary (also inside the return value).
+XCOM_SUMMARY = "summary"
+
+
+def now() -> datetime:
+    """The moment a run plans at (a function of its own so that tests can run the sync on the emulator's clock)."""
+    return datetime.now(timezone.utc)
+
+
+def term_asset(term: str) -> Asset:
+    """The Airflow asset of a term: its ledger lives in this asset's state store, its changes are its events."""
+    return Asset(name=f"wiziq-term-{term}", uri=f"wiziq://term/{term}")
+
+
+class SyncTermOperator(BaseOperator):
+    """Keep a WizIQ term provisioned from its declaration: plan against the ledger and WizIQ, then apply.
+
+    :param term: names the term (``"fall-2027"``; letters, digits, ``.``, ``_``, ``-``). Not templated: it
+        names the asset ``wiziq-term-<term>`` (``wiziq://term/<term>``) whose state store holds the ledger.
+    :param sections: the declared term (templated): a list of dicts, JSON text, CSV text or a ``.json`` /
+        ``.csv`` file. Each section has a ``key`` and ``create_recurring``'s parameters by WizIQ's names,
+        and optionally ``attendees`` (its roster: ``attendee_id``, ``screen_name``).
+    :param holidays: dates (ISO strings or ``date``) and inclusive ranges ``"2027-11-24..2027-11-28"``
+        on which no class is held, judged on each class's local date (templated).
+    :param cancel_removed: cancel the future classes of a section no longer declared.
+    :param max_cancel_fraction: refuse a run that would cancel more than this share of the term's sections,
+        or any section because the export is empty; None turns both guards off.
+    :param dry_run: plan only: reads are sent, nothing is written to WizIQ or to the ledger.
+    :param max_concurrency: calls in flight at once; ``max_calls_per_second``: the shared rate limit.
+
+    Returns ``{"sections": {key: {action, series, classes, presenter_url}}, "summary": {...}, "plan": [...]}``.
+    The presenter URL is a teacher's join link: anyone who can read this task's XCom can use it.
+    """
+
+    template_fields: Sequence[str] = ("sections", "holidays")
+    template_ext: Sequence[str] = (".json", ".csv")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"sections": "json", "holidays": "json"}
+    ui_color = "#b3d9ff"
+
+    def __init__(
+        self,
+        *,
+        term: str,
+        sections: Any,
+        holidays: Any = None,
+        cancel_removed: bool = True,
+        max_cancel_fraction: float | None = 0.2,
+        dry_run: bool = False,
+        max_concurrency: int = 8,
+        max_calls_per_second: float | None = 10.0,
+        wiziq_conn_id: str = "wiziq_default",
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(term, str) or not _TERM.fullmatch(term):
+            raise ValueError(f"term must be 1-100 letters, digits, '.', '_' or '-' (it names an asset), not {term!r}")
+        if max_cancel_fraction is not None and not 0 <= max_cancel_fraction <= 1:
+            raise ValueError("max_cancel_fraction must be between 0 and 1, or None to turn the guard off")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        if max_calls_per_second is not None and not max_calls_per_second > 0:
+            raise ValueError("max_calls_per_second must be positive, or None for no limit")
+        self.asset = term_asset(term)
+        self.changes = AssetAlias(name=f"wiziq-term-{term}-changes")
+        kwargs["inlets"] = [*(kwargs.get("inlets") or []), self.asset]
+        kwargs["outlets"] = [*(kwargs.get("outlets") or []), self.changes]
+        super().__init__(**kwargs)
+        self.term = term
+        self.sections = sections
+        self.holidays = holidays
+        self.cancel_removed = cancel_removed
+        self.max_cancel_fraction = max_cancel_fraction
+        self.dry_run = dry_run
+        self.max_concurrency = int(max_concurrency)
+        self.max_calls_per_second = max_calls_per_second
+        self.wiziq_conn_id = wiziq_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_wiziq.api.client import WizIQClient, configure_session
+        from airflow_provider_wiziq.api.ledger import TermLedger
+        from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
+        from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, plan_table
+        from airflow_provider_wiziq.api.term import check_term
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        store = self._ledger_store(context)
+        hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
+        with wiziq_failures():
+            config = hook.config
+            sections, holidays, invalid = check_term(self.sections, self.holidays, config.limits)
+        if invalid:
+            lines = "\n".join(f"  {key}: {error}" for key, error in invalid.items())
+            raise AirflowFailException(f"{len(invalid)} sections are invalid, so nothing was sent:\n{lines}")
+        bucket = TokenBucket(self.max_calls_per_second)
+        session = configure_session(RateLimitedSession(bucket), config, self.max_concurrency + 1)
+        ledger = TermLedger(store)
+        ti = context["ti"]
+        run_id = str(context.get("run_id") or ti.run_id)
+        options = SyncOptions(self.cancel_removed, self.max_cancel_fraction, self.max_concurrency)
+        with WizIQClient(config, session=session) as client, wiziq_failures():
+            sync = TermSync(
+                client,
+                ledger,
+                term=self.term,
+                sections=sections,
+                holidays=holidays,
+                now=now(),
+                max_series_classes=config.limits.max_series_classes,
+                options=options,
+            )
+            if not self.dry_run:
+                ledger.acquire(f"{ti.dag_id}/{run_id}/{ti.task_id}/{ti.try_number}", run=run_id)
+            try:
+                plan = sync.plan()
+                self.log.info("Plan for term %s:\n%s", self.term, plan_table(plan.rows()))
+                errors: dict[str, WizIQError] = {}
+                if not self.dry_run:
+                    errors = sync.apply(plan, run=run_id, on_tick=ledger.renew)
+            finally:
+                if not self.dry_run:
+                    ledger.release()
+        return self._finish(context, sync, plan, errors, bucket.calls)
+
+    def _ledger_store(self, context: Context) -> Any:
+        """The term asset's state store; Airflow before 3.3 has none, and the sync cannot work without it."""
+        if context["ti"].map_index is not None and context["ti"].map_index >= 0:
+            raise AirflowFailException(
+                "SyncTermOperator must not be mapped: a mapped task's computed inlets are invisible to Airflow, "
+                "so its ledger could not be found. Use one task per term."
+            )
+        stores = context.get("asset_state_store")
+        if stores is None:
+            raise AirflowFailException(
+                "SyncTermOperator keeps the term's ledger in the asset state store, which this Airflow does not "
+                "offer (the task context has no 'asset_state_store'). It needs Apache Airflow 3.3 or later."
+            )
+        return stores[self.asset]
+
+    def _finish(
+        self, context: Context, sync: TermSync, plan: TermPlan, errors: dict[str, WizIQError], calls: int
+    ) -> dict[str, Any]:
+        report = sync.report(plan, errors)
+        counts = getattr(sync, "counts", {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0})
+        rows = plan.rows()
+        summary = {
+            "sections": len(sync.sections),
+            **counts,
+            "unchanged": sum(1 for row in rows if row["action"] == "unchanged"),
+            "calls": calls,
+            "dry_run": self.dry_run,
+        }
+        changed = any(counts.values())
+        if self.dry_run:
+            self.log.info("dry_run: %d WizIQ calls, all reads; the plan would send %d writes", calls, plan.writes)
+        elif not changed:
+            self.log.info("Nothing to change: %d WizIQ calls, all reads, and no write call was sent", calls)
+        else:
+            self.log.info("Applied: %s", summary)
+            done = getattr(sync, "done", {})
+            extra = {
+                "summary": summary,
+                "sections": {key: ids for key, ids in done.items() if ids["created"] or ids["cancelled"]},
+            }
+            context["outlet_events"][self.changes].add(self.asset, extra=extra)
+        context["ti"].xcom_push(key=XCOM_SUMMARY, value=summary)
+        result = {"sections": report, "summary": summary, "plan": rows}
+        if errors:
+            lines = "\n".join(f"  {key}: {error}" for key, error in errors.items())
+            message = f"{len(errors)} of {len(plan.sections)} sections failed (what succeeded is recorded):\n{lines}"
+            context["ti"].xcom_push(key="sync_results", value=result)
+            self.log.error(message)
+            if any(error.transient for error in errors.values()):
+                raise AirflowException(message + "\n(some transiently: a retry resumes)")
+            raise AirflowFailException(message)
+        return result
+
+
+__all__ = ["SyncTermOperator", "term_asset"]
