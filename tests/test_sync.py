@@ -281,3 +281,40 @@ def test_an_asset_event_only_on_runs_that_changed_something(term, wiziq_emulator
     assert events[0]["summary"]["created"] == 71
     assert len(events[0]["sections"]["A"]["created"]) == 71
     assert events[1]["summary"]["modified"] == 71
+
+
+def test_a_create_refused_before_processing_fails_the_try_and_the_retry_creates_it_once(term, wiziq_emulator):
+    wiziq_emulator.inject_fault("http_503", method="create_recurring")  # not processed: nothing was booked
+    run = term.run([section("A")], holidays=HOLIDAYS, retries=1, retry_delay=timedelta(seconds=0))
+    assert run.ti.try_number == 2
+    assert len(wiziq_emulator.series()) == 2
+    assert len(standing(wiziq_emulator)) == 71
+    assert term.run([section("A")], holidays=HOLIDAYS).writes == []
+
+
+def test_a_concurrent_run_of_the_same_term_is_refused(term, wiziq_emulator):
+    import time
+
+    from tests.sync_support import set_ledger_key
+
+    term.run([section("A")], holidays=HOLIDAYS)
+    set_ledger_key(term.term, "lease", {"owner": "other/run/sync/1", "run": "manual__other", "at": time.time()})
+    refused = term.run([section("A", title="Changed")], holidays=HOLIDAYS, expect="failed")
+    assert refused.requests == []  # refused before a single call
+    set_ledger_key(term.term, "lease", {"owner": "other/run/sync/1", "run": "manual__other", "at": time.time() - 3600})
+    taken_over = term.run([section("A", title="Changed")], holidays=HOLIDAYS)  # a stale lease is taken over
+    assert taken_over.summary["modified"] == 71
+
+
+def test_without_an_asset_state_store_the_task_fails_at_once_naming_airflow_3_3(wiziq_emulator):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
+
+    class TI:
+        map_index = -1
+
+    operator = SyncTermOperator(task_id="sync", term="t", sections=[section("A")])
+    with pytest.raises(AirflowFailException, match=r"Airflow 3\.3 or later"):
+        operator.execute({"ti": TI()})
+    assert wiziq_emulator.requests() == []

@@ -12,6 +12,7 @@ recorded in the ledger as soon as its answer is read; a create whose answer was 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -198,6 +199,9 @@ class TermSync:
         self.maker = SeriesMaker(client)
         self.schedules = {key: desired_schedule(section, self.holidays) for key, section in self.sections.items()}
         self.presenter_urls: dict[int, str] = {}
+        self.counts = {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0}
+        self.done: dict[str, dict[str, list[int]]] = {}
+        self._count_lock = threading.Lock()
 
     # Planning ---------------------------------------------------------------------------------------------
 
@@ -373,8 +377,7 @@ class TermSync:
                 self.ledger.save(section_plan.key, section_plan.entry)
         errors: dict[str, WizIQError] = {}
         lost: list[tuple[SectionPlan, Chunk, WizIQError]] = []
-        self.done: dict[str, dict[str, list[int]]] = {key: {"created": [], "cancelled": []} for key in plan.sections}
-        self.counts = {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0}
+        self.done = {key: {"created": [], "cancelled": []} for key in plan.sections}
 
         def work(section_plan: SectionPlan) -> tuple[str, WizIQError | None, list[tuple[Chunk, WizIQError]]]:
             unsettled: list[tuple[Chunk, WizIQError]] = []
@@ -510,9 +513,10 @@ class TermSync:
     def _count(self, plan: SectionPlan, what: str, class_id: int | None = None) -> None:
         """Count a write and record the section's ledger at once (every write, as soon as its answer is read)."""
         self.ledger.save(plan.key, plan.entry)
-        self.counts[what] += 1
-        if class_id is not None and what in ("created", "cancelled"):
-            self.done[plan.key][what].append(class_id)
+        with self._count_lock:
+            self.counts[what] += 1
+            if class_id is not None and what in ("created", "cancelled"):
+                self.done[plan.key][what].append(class_id)
 
     def _settle(self, lost: list[tuple[SectionPlan, Chunk, WizIQError]], errors: dict[str, WizIQError]) -> None:
         """Find series whose create answer was lost (one scan); found ones are recorded, the rest fail."""

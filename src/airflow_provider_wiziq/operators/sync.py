@@ -165,7 +165,7 @@ class SyncTermOperator(BaseOperator):
         self, context: Context, sync: TermSync, plan: TermPlan, errors: dict[str, WizIQError], calls: int
     ) -> dict[str, Any]:
         report = sync.report(plan, errors)
-        counts = getattr(sync, "counts", {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0})
+        counts = sync.counts
         rows = plan.rows()
         summary = {
             "sections": len(sync.sections),
@@ -181,10 +181,9 @@ class SyncTermOperator(BaseOperator):
             self.log.info("Nothing to change: %d WizIQ calls, all reads, and no write call was sent", calls)
         else:
             self.log.info("Applied: %s", summary)
-            done = getattr(sync, "done", {})
             extra = {
                 "summary": summary,
-                "sections": {key: ids for key, ids in done.items() if ids["created"] or ids["cancelled"]},
+                "sections": {key: ids for key, ids in sync.done.items() if ids["created"] or ids["cancelled"]},
             }
             context["outlet_events"][self.changes].add(self.asset, extra=extra)
         context["ti"].xcom_push(key=XCOM_SUMMARY, value=summary)
