@@ -214,7 +214,8 @@ FAULTS = {
         ("html", 1, "create_recurring"),
         ("http_500", 3, "view_schedule"),
     ],
-    "wiziq_enrollment_pipeline": [("reset_after", 1, "create_recurring"), ("malformed", 1, "add_attendees")],
+    # A lost create answer is settled in its own try (the series is found and adopted); a 503 makes Airflow retry.
+    "wiziq_enrollment_pipeline": [("http_503", 1, "create_recurring"), ("malformed", 1, "add_attendees")],
 }
 SERIES = {"wiziq_term_provisioning": 40, "wiziq_enrollment_pipeline": 1}
 

@@ -573,6 +573,31 @@ class TermSync:
         return result
 
 
+def run_sync(
+    sync: TermSync,
+    *,
+    owner: str,
+    run: str,
+    dry_run: bool = False,
+    show: Callable[[TermPlan], None] | None = None,
+) -> tuple[TermPlan, dict[str, WizIQError]]:
+    """One run: take the term's lease (not for a dry run), plan, ``show`` the plan, apply it, release the lease.
+
+    ``owner`` names this try of the run; a dry run only reads, and leaves the ledger and its lease alone.
+    """
+    if not dry_run:
+        sync.ledger.acquire(owner, run=run)
+    try:
+        plan = sync.plan()
+        if show is not None:
+            show(plan)
+        errors = {} if dry_run else sync.apply(plan, run=run, on_tick=sync.ledger.renew)
+    finally:
+        if not dry_run:
+            sync.ledger.release()
+    return plan, errors
+
+
 def _fields_match(record: ClassRecord, section: Section) -> bool:
     """Whether the fields WizIQ reports for a class are the section's (those get_data shows)."""
     wire = section.fields
@@ -602,4 +627,5 @@ __all__ = [
     "TermSync",
     "TermSyncError",
     "plan_table",
+    "run_sync",
 ]

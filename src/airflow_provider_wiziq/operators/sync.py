@@ -104,7 +104,7 @@ class SyncTermOperator(BaseOperator):
         from airflow_provider_wiziq.api.client import WizIQClient, configure_session
         from airflow_provider_wiziq.api.ledger import TermLedger
         from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
-        from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, plan_table
+        from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, plan_table, run_sync
         from airflow_provider_wiziq.api.term import check_term
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
@@ -133,17 +133,13 @@ class SyncTermOperator(BaseOperator):
                 max_series_classes=config.limits.max_series_classes,
                 options=options,
             )
-            if not self.dry_run:
-                ledger.acquire(f"{ti.dag_id}/{run_id}/{ti.task_id}/{ti.try_number}", run=run_id)
-            try:
-                plan = sync.plan()
-                self.log.info("Plan for term %s:\n%s", self.term, plan_table(plan.rows()))
-                errors: dict[str, WizIQError] = {}
-                if not self.dry_run:
-                    errors = sync.apply(plan, run=run_id, on_tick=ledger.renew)
-            finally:
-                if not self.dry_run:
-                    ledger.release()
+            plan, errors = run_sync(
+                sync,
+                owner=f"{ti.dag_id}/{run_id}/{ti.task_id}/{ti.try_number}",
+                run=run_id,
+                dry_run=self.dry_run,
+                show=lambda plan: self.log.info("Plan for term %s:\n%s", self.term, plan_table(plan.rows())),
+            )
         return self._finish(context, sync, plan, errors, bucket.calls)
 
     def _ledger_store(self, context: Context) -> Any:
