@@ -1,4 +1,5 @@
-"""The main job's driver (run by scripts/demo.sh): emulator up, term DAG run, created series printed.
+"""The main job's driver (run by scripts/demo.sh): emulator up, term DAG run, created series printed;
+then the term kept in sync: its plan, the apply, a re-run that changes nothing, a changed export's plan.
 
 Usage: .venv/bin/python scripts/demo.py   (the report goes to $WIZIQ_REPORT_DIR, default output/; Airflow runs
 on a throwaway AIRFLOW_HOME that is removed at the end, whatever happens)
@@ -18,6 +19,8 @@ from pathlib import Path
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 
 DAG_ID = "wiziq_term_provisioning"
+SYNC_DAG, PLAN_DAG = "wiziq_term_sync", "wiziq_term_sync_plan"
+WRITES = {"create_recurring", "create", "modify", "cancel", "add_attendees"}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,6 +59,80 @@ def dst_column(classes: list[dict]) -> str:
     return ">".join(offsets) if len(offsets) > 1 else "none"
 
 
+def last_result(dag_id: str) -> dict:
+    """The sync task's return value from the latest run of ``dag_id`` (read from the metadata database)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(XComModel)
+            .where(XComModel.dag_id == dag_id, XComModel.task_id == "sync", XComModel.key == "return_value")
+            .order_by(XComModel.timestamp.desc())
+            .limit(1)
+        ).first()
+        return XComModel.deserialize_value(row)
+
+
+def show_sync(title: str, dag_id: str, emulator: WizIQEmulator, *, only_changes: bool = False) -> None:
+    """The run's plan table (only the sections that change, if asked), its calls and its summary."""
+    from airflow_provider_wiziq.api.sync import plan_table
+
+    result = last_result(dag_id)
+    rows = [row for row in result["plan"] if not (only_changes and row["action"] == "unchanged")]
+    calls = emulator.requests()
+    writes = sum(1 for call in calls if call["method"] in WRITES)
+    print(f"\n== {title} ({dag_id}): {len(calls)} WizIQ calls, {writes} of them writes")
+    print(plan_table(rows))
+    if only_changes:
+        print(f"({len(result['plan']) - len(rows)} unchanged sections not shown)")
+    summary = result["summary"]
+    print("summary:", ", ".join(f"{k} {v}" for k, v in summary.items() if k != "dry_run"))
+
+
+def changed_export(work: Path) -> Path:
+    """The export a week later: one section renamed, one moved to 10:00, one dropped."""
+    import csv
+
+    with open(ROOT / "example_dags" / "fall_term_sections.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["title"] = rows[0]["title"] + " (honors)"
+    rows[1]["start_time"] = rows[1]["start_time"][:11] + "10:00"
+    del rows[-1]
+    path = work / "changed_sections.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def sync_demo(work: Path, env: dict[str, str], log: Path) -> None:
+    """Keep the term in sync on a fresh emulator: plan, apply, re-run with no change, a changed export's plan."""
+    # This process reads the runs' results from the same (throwaway) metadata database.
+    os.environ.update(
+        {name: value for name, value in env.items() if name.startswith("AIRFLOW__") or name == "AIRFLOW_HOME"}
+    )
+    with WizIQEmulator(access_key=secrets.token_hex(8), secret_key=secrets.token_urlsafe(24)) as emulator:
+        env = {**env, "AIRFLOW_CONN_WIZIQ_DEFAULT": emulator.connection_json}
+        print(f"\nKeeping the term in sync (SyncTermOperator) on a fresh WizIQ emulator, {emulator.url}")
+        airflow("dags", "test", PLAN_DAG, env=env, log=log)
+        show_sync("1. the plan of a new term", PLAN_DAG, emulator)
+        emulator.clear_requests()
+        airflow("dags", "test", SYNC_DAG, env=env, log=log)
+        show_sync("2. apply", SYNC_DAG, emulator)
+        standing = sum(1 for cls in emulator.classes() if not cls["cancelled_at"])
+        print(f"the emulator holds {len(emulator.series())} series, {standing} classes not cancelled")
+        emulator.clear_requests()
+        airflow("dags", "test", SYNC_DAG, env=env, log=log)
+        show_sync("3. the same export again", SYNC_DAG, emulator, only_changes=True)
+        emulator.clear_requests()
+        conf = json.dumps({"sections_csv": str(changed_export(work))})
+        airflow("dags", "test", PLAN_DAG, "--conf", conf, env=env, log=log)
+        show_sync("4. the plan for a changed export", PLAN_DAG, emulator, only_changes=True)
+
+
 def main() -> None:
     report_dir = Path(os.environ.get("WIZIQ_REPORT_DIR") or ROOT / "output")
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +157,8 @@ def main() -> None:
         airflow("dags", "test", DAG_ID, env=env, log=log)
         report_path = report_dir / "wiziq_term_report.json"
         print_report(json.loads(report_path.read_text()), emulator)
-    print(f"Report: {report_path} and {report_dir / 'wiziq_term_report.csv'}")
+        print(f"Report: {report_path} and {report_dir / 'wiziq_term_report.csv'}")
+        sync_demo(Path(work), {name: value for name, value in env.items() if name != "AIRFLOW_CONN_WIZIQ_DEFAULT"}, log)
     print(f"Done in {time.monotonic() - started:.0f} s; the emulator is stopped and the Airflow home removed.")
 
 

@@ -81,3 +81,28 @@ def test_enrollment_pipeline_returns_the_rosters_attendance(example_bag, wiziq_e
     assert tis["wait_for_first_class"].xcom_pull(task_ids="wait_for_first_class")["status"] == "completed"
     rows = tis["attendance_report"].xcom_pull(task_ids="attendance_report")
     assert {row["attendee_id"] for row in rows if row["attendee_id"]} == roster
+
+
+def test_term_sync_creates_the_term_then_changes_nothing_and_the_plan_dag_only_reads(example_bag, wiziq_emulator):
+    sync_dag = example_bag.dags["wiziq_term_sync"]
+    assert sync_dag.max_active_runs == 1
+    first = run_dag(sync_dag)
+    assert first.state == "success"
+    result = task_instances(first)["sync"].xcom_pull(task_ids="sync")
+    homeroom = next(key for key in result["sections"] if key.endswith("-HR"))
+    assert len(result["sections"]) == 41
+    assert len(result["sections"][homeroom]["series"]) == 2  # more classes than one series may hold
+    assert result["summary"]["created"] == sum(
+        1 for cls in wiziq_emulator.classes() if cls["cancelled_at"] is None
+    )
+    wiziq_emulator.clear_requests()
+    second = run_dag(sync_dag)
+    assert second.state == "success"
+    methods = {call["method"] for call in wiziq_emulator.requests()}
+    assert methods == {"get_data"}
+    wiziq_emulator.clear_requests()
+    plan = run_dag(example_bag.dags["wiziq_term_sync_plan"])
+    assert plan.state == "success"
+    assert {call["method"] for call in wiziq_emulator.requests()} == {"get_data"}
+    rows = task_instances(plan)["sync"].xcom_pull(task_ids="sync")["plan"]
+    assert {row["action"] for row in rows} == {"unchanged"}

@@ -102,3 +102,10 @@ def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
     assert any(">" in line for line in done.stdout.splitlines() if line[:1].isalnum() and "-0" in line)
     assert (tmp_path / "report" / "wiziq_term_report.json").exists()
     assert list(scratch.iterdir()) == []
+    # The term kept in sync: an unchanged re-run sends no write, a changed export's plan shows the changes.
+    out = done.stdout
+    assert "== 3. the same export again (wiziq_term_sync):" in out
+    assert out.split("== 3.")[1].split("\n")[0].endswith(" 0 of them writes")
+    changed = out.split("== 4.")[1]
+    assert " 0 of them writes" in changed.split("\n")[0]
+    assert {"update", "reschedule", "cancel"} <= {line.split()[1] for line in changed.splitlines()[2:5]}

@@ -1,0 +1,113 @@
+"""Planning 1,000 unchanged sections: WizIQ calls and time per section of a sync run that changes nothing.
+
+A term of 1,000 sections (two classes a week for ten weeks each: 20,000 classes) is created once with the
+term sync, then planned again with nothing changed. The plan reads the ledger's future classes with
+``get_data``, 100 ids a call; the target is ``calls <= tracked future classes / 100 + 10``. The time is the
+plan alone (ledger reads, WizIQ reads, planning) with the emulator in this process answering at once, so it
+is the provider's own cost per section; ``max_concurrency`` is 8. A second figure applies the unchanged plan
+(a real run): it must send no write.
+Run: .venv/bin/python benchmarks/term_sync_plan.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+SECTIONS = 1000
+OPENS = datetime(2027, 8, 30, 12, 0, tzinfo=timezone.utc)
+WRITES = {"create_recurring", "create", "modify", "cancel", "add_attendees"}
+_RUNS = itertools.count()
+
+
+class DictStore(dict):
+    """The ledger's store, as the asset state store behaves (JSON values)."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def delete(self, key: str) -> None:
+        self.pop(key, None)
+
+
+def term() -> list[dict[str, Any]]:
+    return [
+        {
+            "key": f"S{index:04d}",
+            "title": f"Section {index}",
+            "presenter_email": f"t{index}@bench.example",
+            "time_zone": "America/Chicago",
+            "start_time": f"2027-09-06T{8 + index % 8:02d}:{15 * (index % 4):02d}",
+            "class_repeat_type": "weekly",
+            "days_of_week": "monday,thursday" if index % 2 else "tuesday,friday",
+            "class_occurrence": 20,
+        }
+        for index in range(SECTIONS)
+    ]
+
+
+def sync(emulator: Any, store: DictStore, *, dry_run: bool) -> tuple[Any, Any, float]:
+    from airflow_provider_wiziq.api.client import WizIQClient
+    from airflow_provider_wiziq.api.config import config_from_connection
+    from airflow_provider_wiziq.api.ledger import TermLedger
+    from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, run_sync
+    from airflow_provider_wiziq.api.term import check_term
+
+    config = config_from_connection(**{k: v for k, v in emulator.connection.items() if k != "conn_type"})
+    sections, holidays, invalid = check_term(term(), ["2027-10-11"], config.limits)
+    assert not invalid
+    with WizIQClient(config) as client:
+        engine = TermSync(
+            client,
+            TermLedger(store),
+            term="bench",
+            sections=sections,
+            holidays=holidays,
+            now=emulator.clock.now(),
+            max_series_classes=config.limits.max_series_classes,
+            options=SyncOptions(max_concurrency=8),
+        )
+        run = f"bench-{next(_RUNS)}"
+        started = time.perf_counter()
+        plan, errors = run_sync(engine, owner=run, run=run, dry_run=dry_run)
+        elapsed = time.perf_counter() - started
+    assert not errors, errors
+    return engine, plan, elapsed
+
+
+def main() -> None:
+    import logging
+
+    from airflow_provider_wiziq.emulator import WizIQEmulator
+
+    logging.disable(logging.INFO)
+    store = DictStore()
+    with WizIQEmulator(clock_start=OPENS) as emulator:
+        started = time.perf_counter()
+        engine, _, _ = sync(emulator, store, dry_run=False)
+        made = time.perf_counter() - started
+        tracked = sum(1 for cls in emulator.classes() if cls["cancelled_at"] is None)
+        print(f"Created the term: {SECTIONS} sections, {tracked} classes, {engine.counts} in {made:.1f} s")
+        emulator.clear_requests()
+        _, plan, elapsed = sync(emulator, store, dry_run=True)
+        calls = emulator.requests()
+        methods = sorted({call["method"] for call in calls})
+        actions = {row["action"] for row in plan.rows()}
+        target = tracked / 100 + 10
+        print(
+            f"Plan of the unchanged term: {len(calls)} calls ({', '.join(methods)}), target <= {target:.0f}: "
+            f"{'met' if len(calls) <= target else 'NOT met'}; actions {sorted(actions)}"
+        )
+        print(f"  {elapsed:.2f} s, {elapsed / SECTIONS * 1000:.2f} ms and {len(calls) / SECTIONS:.3f} calls a section")
+        emulator.clear_requests()
+        _, _, applied = sync(emulator, store, dry_run=False)
+        writes = [call for call in emulator.requests() if call["method"] in WRITES]
+        print(
+            f"A real run of the unchanged term: {len(emulator.requests())} calls, {len(writes)} writes, {applied:.2f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
