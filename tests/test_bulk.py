@@ -354,3 +354,17 @@ def test_bulk_term_provisioning_example_creates_every_section_and_writes_the_rep
     assert len(stored) == len(sections)
     for entry in report:
         assert stored[entry["class_master_id"]]["class_ids"] == [c["class_id"] for c in entry["classes"]]
+
+
+def test_the_progress_line_counts_created_adopted_and_earlier_series(wiziq_emulator, capfd):
+    def last_progress_line() -> str:
+        return [line for line in capfd.readouterr().out.splitlines() if " done (" in line][-1]
+
+    specs = [spec(i) for i in range(4)]
+    execute(bulk(specs[:2]))  # an earlier run made two of them: this run finds them through 1032
+    store = FakeStore()
+    capfd.readouterr()
+    execute(bulk(specs), store=store)
+    assert "4/4 done (2 created, 2 adopted, 0 earlier), 0 failed" in last_progress_line()
+    execute(bulk(specs), try_number=2, store=store)  # a retry: every key is recorded
+    assert "4/4 done (0 created, 0 adopted, 4 earlier), 0 failed" in last_progress_line()
