@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_wiziq.api.provision import describe, spec_key
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.series import series_result
 
@@ -194,11 +193,15 @@ class CreateRecurringClassesOperator(BaseOperator):
         )
 
     def _log_failures(self, outcomes: Mapping[str, dict[str, Any]]) -> None:
+        from airflow_provider_wiziq.api.provision import describe
+
         failed = [(key, entry["error"]) for key, entry in outcomes.items() if "error" in entry]
         for key, error in failed[:MAX_LOGGED_AS_THEY_COME]:
             self.log.warning("Series %s failed: %s", key, describe(error))
 
     def _report_invalid(self, invalid: Mapping[str, dict[str, Any]], total: int) -> None:
+        from airflow_provider_wiziq.api.provision import describe
+
         lines = [f"  {key}: {describe(error)}" for key, error in invalid.items()]
         if self.skip_invalid:
             self.log.warning(
@@ -215,6 +218,8 @@ class CreateRecurringClassesOperator(BaseOperator):
 
     def _failure(self, failed: Mapping[str, dict[str, Any]], total: int) -> AirflowException:
         """The task failure naming every failed key: retryable if any failure was transient."""
+        from airflow_provider_wiziq.api.provision import describe
+
         lines = [f"  {key}: {describe(error)}" for key, error in failed.items()]
         self.log.error("%d of %d WizIQ series failed:\n%s", len(failed), total, "\n".join(lines))
         transient = any(error.get("transient") for error in failed.values())
@@ -329,6 +334,8 @@ def read_series_specs(value: Any) -> list[Any]:
 
 def in_spec_order(specs: Sequence[Any], results: Mapping[str, Any]) -> dict[str, Any]:
     """``results`` ordered as the specs name their keys (keys named by position last)."""
+    from airflow_provider_wiziq.api.provision import spec_key
+
     ordered: dict[str, Any] = {}
     for spec in specs:
         key = spec_key(spec.get("key")) if isinstance(spec, Mapping) else None
