@@ -123,13 +123,13 @@ class TermLedger:
     def __init__(self, store: StateStore, *, clock: Any = time.time) -> None:
         self._store = store
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.writes = 0
 
     # The whole ledger -------------------------------------------------------------------------------------
 
     def check_format(self) -> None:
-        found = self._store.get(FORMAT_KEY)
+        found = self._get(FORMAT_KEY)
         if found is not None and found != FORMAT_VERSION:
             raise LedgerError(
                 f"The term's ledger has format {found!r}; this provider reads format {FORMAT_VERSION}. "
@@ -137,7 +137,7 @@ class TermLedger:
             )
 
     def marker(self) -> dict[str, Any] | None:
-        found = self._store.get(MARKER_KEY)
+        found = self._get(MARKER_KEY)
         return found if isinstance(found, dict) else None
 
     def write_marker(self, term: str, sections: int, run: str) -> None:
@@ -151,7 +151,7 @@ class TermLedger:
         keys: list[str] = []
         shard = 0
         while True:
-            found = self._store.get(f"{INDEX_KEY}/{shard}")
+            found = self._get(f"{INDEX_KEY}/{shard}")
             if not isinstance(found, list):
                 break
             keys.extend(str(item) for item in found)
@@ -166,14 +166,14 @@ class TermLedger:
         for number, shard in enumerate(shards):
             self._set(f"{INDEX_KEY}/{number}", shard)
         number = len(shards)
-        while self._store.get(f"{INDEX_KEY}/{number}") is not None:
-            self._store.delete(f"{INDEX_KEY}/{number}")
+        while self._get(f"{INDEX_KEY}/{number}") is not None:
+            self._delete(f"{INDEX_KEY}/{number}")
             number += 1
 
     # Sections --------------------------------------------------------------------------------------------
 
     def section(self, key: str) -> SectionEntry | None:
-        found = self._store.get(f"{SECTION_KEY}/{key}")
+        found = self._get(f"{SECTION_KEY}/{key}")
         return None if found is None else SectionEntry.decode(found)
 
     def save(self, key: str, entry: SectionEntry) -> None:
@@ -187,7 +187,7 @@ class TermLedger:
         ``owner`` names this try (run and try number); a lease held by another try of the same ``run`` is
         taken over (that try is over: Airflow runs one try of a task instance at a time).
         """
-        held = self._store.get(LEASE_KEY)
+        held = self._get(LEASE_KEY)
         now = self._clock()
         if isinstance(held, dict) and held.get("owner") != owner and held.get("run") != run:
             age = now - float(held.get("at", 0))
@@ -199,7 +199,7 @@ class TermLedger:
                 )
         self._lease = {"owner": owner, "run": run, "at": now}
         self._set(LEASE_KEY, self._lease)
-        confirmed = self._store.get(LEASE_KEY)
+        confirmed = self._get(LEASE_KEY)
         if not isinstance(confirmed, dict) or confirmed.get("owner") != owner:
             raise LedgerError(f"Another run of this term took its lease at the same moment ({confirmed!r}).")
 
@@ -208,7 +208,7 @@ class TermLedger:
         lease = getattr(self, "_lease", None)
         if lease is None or self._clock() - lease["at"] < 60:
             return
-        held = self._store.get(LEASE_KEY)
+        held = self._get(LEASE_KEY)
         if not isinstance(held, dict) or held.get("owner") != lease["owner"]:
             raise LedgerError(f"Another run of this term has taken its lease ({held!r}): stopping.")
         lease["at"] = self._clock()
@@ -218,16 +218,26 @@ class TermLedger:
         lease = getattr(self, "_lease", None)
         if lease is None:
             return
-        held = self._store.get(LEASE_KEY)
+        held = self._get(LEASE_KEY)
         if isinstance(held, dict) and held.get("owner") == lease["owner"]:
-            with self._lock:
-                self._store.delete(LEASE_KEY)
+            self._delete(LEASE_KEY)
         self._lease = None
+
+    # Every access goes through one lock: worker threads record sections while the main thread renews the
+    # lease, and a store's channel to Airflow may serve one call at a time (dag.test()'s in-process one does).
+
+    def _get(self, key: str) -> Any:
+        with self._lock:
+            return self._store.get(key)
 
     def _set(self, key: str, value: Any) -> None:
         with self._lock:
             self._store.set(key, value)
             self.writes += 1
+
+    def _delete(self, key: str) -> None:
+        with self._lock:
+            self._store.delete(key)
 
 
 __all__ = [

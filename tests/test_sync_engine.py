@@ -1,0 +1,85 @@
+"""The sync engine's ledger under concurrency: one store call at a time, the lease renewed while sections apply."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_wiziq.api.client import WizIQClient
+from airflow_provider_wiziq.api.config import config_from_connection
+from airflow_provider_wiziq.api.ledger import LEASE_KEY, LedgerError, TermLedger
+from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, run_sync
+from airflow_provider_wiziq.api.term import check_term
+from tests.sync_support import TERM_OPENS, section
+
+pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
+
+
+class OneAtATimeStore(dict):
+    """A state store that counts calls made while another is in progress (Airflow's channel serves one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._busy = threading.Lock()
+        self.overlaps = 0
+
+    def _call(self, action: Any) -> Any:
+        mine = self._busy.acquire(blocking=False)
+        if not mine:
+            self.overlaps += 1
+        try:
+            time.sleep(0.0005)
+            return action()
+        finally:
+            if mine:
+                self._busy.release()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._call(lambda: dict.get(self, key, default))
+
+    def set(self, key: str, value: Any) -> None:
+        self._call(lambda: dict.__setitem__(self, key, value))
+
+    def delete(self, key: str) -> None:
+        self._call(lambda: dict.pop(self, key, None))
+
+
+def engine(emulator: Any, store: Any, clock: Any, keys: str) -> TermSync:
+    config = config_from_connection(**{k: v for k, v in emulator.connection.items() if k != "conn_type"})
+    sections, holidays, _ = check_term([section(key) for key in keys], ["2027-09-06"], config.limits)
+    return TermSync(
+        WizIQClient(config),
+        TermLedger(store, clock=clock),
+        term="engine",
+        sections=sections,
+        holidays=holidays,
+        now=emulator.clock.now(),
+        max_series_classes=60,
+        options=SyncOptions(max_concurrency=4),
+    )
+
+
+def test_the_lease_is_renewed_while_sections_apply_and_the_store_sees_one_call_at_a_time(wiziq_emulator):
+    store = OneAtATimeStore()
+    minutes = itertools.count(step=61)  # every reading of the ledger's clock is a minute later: renew each time
+    sync = engine(wiziq_emulator, store, lambda: float(next(minutes)), "ABCDEFGH")
+    _, errors = run_sync(sync, owner="run1/1", run="run1")
+    assert errors == {}
+    assert store.overlaps == 0
+    assert LEASE_KEY not in store  # released at the end
+    assert len([c for c in wiziq_emulator.classes() if c["cancelled_at"] is None]) == 8 * 74
+
+
+def test_a_run_stops_when_another_run_has_taken_its_lease(wiziq_emulator):
+    store = OneAtATimeStore()
+    minutes = itertools.count(step=61)
+    sync = engine(wiziq_emulator, store, lambda: float(next(minutes)), "A")
+    sync.ledger.acquire("run1/1", run="run1")
+    plan = sync.plan()
+    dict.__setitem__(store, LEASE_KEY, {"owner": "run2/1", "run": "run2", "at": 0})  # another run took over
+    with pytest.raises(LedgerError, match="taken its lease"):
+        sync.apply(plan, run="run1", on_tick=sync.ledger.renew)
