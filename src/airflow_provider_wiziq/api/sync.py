@@ -79,6 +79,7 @@ class SectionPlan:
     adopted: list[int] = field(default_factory=list)
     new: bool = False
     original: Any = None  # the entry as read from the ledger, to write it back only when it changed
+    saved: Any = None  # the entry as last written to the ledger
 
     @property
     def created(self) -> int:
@@ -219,7 +220,7 @@ class TermSync:
             if section is None and entry is None:
                 continue
             plans[key] = SectionPlan(key, section, entry or SectionEntry(), self.schedules.get(key), new=entry is None)
-            plans[key].original = entry.encode() if entry is not None else None
+            plans[key].original = plans[key].saved = entry.encode() if entry is not None else None
         self._refresh(plans)
         scanned = marker is None or any(plan.entry.pending for plan in plans.values())
         if scanned:
@@ -373,8 +374,10 @@ class TermSync:
         if set(plan.sections) != set(self._ledger_keys):
             self.ledger.write_keys(plan.sections)
         for section_plan in plan.sections.values():
-            if section_plan.entry.encode() != section_plan.original:
-                self.ledger.save(section_plan.key, section_plan.entry)
+            # What the plan read changed (classes cancelled or moved on WizIQ, series adopted) is recorded now;
+            # a new section is first recorded with its first write (a create is recorded before it is sent).
+            if section_plan.original is not None and section_plan.entry.encode() != section_plan.original:
+                self._save(section_plan)
         errors: dict[str, WizIQError] = {}
         lost: list[tuple[SectionPlan, Chunk, WizIQError]] = []
         self.done = {key: {"created": [], "cancelled": []} for key in plan.sections}
@@ -411,9 +414,12 @@ class TermSync:
             self._cancel(plan, item, state)
         if section is None:
             entry.removed = True
-            self.ledger.save(plan.key, entry)
+            self._save_if_changed(plan)
             return
+        # Every class of another placement (presenter, zone) is cancelled by now: the new placement holds.
         entry.removed = False
+        entry.placement = section.placement
+        entry.spec = short_hash([section.key, section.request.to_wire(), section.attendees, sorted(self.holidays)])
         fields, roster = section.fields, section.roster_hash
         for item, slot in plan.moves:
             self.client.modify(
@@ -427,13 +433,13 @@ class TermSync:
         for chunk in plan.chunks:
             identity = identity_of(chunk.request, chunk.first.utc_start)
             entry.pending.append(_pending(identity))
-            self.ledger.save(plan.key, entry)
+            self._save(plan)  # recorded before it is sent: a worker lost now leaves a trace to look up
             try:
                 series = self.maker.create(chunk.request)
             except WizIQError as error:
                 if not may_have_been_created(error):
                     entry.pending.remove(_pending(identity))
-                    self.ledger.save(plan.key, entry)
+                    self._save(plan)
                     raise
                 unsettled.append((chunk, error))
                 continue
@@ -448,12 +454,22 @@ class TermSync:
         if roster:
             for item in plan.enroll:
                 self._enroll(plan, item)
-        entry.placement = section.placement
-        entry.spec = short_hash([section.key, section.request.to_wire(), section.attendees, sorted(self.holidays)])
-        self.ledger.save(plan.key, entry)
+        self._save_if_changed(plan)
+
+    def _save(self, plan: SectionPlan) -> None:
+        self.ledger.save(plan.key, plan.entry)
+        plan.saved = plan.entry.encode()
+
+    def _save_if_changed(self, plan: SectionPlan) -> None:
+        if plan.entry.encode() != plan.saved:
+            self._save(plan)
 
     def _created(self, plan: SectionPlan, chunk: Chunk, master: int) -> None:
-        """Record a series the moment its id is known, then its classes, then cancel its unwanted classes."""
+        """Record a series with its classes (read back with view_schedule), then cancel its unwanted classes.
+
+        Until this record is written the series is *pending* in the ledger, so a worker lost in between
+        leaves the next run to find it on WizIQ.
+        """
         from airflow_provider_wiziq.api.reconcile import read_schedule
 
         entry, section = plan.entry, plan.section
@@ -463,7 +479,6 @@ class TermSync:
             entry.pending.remove(_pending(identity))
         if master not in entry.series:
             entry.series.append(master)
-        self.ledger.save(plan.key, entry)
         zone = ZoneInfo(section.request.time_zone)
         slots = {slot.utc_start: wanted for slot, wanted in zip(chunk.slots, chunk.wanted, strict=True)}
         known = entry.by_id()
@@ -478,10 +493,10 @@ class TermSync:
             if scheduled.presenters and scheduled.presenters[0].url:
                 self.presenter_urls[item.class_id] = scheduled.presenters[0].url
             if slots.get(instant):
-                self._count(plan, "created", item.class_id)
+                self._count(plan, "created", item.class_id, save=False)  # the series is recorded below, at once
             else:
                 extra.append(item)
-        self.ledger.save(plan.key, entry)
+        self._save(plan)
         for item in extra:
             local_day = item.start.astimezone(zone).date()
             self._cancel(plan, item, CANCELLED_HOLIDAY if local_day in self.holidays else CANCELLED)
@@ -510,9 +525,10 @@ class TermSync:
         item.roster = plan.section.roster_hash
         self._count(plan, "enrolled")
 
-    def _count(self, plan: SectionPlan, what: str, class_id: int | None = None) -> None:
+    def _count(self, plan: SectionPlan, what: str, class_id: int | None = None, *, save: bool = True) -> None:
         """Count a write and record the section's ledger at once (every write, as soon as its answer is read)."""
-        self.ledger.save(plan.key, plan.entry)
+        if save:
+            self._save(plan)
         with self._count_lock:
             self.counts[what] += 1
             if class_id is not None and what in ("created", "cancelled"):
