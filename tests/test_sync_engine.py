@@ -83,3 +83,39 @@ def test_a_run_stops_when_another_run_has_taken_its_lease(wiziq_emulator):
     dict.__setitem__(store, LEASE_KEY, {"owner": "run2/1", "run": "run2", "at": 0})  # another run took over
     with pytest.raises(LedgerError, match="taken its lease"):
         sync.apply(plan, run="run1", on_tick=sync.ledger.renew)
+
+
+class WorkerLost(BaseException):
+    """Stands for a worker killed mid-run (SIGKILL): nothing after it runs, no except clause catches it."""
+
+
+def test_a_run_lost_after_sending_a_create_leaves_the_next_run_to_adopt_not_create(wiziq_emulator, monkeypatch):
+    store = OneAtATimeStore()
+    clock = time.time
+    first = engine(wiziq_emulator, store, clock, "AB")
+    run_sync(first, owner="run1/1", run="run1")  # a term that exists, with its marker
+    assert "marker" in store
+
+    def lost(*args: Any, **kwargs: Any) -> None:
+        raise WorkerLost
+
+    second = engine(wiziq_emulator, store, clock, "ABC")  # section C is new: its series will be created
+    monkeypatch.setattr(TermSync, "_created", lost)  # the create was answered, but nothing after it happens
+    with pytest.raises(WorkerLost):
+        run_sync(second, owner="run2/1", run="run2")
+    monkeypatch.undo()
+    assert "marker" not in store  # the run that creates series removed it first
+    made = len(wiziq_emulator.series())
+    wiziq_emulator.clear_requests()
+
+    store.pop(LEASE_KEY, None)  # the lost worker never released its lease (a retry of the same run would take it)
+    third = engine(wiziq_emulator, store, clock, "ABC")
+    _, errors = run_sync(third, owner="run3/1", run="run3")
+    assert errors == {}
+    # C's first series (60 classes) was created before the worker was lost: it is found and adopted. Its
+    # second series (14 classes) was never sent: it is the one create of this run.
+    creates = wiziq_emulator.requests("create_recurring")
+    assert len(creates) == 1
+    assert len(wiziq_emulator.series()) == made + 1
+    standing = [(c["presenter_email"], c["utc_start"]) for c in wiziq_emulator.classes() if c["cancelled_at"] is None]
+    assert len(standing) == len(set(standing)) == 3 * 74

@@ -3,8 +3,9 @@
 The store is Airflow's asset state store of the term's asset (any object with ``get``, ``set`` and
 ``delete`` works). One small key per section (``section/<key>``), an index of the section keys
 (``index/<n>``), a format version (``format``), a lease (``lease``) and a **marker** (``marker``) written
-when a run has recorded every write it made. Without the marker the ledger may not be whole (it was
-deleted, or never written): the sync then adopts what stands on WizIQ before it creates anything.
+when a run has recorded every write it made; a run that creates series removes it first. Without the
+marker the ledger may not be whole (it was deleted, never written, or a run stopped before its end): the
+sync then adopts what stands on WizIQ before it creates anything.
 """
 
 from __future__ import annotations
@@ -145,9 +146,12 @@ class TermLedger:
         stamp = datetime.fromtimestamp(self._clock(), timezone.utc).isoformat(timespec="seconds")
         self._set(MARKER_KEY, {"term": term, "sections": sections, "run": run, "at": stamp})
 
+    def clear_marker(self) -> None:
+        """Mark the ledger as possibly incomplete until ``write_marker`` (a run is about to create series)."""
+        self._delete(MARKER_KEY)
+
     def keys(self) -> list[str]:
         """Every section key the ledger holds."""
-        marker = self.marker() or {}
         keys: list[str] = []
         shard = 0
         while True:
@@ -156,8 +160,6 @@ class TermLedger:
                 break
             keys.extend(str(item) for item in found)
             shard += 1
-        if not keys and marker.get("sections"):
-            raise LedgerError("The term's ledger has a marker but no index of its sections: it is damaged.")
         return keys
 
     def write_keys(self, keys: Iterable[str]) -> None:

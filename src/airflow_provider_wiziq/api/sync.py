@@ -402,6 +402,10 @@ class TermSync:
             return 30.0
 
         busy = [item for item in plan.sections.values() if item.writes or item.adopted]
+        if any(item.chunks for item in busy):
+            # Until this run has recorded every series it creates, the ledger is not known to be whole: a run
+            # stopped before its end leaves no marker, and the next one adopts what stands on WizIQ first.
+            self.ledger.clear_marker()
         run_pool(busy, work, take, max_concurrency=self.options.max_concurrency, on_tick=tick)
         if lost:
             self._settle(lost, errors)
@@ -431,16 +435,13 @@ class TermSync:
             item.start, item.fields = slot.utc_start, section.fields_hash
             self._count(plan, "modified")
         for chunk in plan.chunks:
-            identity = identity_of(chunk.request, chunk.first.utc_start)
-            entry.pending.append(_pending(identity))
-            self._save(plan)  # recorded before it is sent: a worker lost now leaves a trace to look up
             try:
                 series = self.maker.create(chunk.request)
             except WizIQError as error:
                 if not may_have_been_created(error):
-                    entry.pending.remove(_pending(identity))
-                    self._save(plan)
                     raise
+                # Its answer was lost: looked up at the end of the run; until found it stays pending.
+                entry.pending.append(_pending(identity_of(chunk.request, chunk.first.utc_start)))
                 unsettled.append((chunk, error))
                 continue
             first = series.first_class
@@ -467,8 +468,8 @@ class TermSync:
     def _created(self, plan: SectionPlan, chunk: Chunk, master: int) -> None:
         """Record a series with its classes (read back with view_schedule), then cancel its unwanted classes.
 
-        Until this record is written the series is *pending* in the ledger, so a worker lost in between
-        leaves the next run to find it on WizIQ.
+        A run that creates series removes the ledger's marker first, so a worker lost before this record is
+        written leaves the next run to find the series on WizIQ.
         """
         from airflow_provider_wiziq.api.reconcile import read_schedule
 
@@ -547,6 +548,7 @@ class TermSync:
             master = found.get(identity_of(chunk.request, chunk.first.utc_start))
             if master is None:
                 errors.setdefault(plan.key, error)
+                self._save_if_changed(plan)  # its pending record makes the next run look again first
                 continue
             log.info("Section %s: series %s was created although its answer was lost; recording it", plan.key, master)
             try:
