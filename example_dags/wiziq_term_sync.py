@@ -82,7 +82,7 @@ def declared_term(params: dict[str, Any]) -> dict[str, Any]:
             "class_repeat_type": "mon_fri",
             "class_end_date": f"{year}-12-17",
             "duration": 20,
-            "attendee_limit": 200,
+            "attendee_limit": 100,
         }
     )
     return {"sections": sections, "holidays": holidays(year)}

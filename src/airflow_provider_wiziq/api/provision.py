@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError, is_already_scheduled
 from airflow_provider_wiziq.api.identity import AccountIndex, SeriesIdentity, identity_of
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.recurrence import ScheduledClass
@@ -27,14 +27,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: WizIQ's answer when the presenter already has a class at that instant: maybe our own lost series.
-ALREADY_SCHEDULED = 1032
-
 
 def may_have_been_created(error: WizIQError) -> bool:
     """Whether a failed ``create_recurring`` may still have booked its series (its answer was lost)."""
     if isinstance(error, WizIQAPIError):
-        return error.code == ALREADY_SCHEDULED or error.transient
+        return is_already_scheduled(error) or error.transient
     if isinstance(error, WizIQTransportError):
         return error.sent and error.status_code != 429
     return error.transient
@@ -285,7 +282,6 @@ def describe(error: Mapping[str, Any]) -> str:
 
 
 __all__ = [
-    "ALREADY_SCHEDULED",
     "Made",
     "PlannedSeries",
     "SeriesMaker",

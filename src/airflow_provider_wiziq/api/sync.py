@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 
 from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError
+from airflow_provider_wiziq.api.errors import (
+    WizIQAPIError,
+    WizIQError,
+    is_already_cancelled,
+    is_no_record,
+    is_too_late_to_cancel,
+)
 from airflow_provider_wiziq.api.identity import (
     LOOKUP_COLUMNS,
     AccountIndex,
@@ -51,9 +57,6 @@ log = logging.getLogger(__name__)
 SAFETY_MARGIN = timedelta(hours=1)
 #: The write methods; a run that sends none of them changed nothing.
 WRITE_METHODS = frozenset({"create_recurring", "create", "modify", "cancel", "add_attendees"})
-#: cancel's answers for a class that can no longer be cancelled because it started or ended.
-_STARTED = {1034, 1035, 1036}
-_ALREADY_CANCELLED = 1033
 
 CREATE, UPDATE, RESCHEDULE, CANCEL, UNCHANGED = "create", "update", "reschedule", "cancel", "unchanged"
 
@@ -251,7 +254,7 @@ class TermSync:
                     multiple_class_id=batch, columns=(*LOOKUP_COLUMNS, "presenter_url"), page_size=MAX_PAGE_SIZE
                 )
             except WizIQAPIError as error:
-                if error.code == 1013:  # none of them is known any more
+                if is_no_record(error):  # none of them is known any more
                     return ()
                 raise
 
@@ -510,9 +513,9 @@ class TermSync:
         try:
             self.client.cancel(item.class_id)
         except WizIQAPIError as error:
-            if error.code == _ALREADY_CANCELLED:
+            if is_already_cancelled(error):
                 pass
-            elif error.code in _STARTED:
+            elif is_too_late_to_cancel(error):
                 log.info("Section %s: class %s has started and is left alone", plan.key, item.class_id)
                 return
             else:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import WizIQError, WizIQValidationError
+from airflow_provider_wiziq.api.errors import Code, WizIQError, WizIQValidationError
 from airflow_provider_wiziq.api.identity import presenter_key
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.recurrence import ScheduledClass, expand
@@ -178,8 +178,8 @@ def _roster(value: Any) -> tuple[tuple[str, str, str | None], ...]:
     for position, item in enumerate(value):
         if not isinstance(item, Mapping):
             raise WizIQValidationError("attendees", f"attendee {position} is not a dict")
-        attendee_id = values.text("attendees", item.get("attendee_id"), missing_code=1024)
-        screen_name = values.text("attendees", item.get("screen_name"), missing_code=1023)
+        attendee_id = values.text("attendees", item.get("attendee_id"), missing_code=Code.ATTENDEE_ID_MISSING)
+        screen_name = values.text("attendees", item.get("screen_name"), missing_code=Code.SCREEN_NAME_MISSING)
         language = values.language("language_culture_name", item.get("language_culture_name"))
         assert attendee_id is not None and screen_name is not None
         roster[attendee_id] = (attendee_id, screen_name, language)
@@ -255,7 +255,7 @@ def desired_schedule(section: Section, holidays: Collection[date]) -> Schedule:
         else:
             slots = expand(rule, max_classes=MAX_SECTION_CLASSES + len(holidays))
     except WizIQValidationError as error:
-        if error.code == 1082 and "more than" in error.message:
+        if error.code == Code.OCCURRENCE_OR_END_DATE_INVALID and "more than" in error.message:
             raise WizIQValidationError(
                 "class_end_date", f"more than {MAX_SECTION_CLASSES} classes, the most a term section may hold"
             ) from None
@@ -274,7 +274,9 @@ def desired_schedule(section: Section, holidays: Collection[date]) -> Schedule:
             "class_occurrence", f"{len(desired)} classes, more than the {MAX_SECTION_CLASSES} a term section may hold"
         )
     if not desired:
-        raise WizIQValidationError("start_time", "every class of the section falls on a holiday", code=1082)
+        raise WizIQValidationError(
+            "start_time", "every class of the section falls on a holiday", code=Code.OCCURRENCE_OR_END_DATE_INVALID
+        )
     last = desired[-1].utc_start
     return Schedule(tuple(desired), tuple(slot for slot in on_holiday if slot.utc_start < last))
 
