@@ -98,9 +98,8 @@ class CreateRecurringClassesOperator(BaseOperator):
         self.progress_interval = float(progress_interval)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.client import WizIQClient, configure_session
         from airflow_provider_wiziq.api.provision import SeriesMaker, plan_series, provision_all, run_pool
-        from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
+        from airflow_provider_wiziq.api.ratelimit import TokenBucket
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
@@ -122,7 +121,6 @@ class CreateRecurringClassesOperator(BaseOperator):
         if retry:
             self.log.info("Looking up the %d other series on WizIQ before creating any", len(planned) - len(earlier))
         bucket = TokenBucket(self.max_calls_per_second)
-        session = configure_session(RateLimitedSession(bucket), config, self.max_concurrency + 1)
         progress = Progress(self, len(planned), bucket, self.progress_interval)
         made: dict[str, SeriesOutcome] = {}
 
@@ -138,7 +136,7 @@ class CreateRecurringClassesOperator(BaseOperator):
                 ledger.flush()
             return progress.due_in() or self.progress_interval
 
-        with WizIQClient(config, session=session) as client:
+        with hook.rate_limited_client(bucket, pool_size=self.max_concurrency + 1) as client:
             try:
                 with wiziq_failures():
                     provision_all(

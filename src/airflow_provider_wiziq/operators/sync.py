@@ -101,9 +101,8 @@ class SyncTermOperator(BaseOperator):
         self.wiziq_conn_id = wiziq_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.client import WizIQClient, configure_session
         from airflow_provider_wiziq.api.ledger import TermLedger
-        from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
+        from airflow_provider_wiziq.api.ratelimit import TokenBucket
         from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, plan_table, run_sync
         from airflow_provider_wiziq.api.term import check_term
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
@@ -117,12 +116,11 @@ class SyncTermOperator(BaseOperator):
             lines = "\n".join(f"  {key}: {error}" for key, error in invalid.items())
             raise AirflowFailException(f"{len(invalid)} sections are invalid, so nothing was sent:\n{lines}")
         bucket = TokenBucket(self.max_calls_per_second)
-        session = configure_session(RateLimitedSession(bucket), config, self.max_concurrency + 1)
         ledger = TermLedger(store)
         ti = context["ti"]
         run_id = str(context.get("run_id") or ti.run_id)
         options = SyncOptions(self.cancel_removed, self.max_cancel_fraction, self.max_concurrency)
-        with WizIQClient(config, session=session) as client, wiziq_failures():
+        with hook.rate_limited_client(bucket, pool_size=self.max_concurrency + 1) as client, wiziq_failures():
             sync = TermSync(
                 client,
                 ledger,
