@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from airflow_provider_wiziq.api.client import WizIQClient
 from airflow_provider_wiziq.api.config import config_from_connection
 from airflow_provider_wiziq.api.ledger import LEASE_KEY, LedgerError, TermLedger
 from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, run_sync
-from airflow_provider_wiziq.api.term import check_term
+from airflow_provider_wiziq.api.term import check_term, desired_schedule
 from tests.sync_support import TERM_OPENS, section
 
 pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
@@ -119,3 +120,49 @@ def test_a_run_lost_after_sending_a_create_leaves_the_next_run_to_adopt_not_crea
     assert len(wiziq_emulator.series()) == made + 1
     standing = [(c["presenter_email"], c["utc_start"]) for c in wiziq_emulator.classes() if c["cancelled_at"] is None]
     assert len(standing) == len(set(standing)) == 3 * 74
+
+
+def test_a_run_lost_after_a_modify_is_not_sent_again_when_wiziq_shows_it_applied(wiziq_emulator, monkeypatch):
+    store = OneAtATimeStore()
+    run_sync(engine(wiziq_emulator, store, time.time, "A"), owner="run1/1", run="run1")
+    renamed = engine(wiziq_emulator, store, time.time, "A")
+    renamed.sections["A"] = replace(renamed.sections["A"], request=replace(renamed.sections["A"].request, title="New"))
+    renamed.schedules = {key: desired_schedule(item, renamed.holidays) for key, item in renamed.sections.items()}
+    counted = TermSync._count
+
+    def lost_after_third_modify(self: TermSync, plan: Any, what: str, *args: Any, **kwargs: Any) -> None:
+        if what == "modified" and self.counts["modified"] == 2:
+            raise WorkerLost  # the third modify was answered; its record is never written
+        counted(self, plan, what, *args, **kwargs)
+
+    monkeypatch.setattr(TermSync, "_count", lost_after_third_modify)
+    with pytest.raises(WorkerLost):
+        run_sync(renamed, owner="run2/1", run="run2")
+    monkeypatch.undo()
+    modified = [r["fields"]["class_id"] for r in wiziq_emulator.requests("modify")]
+    assert len(modified) == 3
+    wiziq_emulator.clear_requests()
+
+    again = engine(wiziq_emulator, store, time.time, "A")
+    again.sections, again.schedules = renamed.sections, renamed.schedules
+    _, errors = run_sync(again, owner="run2/2", run="run2")  # Airflow's retry of the same run
+    assert errors == {}
+    resent = [r["fields"]["class_id"] for r in wiziq_emulator.requests("modify")]
+    assert not set(resent) & set(modified)  # the three applied modifies are seen on WizIQ, not sent again
+    assert len(resent) == 74 - 3
+    assert {c["title"] for c in wiziq_emulator.classes() if c["cancelled_at"] is None} == {"New"}
+
+
+def test_a_class_renamed_on_wiziqs_side_is_renamed_back(wiziq_emulator):
+    from airflow_provider_wiziq.api.client import WizIQClient as Client
+
+    store = OneAtATimeStore()
+    first = engine(wiziq_emulator, store, time.time, "A")
+    run_sync(first, owner="run1/1", run="run1")
+    victim = next(c["class_id"] for c in wiziq_emulator.classes() if c["cancelled_at"] is None)
+    with Client(first.client.config) as client:
+        client.modify(victim, title="Renamed by hand")
+    wiziq_emulator.clear_requests()
+    run_sync(engine(wiziq_emulator, store, time.time, "A"), owner="run2/1", run="run2")
+    assert [r["fields"]["class_id"] for r in wiziq_emulator.requests("modify")] == [str(victim)]
+    assert wiziq_emulator.get_class(victim)["title"] == "Section A"

@@ -90,8 +90,12 @@ class SectionEntry:
     classes: list[LedgerClass] = field(default_factory=list)
     pending: list[list[Any]] = field(default_factory=list)  # [title, presenter, zone, epoch]: sent, unanswered
     removed: bool = False  # no longer declared
+    #: For each fields fingerprint its classes carry, the values get_data shows of it (title, duration,
+    #: attendee limit): a class showing new values had its modify applied, even if no record of it was kept.
+    shown: dict[str, list[str]] = field(default_factory=dict)
 
     def encode(self) -> dict[str, Any]:
+        used = {item.fields for item in self.classes}
         return {
             "placement": self.placement,
             "spec": self.spec,
@@ -99,6 +103,7 @@ class SectionEntry:
             "classes": [item.encode() for item in sorted(self.classes, key=lambda c: (c.start, c.class_id))],
             "pending": [list(item) for item in self.pending],
             "removed": self.removed,
+            "shown": {fingerprint: list(values) for fingerprint, values in self.shown.items() if fingerprint in used},
         }
 
     @classmethod
@@ -112,6 +117,7 @@ class SectionEntry:
             classes=[LedgerClass.decode(item) for item in value.get("classes", [])],
             pending=[list(item) for item in value.get("pending", [])],
             removed=bool(value.get("removed", False)),
+            shown={str(key): [str(item) for item in items] for key, items in value.get("shown", {}).items()},
         )
 
     def by_id(self) -> dict[int, LedgerClass]:

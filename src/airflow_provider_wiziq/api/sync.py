@@ -48,7 +48,15 @@ from airflow_provider_wiziq.api.ledger import (
 from airflow_provider_wiziq.api.provision import SeriesMaker, may_have_been_created, run_pool
 from airflow_provider_wiziq.api.recurrence import ScheduledClass, localize
 from airflow_provider_wiziq.api.responses import ClassRecord
-from airflow_provider_wiziq.api.term import Chunk, Schedule, Section, creation_chunks, desired_schedule, short_hash
+from airflow_provider_wiziq.api.term import (
+    SHOWN_FIELDS,
+    Chunk,
+    Schedule,
+    Section,
+    creation_chunks,
+    desired_schedule,
+    short_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +284,8 @@ class TermSync:
             if instant is not None and instant != item.start:
                 log.info("Section %s: class %s was moved on WizIQ to %s", plan.key, class_id, instant.isoformat())
                 item.start = instant
-            if plan.section is not None and not _fields_match(record, plan.section):
-                item.fields = ""
+            if plan.section is not None:
+                item.fields = _fields_seen(record, plan.section, item.fields, plan.entry.shown)
 
     def _adopt(self, plans: Mapping[str, SectionPlan], index: AccountIndex) -> None:
         """Take into the ledger every series on WizIQ that is the same series as one this sync would make."""
@@ -461,6 +469,8 @@ class TermSync:
         self._save_if_changed(plan)
 
     def _save(self, plan: SectionPlan) -> None:
+        if plan.section is not None:
+            plan.entry.shown.setdefault(plan.section.fields_hash, plan.section.shown)
         self.ledger.save(plan.key, plan.entry)
         plan.saved = plan.entry.encode()
 
@@ -617,6 +627,23 @@ def run_sync(
         if not dry_run:
             sync.ledger.release()
     return plan, errors
+
+
+def _fields_seen(record: ClassRecord, section: Section, recorded: str, shown: Mapping[str, list[str]]) -> str:
+    """A class's fields fingerprint as WizIQ shows it: ``recorded``, unless what get_data shows says otherwise.
+
+    WizIQ shows the section's values while the recorded fingerprint's were others: a ``modify`` (which sends
+    every field at once) was applied though its record was lost (a worker killed in between), so the
+    section's fingerprint holds. WizIQ shows neither the section's values nor the recorded ones: the class
+    was changed on WizIQ's side, so its fields are unknown (``""``) and written again.
+    """
+    seen = [record.fields.get(name, wanted).strip() for name, wanted in zip(SHOWN_FIELDS, section.shown, strict=True)]
+    before = shown.get(recorded)
+    if seen == section.shown:
+        if recorded != section.fields_hash and before is not None and before != section.shown:
+            return section.fields_hash
+        return recorded
+    return recorded if before is not None and seen == before else ""
 
 
 def _fields_match(record: ClassRecord, section: Section) -> bool:

@@ -48,6 +48,8 @@ UPDATE_FIELDS = (
     "return_url",
     "status_ping_url",
 )
+#: The update fields a ``get_data`` record shows, so a sync can see whether a ``modify`` was applied.
+SHOWN_FIELDS = ("title", "duration", "attendee_limit")
 _RANGE = re.compile(r"^\s*(\S+)\s*\.\.\s*(\S+)\s*$")
 
 
@@ -69,6 +71,12 @@ class Section:
         """The update fields as WizIQ's wire strings (what ``modify`` sends)."""
         wire = self.request.to_wire()
         return {name: wire[name] for name in UPDATE_FIELDS if name in wire}
+
+    @property
+    def shown(self) -> list[str]:
+        """The update fields get_data shows (title, duration, attendee limit), as their wire strings."""
+        fields = self.fields
+        return [fields.get(name, "") for name in SHOWN_FIELDS]
 
     @property
     def fields_hash(self) -> str:
