@@ -6,6 +6,6 @@ suite runs DAGs exactly as a user's project does with the ``wiziq_dag_run`` fixt
 
 from __future__ import annotations
 
-from airflow_provider_wiziq.emulator.dag_runs import migrate_once, run_dag, task_instances
+from airflow_provider_wiziq.emulator.dag_runs import dag_bag, migrate_once, run_dag, task_instances
 
-__all__ = ["migrate_once", "run_dag", "task_instances"]
+__all__ = ["dag_bag", "migrate_once", "run_dag", "task_instances"]

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from airflow.sdk import DAG
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
 from airflow_provider_wiziq.api.client import WizIQClient
 from airflow_provider_wiziq.api.config import config_from_connection
 from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
@@ -19,7 +19,7 @@ from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from airflow_provider_wiziq.operators.bulk import LEDGER_KEY, XCOM_SERIES_RESULTS
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator
-from tests.dagtest import run_dag, task_instances
+from tests.dagtest import dag_bag, run_dag, task_instances
 
 YEAR = datetime.now().year + 1
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_dags"
@@ -340,9 +340,7 @@ def test_the_operator_rides_out_a_429(wiziq_emulator):
 
 
 def test_bulk_term_provisioning_example_creates_every_section_and_writes_the_report(wiziq_emulator, tmp_path):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=EXAMPLES / "wiziq_term_provisioning.py")
+    bag = dag_bag(dag_folder=EXAMPLES / "wiziq_term_provisioning.py")
     assert bag.import_errors == {}
     dag_run = run_dag(bag.dags["wiziq_term_provisioning_bulk"], run_conf={"report_dir": str(tmp_path)})
     assert dag_run.state == "success"

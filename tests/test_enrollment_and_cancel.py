@@ -108,8 +108,7 @@ def test_attendance_report_waits_out_available_soon(wiziq_emulator, deferrable):
 
 
 def test_attendance_report_defers_by_default_with_its_own_end_time(wiziq_emulator):
-    from airflow.sdk.exceptions import TaskDeferred
-
+    from airflow_provider_wiziq._compat import TaskDeferred
     from airflow_provider_wiziq.triggers.wiziq import WizIQAttendanceReportTrigger
 
     first = just_held_class(wiziq_emulator)

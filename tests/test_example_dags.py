@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.dagtest import run_dag, task_instances
+from tests.dagtest import dag_bag, run_dag, task_instances
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_dags"
 
 
 @pytest.fixture(scope="module")
 def example_bag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=EXAMPLES)
+    return dag_bag(dag_folder=EXAMPLES)
 
 
 def test_every_example_dag_imports_without_errors(example_bag):

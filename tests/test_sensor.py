@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from airflow.sdk import DAG, task
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from airflow_provider_wiziq._compat import AirflowFailException, AirflowSkipException
 from airflow_provider_wiziq.sensors.wiziq import WizIQClassStatusSensor, WizIQWaitErrors, WizIQWaitFailed
 from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
 from tests.dagtest import run_dag, task_instances
@@ -176,7 +176,7 @@ def test_a_timeout_fails_without_retries_or_skips_with_soft_fail(wiziq_emulator,
 
 def test_the_sensor_keeps_to_airflows_public_sensor_methods():
     """poke / execute / execute_complete over the verdict: no private Airflow method, no resume_execution."""
-    from airflow.sdk import BaseSensorOperator
+    from airflow_provider_wiziq._compat import BaseSensorOperator
 
     airflow_names = {name for klass in BaseSensorOperator.__mro__ for name in vars(klass)}
     own = vars(WizIQClassStatusSensor)
@@ -262,7 +262,7 @@ def test_soft_fail_does_not_hide_wiziq_failures_on_resume():
 
 
 def test_the_sensor_defers_with_its_own_end_time(wiziq_emulator, monkeypatch):
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow_provider_wiziq._compat import TaskDeferred
 
     use_emulator(monkeypatch, wiziq_emulator)
     class_id = schedule_class(wiziq_emulator)

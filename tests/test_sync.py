@@ -307,8 +307,7 @@ def test_a_concurrent_run_of_the_same_term_is_refused(term, wiziq_emulator):
 
 
 def test_without_an_asset_state_store_the_task_fails_at_once_naming_airflow_3_3(wiziq_emulator):
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from airflow_provider_wiziq._compat import AirflowFailException
     from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
 
     class TI:

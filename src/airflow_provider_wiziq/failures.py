@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
 from airflow_provider_wiziq.api.errors import WizIQError
 
 

@@ -24,12 +24,12 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_wiziq._compat import AirflowException
 from airflow_provider_wiziq.api.errors import WizIQError
 from airflow_provider_wiziq.api.signing import signature
 from airflow_provider_wiziq.emulator import WizIQEmulator
-from tests.dagtest import run_dag
+from tests.dagtest import dag_bag, run_dag
 from tests.reliability.support import wiziq_connection
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
@@ -44,9 +44,7 @@ _QUOTED_SIGNATURE_LIKE = re.compile(r"(?:[A-Za-z0-9]|%2[BbFf]){27,81}%3[Dd]")
 
 @pytest.fixture(scope="module")
 def example_bag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=EXAMPLES)
+    return dag_bag(dag_folder=EXAMPLES)
 
 
 @pytest.fixture(scope="module")

@@ -51,19 +51,27 @@ def migrate_once() -> None:
         _migrated = True
 
 
+def dag_bag(**kwargs: Any) -> Any:
+    """A ``DagBag`` of the installed Airflow (``dag_folder=...`` and the like)."""
+    from airflow_provider_wiziq._compat import dagbag_module
+
+    return dagbag_module().DagBag(**kwargs)
+
+
 def run_dag(dag: Any, **test_kwargs: Any) -> Any:
     """Register ``dag`` (``dag.test()`` runs only serialized DAGs) and run it; returns the DagRun.
 
     ``dag.test()`` does not raise when a task fails: see :func:`failed_tasks`.
     """
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    from airflow_provider_wiziq._compat import dagbag_module
 
     migrate_once()
     DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(dag_folder=Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]), collect_dags=False)
+    bag = dag_bag(dag_folder=Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]), collect_dags=False)
     bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    dagbag_module().sync_bag_to_db(bag, "dags-folder", None)
     return dag.test(**test_kwargs)
 
 

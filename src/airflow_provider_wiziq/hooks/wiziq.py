@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
+from airflow_provider_wiziq._compat import BaseHook
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.api import responses

@@ -16,9 +16,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.series import series_result
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator
 from airflow_provider_wiziq.failures import wiziq_failures
 
 if TYPE_CHECKING:

@@ -9,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 from airflow_provider_wiziq.failures import wiziq_failures
 

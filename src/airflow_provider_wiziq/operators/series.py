@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, BaseOperatorLink
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator, BaseOperatorLink
 from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
 from airflow_provider_wiziq.failures import wiziq_failures
 

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, AssetAlias, BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
 from airflow_provider_wiziq.failures import wiziq_failures
 
 if TYPE_CHECKING:

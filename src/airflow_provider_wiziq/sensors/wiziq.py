@@ -12,15 +12,15 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.configuration import conf
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import (
+from airflow_provider_wiziq._compat import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
 )
-
 from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 
 if TYPE_CHECKING:

@@ -1,0 +1,54 @@
+"""The one place that knows which Airflow this runs on (3.1 and later).
+
+Names that moved between minors come from ``apache-airflow-providers-common-compat``, which tries the task SDK
+path first and falls back to the older one, as Airflow's own providers do: importing them from here never
+warns on 3.3. What only a newer Airflow has is a flag below; callers branch on the flag, never on a version.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseHook,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    PokeReturnValue,
+    TaskDeferred,
+    conf,
+)
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_2_PLUS, AIRFLOW_V_3_3_PLUS
+
+#: ``context["task_state_store"]`` (3.3): without it a retry finds its series by looking them up in WizIQ.
+HAS_TASK_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
+#: ``context["asset_state_store"]`` (3.3): the term ledger lives there; without it term sync refuses to run.
+HAS_ASSET_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
+
+
+def dagbag_module() -> ModuleType:
+    """Airflow's DagBag module (``DagBag``, ``sync_bag_to_db``), for running DAGs in tests: it moved in 3.2."""
+    return importlib.import_module("airflow.dag_processing.dagbag" if AIRFLOW_V_3_2_PLUS else "airflow.models.dagbag")
+
+
+__all__ = [
+    "HAS_ASSET_STATE_STORE",
+    "HAS_TASK_STATE_STORE",
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSensorTimeout",
+    "AirflowSkipException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "PokeReturnValue",
+    "TaskDeferred",
+    "conf",
+    "dagbag_module",
+]
