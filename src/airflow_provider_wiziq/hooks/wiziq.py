@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from airflow_provider_wiziq.api.client import WizIQClient
     from airflow_provider_wiziq.api.config import ClientConfig
     from airflow_provider_wiziq.api.limits import PlanLimits
+    from airflow_provider_wiziq.api.provision import SeriesMaker
     from airflow_provider_wiziq.api.ratelimit import TokenBucket
-    from airflow_provider_wiziq.api.recurrence import ScheduledClass
     from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
 
 # The client stack (requests, dateutil, defusedxml) is imported on first use, not with this module, so that
@@ -113,12 +113,12 @@ class WizIQHook(BaseHook):
 
         return read_schedule(self.client, class_master_id)
 
-    def find_series(self, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
-        """The ``class_master_id`` of the account's series that ``request`` describes (first class ``first``),
-        or None: how a retried create finds the series its lost answer made."""
-        from airflow_provider_wiziq.api.reconcile import find_series
+    def series_maker(self) -> SeriesMaker:
+        """Series lookup and create-once (:class:`~airflow_provider_wiziq.api.provision.SeriesMaker`) over this
+        hook's client: how a retried create finds the series its lost answer made before sending again."""
+        from airflow_provider_wiziq.api.provision import SeriesMaker
 
-        return find_series(self.client, request, first)
+        return SeriesMaker(self.client)
 
     def cancel(self, class_id: int | str) -> bool:
         return self.client.cancel(class_id)

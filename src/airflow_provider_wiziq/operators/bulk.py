@@ -102,9 +102,9 @@ class CreateRecurringClassesOperator(BaseOperator):
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
-            config = hook.config
+            limits = hook.limits
         specs = read_series_specs(self.series)
-        planned, invalid = plan_series(specs, config.limits)
+        planned, invalid = plan_series(specs, limits)
         if invalid:
             self._report_invalid(invalid, len(specs))
         results: dict[str, Any] = {key: {"error": error} for key, error in invalid.items()}

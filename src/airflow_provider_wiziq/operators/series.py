@@ -111,14 +111,13 @@ class CreateRecurringClassOperator(BaseOperator):
         return {name: getattr(self, name) for name in CREATE_RECURRING_PARAMETERS}
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.reconcile import read_schedule
         from airflow_provider_wiziq.api.request import CreateRecurringRequest
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
             request = CreateRecurringRequest.from_params(self.parameters())
-            preview = request.validate(limits=hook.config.limits)
+            preview = request.validate(limits=hook.limits)
         defaults = request.server_defaults()
         for name, meaning in defaults.items():
             self.log.warning("%s %s; give it explicitly to be sure", name, meaning)
@@ -129,7 +128,7 @@ class CreateRecurringClassOperator(BaseOperator):
             return series_result(request, preview, class_master_id=None)
         with wiziq_failures():
             master_id, summary = self._create_once(hook, request, preview, context)
-            entries = read_schedule(hook.client, master_id)
+            entries = hook.read_schedule(master_id)
         self._verify(preview, entries)
         result = series_result(request, preview, class_master_id=master_id, entries=entries, summary=summary)
         context["ti"].xcom_push(key=XCOM_PRESENTER_URL, value=result["presenter_url"])
@@ -140,14 +139,13 @@ class CreateRecurringClassOperator(BaseOperator):
     ) -> tuple[int, str | None]:
         """The series' id, created now or found from an earlier try; and WizIQ's summary when created now."""
         from airflow_provider_wiziq.api.identity import identity_of
-        from airflow_provider_wiziq.api.provision import SeriesMaker
 
         store = context.get("task_state_store")
         stored = store.get(SERIES_KEY) if store is not None else None
         if stored:
             self.log.info("Series %s was created by an earlier try; reusing it", stored)
             return int(stored), None
-        maker = SeriesMaker(hook.client)
+        maker = hook.series_maker()
         ti = context["ti"]
         if ti.try_number > 1 and (found := maker.find(identity_of(request, preview[0].utc_start))) is not None:
             self.log.info("An earlier try created series %s (its answer was lost); adopting it", found)

@@ -110,8 +110,8 @@ class SyncTermOperator(BaseOperator):
         store = self._ledger_store(context)
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
-            config = hook.config
-            sections, holidays, invalid = check_term(self.sections, self.holidays, config.limits)
+            limits = hook.limits
+            sections, holidays, invalid = check_term(self.sections, self.holidays, limits)
         if invalid:
             lines = "\n".join(f"  {key}: {error}" for key, error in invalid.items())
             raise AirflowFailException(f"{len(invalid)} sections are invalid, so nothing was sent:\n{lines}")
@@ -128,7 +128,7 @@ class SyncTermOperator(BaseOperator):
                 sections=sections,
                 holidays=holidays,
                 now=now(),
-                max_series_classes=config.limits.max_series_classes,
+                max_series_classes=limits.max_series_classes,
                 options=options,
             )
             plan, errors = run_sync(
