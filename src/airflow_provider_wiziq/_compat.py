@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
@@ -51,4 +52,5 @@ __all__ = [
     "TaskDeferred",
     "conf",
     "dagbag_module",
+    "get_async_connection",
 ]

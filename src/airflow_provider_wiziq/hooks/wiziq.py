@@ -72,8 +72,7 @@ class WizIQHook(BaseHook):
     async def get_async_client(self) -> AsyncWizIQClient:
         """A new async client for triggers, the connection read without blocking the event loop (and without
         the supervisor deadlock Airflow before 3.3.2 risks there). The caller closes it (``aclose``)."""
-        from airflow.providers.common.compat.connection import get_async_connection
-
+        from airflow_provider_wiziq._compat import get_async_connection
         from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
         from airflow_provider_wiziq.api.config import config_from_airflow_connection
 
