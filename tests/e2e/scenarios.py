@@ -213,7 +213,7 @@ def reschedule_sensor(ctx: Context) -> str:
     def pokes() -> int:
         return sum("class_id" in entry["fields"] for entry in ctx.emulator.requests("get_data"))
 
-    wait_until(lambda: pokes() >= 2, 120, "a second poke")
+    ctx.until(lambda: pokes() >= 2, 120, "a second poke", (dag_id, run_id))
     ctx.emulator.advance(days=2)
     ctx.expect_success(dag_id, run_id, 300)
     check(len(ctx.emulator.series()) == 1, "not exactly one series")
