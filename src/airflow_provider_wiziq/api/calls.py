@@ -68,7 +68,7 @@ def method_url(config: ClientConfig, method: str) -> str:
 
 def settle_resend(call: Call[T], error: WizIQAPIError, attempt_number: int) -> T:
     """The result a re-sent call's error stands for, when it says an earlier attempt did the work; else raise."""
-    if attempt_number > 1 and error.code in call.done_if_resent:
+    if attempt_number > 1 and error.code is not None and error.code in call.done_if_resent:
         log.info("WizIQ %s answered %s to a re-send: the earlier attempt succeeded", call.method, error.code)
         return call.done_if_resent[error.code]
     raise error

@@ -165,7 +165,7 @@ def configure_session(session: requests.Session, config: ClientConfig, pool_size
     session.trust_env = False
     # Redirects are refused (calls.refuse_redirect), never followed or even resolved: requests would parse
     # the Location of a 3xx before handing it over, and raise outside the WizIQError family on a bad one.
-    session.resolve_redirects = _no_redirects  # type: ignore[method-assign]
+    session.resolve_redirects = _no_redirects  # type: ignore[method-assign, assignment]
     return session
 
 

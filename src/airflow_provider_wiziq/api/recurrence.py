@@ -89,7 +89,7 @@ class ScheduledClass(NamedTuple):
     built in a third of the time. Read it by field name.
     """
 
-    index: int  # 0-based position in the series
+    index: int  # type: ignore[assignment]  # 0-based position in the series (shadows tuple.index)
     wall_clock: datetime  # naive wall-clock time the rule asked for
     local_start: datetime  # aware, tzinfo=ZoneInfo(time_zone): the real instant in local time
     utc_start: datetime  # aware, tzinfo=timezone.utc

@@ -146,4 +146,4 @@ def backoff(interval: float, failures: int) -> float:
     report wait both ask this; a call's own re-sends follow :func:`retry_arguments`."""
     if failures <= 0:
         return interval
-    return min(interval * 2 ** min(failures, 32), max(interval, MAX_WAIT_BACKOFF))
+    return min(interval * 2.0 ** min(failures, 32), max(interval, MAX_WAIT_BACKOFF))

@@ -169,6 +169,7 @@ def repeat_type(name: str, value: object) -> RepeatType:
     if isinstance(value, str) and value.strip().lower() in RepeatType.aliases():
         return RepeatType.aliases()[value.strip().lower()]
     number = integer(name, value, code=Code.REPEAT_TYPE_INVALID)
+    assert number is not None  # a missing value was refused above
     try:
         return RepeatType(number)
     except ValueError:

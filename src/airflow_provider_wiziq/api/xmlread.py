@@ -151,7 +151,7 @@ def _stream(body: bytes, method: str) -> Element:
         events.clear()
         if elements > MAX_ELEMENTS:
             raise _too_large(f"more than {MAX_ELEMENTS} elements", method)
-    return parser.close()  # type: ignore[no-any-return]
+    return parser.close()
 
 
 def _too_large(what: str, method: str) -> WizIQResponseError:
