@@ -12,7 +12,6 @@ import pytest
 
 from airflow_provider_wiziq.api.errors import ERROR_CODES, ErrorKind, WizIQAPIError, WizIQResponseError
 from airflow_provider_wiziq.api.responses import (
-    PARSERS,
     AccountInfo,
     AddAttendeesResult,
     AttendanceReport,
@@ -470,21 +469,6 @@ def test_account_info():
 def test_unknown_elements_are_ignored():
     body = CREATE.replace(b"<class_id>", b"<shiny_new_thing>x</shiny_new_thing><class_id>")
     assert parse_create(body).class_id == 4242
-
-
-def test_parsers_table():
-    assert dict(PARSERS) == {
-        "create_recurring": parse_create_recurring,
-        "create": parse_create,
-        "view_schedule": parse_view_schedule,
-        "get_data": parse_get_data,
-        "cancel": parse_cancel,
-        "modify": parse_modify,
-        "add_attendees": parse_add_attendees,
-        "get_attendance_report": parse_attendance_report,
-        "get_account_info": parse_account_info,
-    }
-    assert PARSERS["create"](CREATE) == parse_create(CREATE)
 
 
 def test_iso_8859_1_document_is_read():

@@ -200,62 +200,55 @@ ERROR_CODES: dict[int, ErrorCode] = _catalogue(
 )
 
 #: What a user should check when WizIQ refuses the keys or the signature (its own message says only "Forbidden").
-AUTH_HINT = (
+_AUTH_HINT = (
     "Check the connection's access key (login) and secret key (password), and that this machine's clock is "
     "right (WizIQ also refuses a request whose timestamp is far from its own time)."
 )
 
-#: get_data's and view_schedule's "No record found.": no match, or a page past the end.
-NO_RECORD = Code.NO_RECORD
-
 #: cancel's answers for a class that has started or ended: it can no longer be cancelled, and never will be.
-CANCEL_TOO_LATE: frozenset[Code] = frozenset({Code.CANCEL_IN_PROGRESS, Code.CANCEL_COMPLETED, Code.CANCEL_EXPIRED})
+_CANCEL_TOO_LATE: frozenset[Code] = frozenset({Code.CANCEL_IN_PROGRESS, Code.CANCEL_COMPLETED, Code.CANCEL_EXPIRED})
 #: get_data's answers meaning WizIQ has no such class: "Invalid class_id" or "No record found".
-UNKNOWN_CLASS: frozenset[Code] = frozenset({Code.CLASS_ID_INVALID, Code.NO_RECORD})
-#: get_attendance_report's answers meaning the report will never come (not held, expired, cancelled).
-REPORT_NEVER: frozenset[Code] = frozenset(
-    {Code.REPORT_NOT_HELD_YET, Code.REPORT_CLASS_EXPIRED, Code.REPORT_CLASS_CANCELLED}
-)
+_UNKNOWN_CLASS: frozenset[Code] = frozenset({Code.CLASS_ID_INVALID, Code.NO_RECORD})
 
 
-def has_code(error: BaseException, *codes: Code | frozenset[Code]) -> bool:
+def _has_code(error: object, *codes: Code | frozenset[Code]) -> bool:
     """Whether ``error`` is WizIQ's answer with one of ``codes`` (members or the groups above)."""
     if not isinstance(error, WizIQAPIError) or error.code is None:
         return False
     return any(error.code in code if isinstance(code, frozenset) else error.code == code for code in codes)
 
 
-def is_already_scheduled(error: BaseException) -> bool:
+def is_already_scheduled(error: object) -> bool:
     """1032: the presenter already has a class at that time (maybe this very series, whose answer was lost)."""
-    return has_code(error, Code.ALREADY_SCHEDULED)
+    return _has_code(error, Code.ALREADY_SCHEDULED)
 
 
-def is_already_cancelled(error: BaseException) -> bool:
+def is_already_cancelled(error: object) -> bool:
     """1033: the class is already where cancelling would put it."""
-    return has_code(error, Code.ALREADY_CANCELLED)
+    return _has_code(error, Code.ALREADY_CANCELLED)
 
 
-def is_too_late_to_cancel(error: BaseException) -> bool:
+def is_too_late_to_cancel(error: object) -> bool:
     """1034-1036: the class has started or ended and cannot be cancelled."""
-    return has_code(error, CANCEL_TOO_LATE)
+    return _has_code(error, _CANCEL_TOO_LATE)
 
 
-def is_report_pending(error: BaseException) -> bool:
+def is_report_pending(error: object) -> bool:
     """1029: the attendance report will be available soon; ask again later."""
-    return has_code(error, Code.REPORT_AVAILABLE_SOON)
+    return _has_code(error, Code.REPORT_AVAILABLE_SOON)
 
 
-def is_unknown_class(error: BaseException) -> bool:
+def is_unknown_class(error: object) -> bool:
     """1009/1013: WizIQ has no such class."""
-    return has_code(error, UNKNOWN_CLASS)
+    return _has_code(error, _UNKNOWN_CLASS)
 
 
-def is_no_record(error: BaseException) -> bool:
+def is_no_record(error: object) -> bool:
     """1013: no match, or a page past the end."""
-    return has_code(error, Code.NO_RECORD)
+    return _has_code(error, Code.NO_RECORD)
 
 
-def error_kind(code: int | None) -> ErrorKind:
+def _error_kind(code: int | None) -> ErrorKind:
     """Classify a code; codes WizIQ never documented are taken as permanent validation errors."""
     if code is None:
         return ErrorKind.VALIDATION
@@ -293,14 +286,14 @@ class WizIQAPIError(WizIQError):
     def __init__(self, code: int | None, message: str, *, method: str | None = None) -> None:
         self.code = None if code is None else int(code)  # a plain int in XCom, logs and pickles, never a Code
         self.message = message
-        self.kind = error_kind(code)
+        self.kind = _error_kind(code)
         self.transient = not self.kind.permanent
         super().__init__(message, method=method)
 
     def __str__(self) -> str:
         label = f"WizIQ error {self.code}" if self.code is not None else "WizIQ error"
         where = f" ({self.method})" if self.method else ""
-        hint = f" {AUTH_HINT}" if self.kind is ErrorKind.AUTH else ""
+        hint = f" {_AUTH_HINT}" if self.kind is ErrorKind.AUTH else ""
         return f"{label}: {self.message}{where}{hint}"
 
     @property
@@ -376,3 +369,24 @@ class WizIQTransportError(WizIQError):
         self.retry_after = retry_after
         where = f" calling {method}" if method else ""
         super().__init__(f"WizIQ transport error{where}: {reason}", method=method)
+
+
+__all__ = [
+    "ERROR_CODES",
+    "Code",
+    "ErrorCode",
+    "ErrorKind",
+    "WizIQAPIError",
+    "WizIQConfigError",
+    "WizIQError",
+    "WizIQResponseError",
+    "WizIQTransportError",
+    "WizIQValidationError",
+    "fill_plan_limits",
+    "is_already_cancelled",
+    "is_already_scheduled",
+    "is_no_record",
+    "is_report_pending",
+    "is_too_late_to_cancel",
+    "is_unknown_class",
+]

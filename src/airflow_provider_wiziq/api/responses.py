@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -23,7 +22,6 @@ from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
 from airflow_provider_wiziq.api.xmlread import read_xml
 
 __all__ = [
-    "PARSERS",
     "AccountInfo",
     "AddAttendeesResult",
     "AttendanceReport",
@@ -567,19 +565,3 @@ def parse_attendance_report(body: bytes) -> AttendanceReport:
 def parse_account_info(body: bytes) -> AccountInfo:
     """Read a ``get_account_info`` success; only that it is ``ok`` matters, the details are kept as text."""
     return AccountInfo(fields=_child_texts(parse_answer(body, "get_account_info")))
-
-
-#: WizIQ method name -> the function that reads its answer.
-PARSERS: Mapping[str, Callable[[bytes], object]] = MappingProxyType(
-    {
-        "create_recurring": parse_create_recurring,
-        "create": parse_create,
-        "view_schedule": parse_view_schedule,
-        "get_data": parse_get_data,
-        "cancel": parse_cancel,
-        "modify": parse_modify,
-        "add_attendees": parse_add_attendees,
-        "get_attendance_report": parse_attendance_report,
-        "get_account_info": parse_account_info,
-    }
-)

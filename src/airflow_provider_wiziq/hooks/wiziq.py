@@ -146,3 +146,8 @@ class WizIQHook(BaseHook):
         except WizIQError as error:
             return False, str(error)
         return True, "Connection to WizIQ succeeded: the access key and secret key were accepted."
+
+
+__all__ = [
+    "WizIQHook",
+]

@@ -69,3 +69,8 @@ class WizIQCancelClassOperator(BaseOperator):
             ", ".join(f"{s['class_id']}: {s['message']}" for s in outcome["skipped"]) or "none",
         )
         return outcome
+
+
+__all__ = [
+    "WizIQCancelClassOperator",
+]

@@ -194,3 +194,9 @@ def _roster(attendees: Any) -> list[Mapping[str, Any]]:
         if not isinstance(attendee, Mapping):
             raise AirflowException(f"attendees[{position}]: expected a mapping, got {type(attendee).__name__}")
     return list(attendees)
+
+
+__all__ = [
+    "WizIQAddAttendeesOperator",
+    "WizIQAttendanceReportOperator",
+]

@@ -228,3 +228,9 @@ def preview_table(preview: Sequence[ScheduledClass], defaults: Mapping[str, str]
         )
     lines.extend(f"  * server default: {name} {meaning}" for name, meaning in (defaults or {}).items())
     return "\n".join(lines)
+
+
+__all__ = [
+    "CreateRecurringClassOperator",
+    "WizIQClassLink",
+]

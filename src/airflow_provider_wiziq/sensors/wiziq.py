@@ -239,3 +239,10 @@ def _templated(value: Any) -> bool:
     if isinstance(value, (list, tuple, set, frozenset)):
         return any(_templated(item) for item in value)
     return False
+
+
+__all__ = [
+    "WizIQClassStatusSensor",
+    "WizIQWaitErrors",
+    "WizIQWaitFailed",
+]

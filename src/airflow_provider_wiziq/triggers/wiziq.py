@@ -200,3 +200,9 @@ class WizIQAttendanceReportTrigger(BaseTrigger):
                     await asyncio.sleep(max(0.0, min(backoff(self.poll_interval, wait.errors), remaining)))
         self.log.info("%s", verdict.message)
         yield TriggerEvent(verdict.event())
+
+
+__all__ = [
+    "WizIQAttendanceReportTrigger",
+    "WizIQClassStatusTrigger",
+]
