@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from airflow_provider_wiziq.api import responses
 from airflow_provider_wiziq.api.errors import WizIQError
-from airflow_provider_wiziq.api.responses import PARSERS, ClassRecord
+from airflow_provider_wiziq.api.responses import ClassRecord
 from tests.reliability.conftest import hypothesis_profile
 from tests.test_responses import (
     ACCOUNT_INFO,
@@ -92,6 +93,20 @@ def mutated(draw: Any) -> bytes:
         else:
             body[at:at] = bytes([draw(st.integers(0, 255))])
     return bytes(body)
+
+
+#: Every reader of an answer, by the method whose answer it reads.
+PARSERS = {
+    "create_recurring": responses.parse_create_recurring,
+    "create": responses.parse_create,
+    "view_schedule": responses.parse_view_schedule,
+    "get_data": responses.parse_get_data,
+    "cancel": responses.parse_cancel,
+    "modify": responses.parse_modify,
+    "add_attendees": responses.parse_add_attendees,
+    "get_attendance_report": responses.parse_attendance_report,
+    "get_account_info": responses.parse_account_info,
+}
 
 
 @hypothesis_profile()
