@@ -9,7 +9,11 @@ import pytest
 #: Modules users import from (the hook, operators, sensor, triggers, emulator, errors, the request model).
 CONTRACT = {
     "airflow_provider_wiziq.hooks.wiziq": {"WizIQHook"},
-    "airflow_provider_wiziq.operators.wiziq": {"CreateRecurringClassOperator", "CreateRecurringClassesOperator"},
+    "airflow_provider_wiziq.operators.wiziq": {
+        "CreateRecurringClassOperator",
+        "CreateRecurringClassesOperator",
+        "SyncTermOperator",
+    },
     "airflow_provider_wiziq.operators.series": {"CreateRecurringClassOperator"},
     "airflow_provider_wiziq.operators.bulk": {"CreateRecurringClassesOperator"},
     "airflow_provider_wiziq.operators.cancel": {"WizIQCancelClassOperator"},

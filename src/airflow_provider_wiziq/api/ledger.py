@@ -205,7 +205,7 @@ class TermLedger:
                     f"{age:.0f} s ago): refusing to run at the same time, which could corrupt the ledger. Run the "
                     f"sync with max_active_runs=1. A lease not renewed for {LEASE_SECONDS} s is taken over."
                 )
-        self._lease = {"owner": owner, "run": run, "at": now}
+        self._lease: dict[str, Any] | None = {"owner": owner, "run": run, "at": now}
         self._set(LEASE_KEY, self._lease)
         confirmed = self._get(LEASE_KEY)
         if not isinstance(confirmed, dict) or confirmed.get("owner") != owner:

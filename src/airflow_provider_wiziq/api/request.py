@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from airflow_provider_wiziq.api import values
@@ -37,6 +37,8 @@ SERVER_DEFAULTS = {
     "attendee_limit": f"not given: WizIQ's default of {DEFAULT_ATTENDEE_LIMIT} attendees applies",
     "time_zone": f"not given and start_time has no zone: the start is read as {DEFAULT_TIME_ZONE}",
 }
+
+_Request = TypeVar("_Request", bound="CreateClassRequest")
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class CreateClassRequest:
         return frozenset(cls.PARAMETERS)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, strict: bool = True) -> CreateClassRequest:
+    def from_params(cls: type[_Request], params: Mapping[str, Any], *, strict: bool = True) -> _Request:
         """Read natural values or wire strings; raise :class:`WizIQValidationError` on the first bad one.
 
         ``strict`` refuses parameter names WizIQ does not know (a typo in a DAG would otherwise be lost).

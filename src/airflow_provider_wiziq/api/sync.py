@@ -557,10 +557,10 @@ class TermSync:
             for plan, _, _ in lost:
                 errors.setdefault(plan.key, error)
             return
-        for plan, chunk, error in lost:
+        for plan, chunk, lost_error in lost:
             master = found.get(identity_of(chunk.request, chunk.first.utc_start))
             if master is None:
-                errors.setdefault(plan.key, error)
+                errors.setdefault(plan.key, lost_error)
                 self._save_if_changed(plan)  # its pending record makes the next run look again first
                 continue
             log.info("Section %s: series %s was created although its answer was lost; recording it", plan.key, master)
