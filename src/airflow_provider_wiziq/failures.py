@@ -14,7 +14,7 @@ from airflow_provider_wiziq._compat import AirflowException, AirflowFailExceptio
 from airflow_provider_wiziq.api.errors import WizIQError
 
 
-def task_failure(error: WizIQError) -> AirflowException:
+def _task_failure(error: WizIQError) -> AirflowException:
     """The Airflow exception for ``error``; its text is the WizIQ error's (``WizIQ error 1014: ...``)."""
     if error.transient:
         return AirflowException(f"{error} (transient: the task may be retried)")
@@ -27,4 +27,4 @@ def wiziq_failures() -> Iterator[None]:
     try:
         yield
     except WizIQError as error:
-        raise task_failure(error) from error
+        raise _task_failure(error) from error

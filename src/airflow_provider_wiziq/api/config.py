@@ -13,7 +13,7 @@ from airflow_provider_wiziq.api.errors import WizIQConfigError
 from airflow_provider_wiziq.api.limits import PlanLimits
 
 DEFAULT_ENDPOINT = "https://class.api.wiziq.com/apimanager.ashx"
-DEFAULT_PATH = "/apimanager.ashx"
+_DEFAULT_PATH = "/apimanager.ashx"
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def config_from_connection(
     extras = _read_extras(extra or {})
     limits = PlanLimits(**{k: extras.pop(k) for k in list(extras) if k in _LIMIT_EXTRAS})
     return ClientConfig(
-        endpoint=endpoint_url(host, port),
+        endpoint=_endpoint_url(host, port),
         access_key=(login or "").strip(),
         secret_key=password or "",
         limits=limits,
@@ -130,7 +130,7 @@ def config_from_airflow_connection(connection: Any) -> ClientConfig:
     )
 
 
-def endpoint_url(host: str | None, port: int | None = None) -> str:
+def _endpoint_url(host: str | None, port: int | None = None) -> str:
     """The endpoint URL from a connection's host: empty means WizIQ's, a bare host name gets https."""
     host = (host or "").strip()
     if not host:
@@ -141,7 +141,7 @@ def endpoint_url(host: str | None, port: int | None = None) -> str:
             raise _not_a_url(host, hint=" (is the ':' after the scheme missing?)")
         if port and ":" not in netloc:
             netloc = f"{netloc}:{port}"
-        return f"https://{netloc}{'/' + path if path else DEFAULT_PATH}"
+        return f"https://{netloc}{'/' + path if path else _DEFAULT_PATH}"
     parts = _checked_url(host)
     if port and parts.port is None:
         return parts._replace(netloc=f"{parts.netloc}:{port}").geturl()

@@ -23,19 +23,19 @@ from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, LAST, Repea
 TRANSPORT_FIELDS = frozenset({"access_key", "timestamp", "signature", "method"})
 
 #: WizIQ caps a title at 70 characters (error 1052).
-MAX_TITLE_LENGTH = 70
-DEFAULT_DURATION = 60
-DEFAULT_ATTENDEE_LIMIT = 2
-DEFAULT_TIME_ZONE = "GMT"
-PRESENTER_CONTROLS = ("audio", "video")
-ATTENDEE_CONTROLS = ("audio", "writing")
+_MAX_TITLE_LENGTH = 70
+_DEFAULT_DURATION = 60
+_DEFAULT_ATTENDEE_LIMIT = 2
+_DEFAULT_TIME_ZONE = "GMT"
+_PRESENTER_CONTROLS = ("audio", "video")
+_ATTENDEE_CONTROLS = ("audio", "writing")
 #: A start up to this long before now is "now", not the past (1004): WizIQ's own clients schedule "now" with
 #: the current wall clock in whole seconds, which is already in the past when it arrives (docs/wiziq-api.md §10).
 START_GRACE = timedelta(seconds=60)
 #: The server defaults that surprise (docs/wiziq-api.md §3), and what each means when it applies.
 SERVER_DEFAULTS = {
-    "attendee_limit": f"not given: WizIQ's default of {DEFAULT_ATTENDEE_LIMIT} attendees applies",
-    "time_zone": f"not given and start_time has no zone: the start is read as {DEFAULT_TIME_ZONE}",
+    "attendee_limit": f"not given: WizIQ's default of {_DEFAULT_ATTENDEE_LIMIT} attendees applies",
+    "time_zone": f"not given and start_time has no zone: the start is read as {_DEFAULT_TIME_ZONE}",
 }
 
 _Request = TypeVar("_Request", bound="CreateClassRequest")
@@ -53,9 +53,9 @@ class CreateClassRequest:
     presenter_email: str | None = None
     presenter_id: str | None = None
     presenter_name: str | None = None
-    duration: int = DEFAULT_DURATION
+    duration: int = _DEFAULT_DURATION
     extend_duration: int | None = None
-    attendee_limit: int = DEFAULT_ATTENDEE_LIMIT
+    attendee_limit: int = _DEFAULT_ATTENDEE_LIMIT
     language_culture_name: str | None = None
     presenter_default_controls: tuple[str, ...] | None = None
     attendee_default_controls: tuple[str, ...] | None = None
@@ -96,14 +96,14 @@ class CreateClassRequest:
         start, tz = _start_and_zone(p)
         defaults = []
         if tz is None:
-            tz, defaults = ZoneInfo(DEFAULT_TIME_ZONE), ["time_zone"]
+            tz, defaults = ZoneInfo(_DEFAULT_TIME_ZONE), ["time_zone"]
         read: dict[str, Any] = {"start_wall_clock": _wall_clock(start, tz), "time_zone": tz.key, **_presenter(p)}
         read.update((name, reader(p.get(name))) for name, reader in _READERS.items())
         if read["attendee_limit"] is None:
-            read["attendee_limit"] = DEFAULT_ATTENDEE_LIMIT
+            read["attendee_limit"] = _DEFAULT_ATTENDEE_LIMIT
             defaults.append("attendee_limit")
         if read["duration"] is None:
-            read["duration"] = DEFAULT_DURATION
+            read["duration"] = _DEFAULT_DURATION
         read["defaults_applied"] = tuple(sorted(defaults))
         return read
 
@@ -326,7 +326,7 @@ def _wall_clock(start: datetime, tz: ZoneInfo) -> datetime:
 
 
 def _read_title(value: object) -> str | None:
-    return values.text("title", value, max_length=MAX_TITLE_LENGTH, too_long_code=Code.TITLE_TOO_LONG)
+    return values.text("title", value, max_length=_MAX_TITLE_LENGTH, too_long_code=Code.TITLE_TOO_LONG)
 
 
 #: How each of create's own fields (besides title, start, zone and presenter) is read; ``modify`` reads its
@@ -339,8 +339,10 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     ),
     "attendee_limit": lambda value: values.integer("attendee_limit", value, code=None, minimum=1),
     "language_culture_name": lambda value: values.language("language_culture_name", value),
-    "presenter_default_controls": lambda value: values.choices("presenter_default_controls", value, PRESENTER_CONTROLS),
-    "attendee_default_controls": lambda value: values.choices("attendee_default_controls", value, ATTENDEE_CONTROLS),
+    "presenter_default_controls": lambda value: values.choices(
+        "presenter_default_controls", value, _PRESENTER_CONTROLS
+    ),
+    "attendee_default_controls": lambda value: values.choices("attendee_default_controls", value, _ATTENDEE_CONTROLS),
     "create_recording": lambda value: values.boolean("create_recording", value),
     "return_url": lambda value: values.text("return_url", value),
     "status_ping_url": lambda value: values.text("status_ping_url", value),

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
 from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
 
-WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
-WIRE_DATE_FORMAT = "%m/%d/%Y"
+_WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
+_WIRE_DATE_FORMAT = "%m/%d/%Y"
 
 # re.ASCII: \d is 0-9 only (int() would also read Arabic-Indic or full-width digits).
 _WIZIQ_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
@@ -363,11 +363,11 @@ def end_date(name: str, value: object) -> date | None:
 
 
 def wire_datetime(moment: datetime) -> str:
-    return moment.strftime(WIRE_DATETIME_FORMAT)
+    return moment.strftime(_WIRE_DATETIME_FORMAT)
 
 
 def wire_date(day: date) -> str:
-    return day.strftime(WIRE_DATE_FORMAT)
+    return day.strftime(_WIRE_DATE_FORMAT)
 
 
 def _checked(name: str, build: Callable[[], _T], spelled: str, *, code: int) -> _T:

@@ -17,7 +17,7 @@ from airflow_provider_wiziq.emulator.control import parse_instant
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 
 #: The signals that stop the server cleanly (its SQLite file, if any, is closed).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def plan_limit(spelled: str) -> int | None:
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Both signals are handled explicitly: a non-interactive shell starts a background job (``cmd &``) with
     # SIGINT ignored, and Python then installs no KeyboardInterrupt handler, so Ctrl-C or ``kill -INT`` would
     # be lost.
-    previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
+    previous = {signum: signal.signal(signum, on_signal) for signum in _STOP_SIGNALS}
     try:
         with emulator:
             print(f"WizIQ emulator listening on {emulator.url}", flush=True)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 JSON = "application/json"
 
 
-class ControlError(Exception):
+class _ControlError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
@@ -34,7 +34,7 @@ def handle(emulator: WizIQEmulator, verb: str, path: str, query: dict[str, str],
             return _page(emulator, parts[0], _int(parts[1], "class id"), query)
         data = _json(body)
         return _reply(200, _route(emulator, verb, parts, query, data))
-    except ControlError as error:
+    except _ControlError as error:
         return _reply(error.status, {"error": error.message})
     except LookupError as error:
         return _reply(404, {"error": str(error.args[0]) if error.args else "not found"})
@@ -100,7 +100,7 @@ def _route(
     if head == "reset" and not rest and verb == "POST":
         emulator.reset()
         return {"reset": True}
-    raise ControlError(404, f"no control endpoint {verb} {CONTROL_PREFIX}/{'/'.join(parts)}")
+    raise _ControlError(404, f"no control endpoint {verb} {CONTROL_PREFIX}/{'/'.join(parts)}")
 
 
 def _clock(emulator: WizIQEmulator, verb: str, rest: list[str], data: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _clock(emulator: WizIQEmulator, verb: str, rest: list[str], data: dict[str, 
     elif verb == "POST" and rest == ["reset"]:
         emulator.clock.reset()
     else:
-        raise ControlError(404, f"no control endpoint {verb} {CONTROL_PREFIX}/clock/{'/'.join(rest)}")
+        raise _ControlError(404, f"no control endpoint {verb} {CONTROL_PREFIX}/clock/{'/'.join(rest)}")
     return {"now": emulator.clock.now().isoformat(), "offset_seconds": emulator.clock.offset}
 
 
@@ -121,7 +121,7 @@ def _duration(data: dict[str, Any]) -> timedelta:
     units = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
     unknown = sorted(set(data) - set(units))
     if unknown or not data:
-        raise ControlError(400, "give seconds, minutes, hours and/or days")
+        raise _ControlError(400, "give seconds, minutes, hours and/or days")
     return timedelta(seconds=sum(float(data[name]) * units[name] for name in data))
 
 
@@ -149,21 +149,21 @@ def _json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except ValueError:
-        raise ControlError(400, "the body is not JSON") from None
+        raise _ControlError(400, "the body is not JSON") from None
     if not isinstance(data, dict):
-        raise ControlError(400, "the body must be a JSON object")
+        raise _ControlError(400, "the body must be a JSON object")
     return data
 
 
 def _required(data: dict[str, Any], name: str) -> Any:
     if name not in data:
-        raise ControlError(400, f"{name} is required")
+        raise _ControlError(400, f"{name} is required")
     return data[name]
 
 
 def _int(text: str, what: str) -> int:
     if not text.isdigit():
-        raise ControlError(400, f"{what} must be a number")
+        raise _ControlError(400, f"{what} must be a number")
     return int(text)
 
 

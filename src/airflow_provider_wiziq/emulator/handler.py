@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 log = logging.getLogger(__name__)
 
 #: The paths WizIQ's clients post to (docs/wiziq-api.md §1).
-API_PATHS = frozenset({"/", "/apimanager.ashx", "/apimanager.ashx/"})
+_API_PATHS = frozenset({"/", "/apimanager.ashx", "/apimanager.ashx/"})
 CONTROL_PREFIX = "/_emulator"
-MAX_BODY_BYTES = 10 * 1024 * 1024
+_MAX_BODY_BYTES = 10 * 1024 * 1024
 XML = "text/xml; charset=utf-8"
 
 
@@ -40,7 +40,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering
 
 
-class App(Protocol):
+class _App(Protocol):
     """What the server serves: the emulator."""
 
     stopping: threading.Event
@@ -57,12 +57,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     request_queue_size = 1024  # hundreds of concurrent clients must not meet a full backlog
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
+    def __init__(self, address: tuple[str, int], app: _App) -> None:
         self.app = app
         self._lock = threading.Lock()
         self._connections: dict[threading.Thread, socket.socket] = {}
         self._resets: set[int] = set()
-        super().__init__(address, WizIQRequestHandler)
+        super().__init__(address, _WizIQRequestHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(
@@ -108,7 +108,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
             thread.join(timeout)
 
 
-class WizIQRequestHandler(BaseHTTPRequestHandler):
+class _WizIQRequestHandler(BaseHTTPRequestHandler):
     """POST to an API path is a WizIQ call; anything under ``/_emulator`` is the control API."""
 
     protocol_version = "HTTP/1.1"
@@ -141,7 +141,7 @@ class WizIQRequestHandler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if parts.path == CONTROL_PREFIX or parts.path.startswith(CONTROL_PREFIX + "/"):
             self._send(app.control(verb, parts.path, query, body))
-        elif parts.path not in API_PATHS:
+        elif parts.path not in _API_PATHS:
             self._send(Reply(404, b"Not Found\n", "text/plain; charset=utf-8"))
         elif verb != "POST":
             self._send(
@@ -153,7 +153,7 @@ class WizIQRequestHandler(BaseHTTPRequestHandler):
                 )
             )
         else:
-            fields = parse_form(self.headers.get("Content-Type", ""), body)
+            fields = _parse_form(self.headers.get("Content-Type", ""), body)
             method = query.get("method") or fields.get("method") or None
             self._send(app.api_call(parts.path, method, fields))
 
@@ -166,7 +166,7 @@ class WizIQRequestHandler(BaseHTTPRequestHandler):
             self._send(Reply(400, b"Bad Content-Length\n", "text/plain; charset=utf-8"), close=True)
             return None
         length = int(length_header)
-        if length > MAX_BODY_BYTES:
+        if length > _MAX_BODY_BYTES:
             self._send(Reply(413, b"Request body too large\n", "text/plain; charset=utf-8"), close=True)
             return None
         return self.rfile.read(length)
@@ -184,7 +184,7 @@ class WizIQRequestHandler(BaseHTTPRequestHandler):
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass
                 return bytes(chunks)
-            if len(chunks) + size > MAX_BODY_BYTES:
+            if len(chunks) + size > _MAX_BODY_BYTES:
                 self._send(Reply(413, b"Request body too large\n", "text/plain; charset=utf-8"), close=True)
                 return None
             chunks += self.rfile.read(size)
@@ -211,7 +211,7 @@ class WizIQRequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def parse_form(content_type: str, body: bytes) -> dict[str, str]:
+def _parse_form(content_type: str, body: bytes) -> dict[str, str]:
     """An urlencoded or multipart/form-data body as ``name -> value`` (the first value of a repeated name)."""
     kind = content_type.split(";")[0].strip().lower()
     pairs: list[tuple[str, str]]

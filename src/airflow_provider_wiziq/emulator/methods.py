@@ -54,7 +54,7 @@ class Outcome:
 def handle(account: Account, method: str | None, fields: Mapping[str, str]) -> Outcome:
     """Authenticate and run one call; every refusal becomes WizIQ's ``<error>`` answer."""
     try:
-        authenticate(account, method or "", fields)
+        _authenticate(account, method or "", fields)
         if not method:
             raise WizIQAPIError.from_code(400, detail="No method was given.")
         run = METHODS.get(method)
@@ -79,7 +79,7 @@ def _error_answer(account: Account, error: WizIQAPIError) -> tuple[int, str]:
     return error.code, fill_plan_limits(message, account.config.limits.placeholders())
 
 
-def authenticate(account: Account, method: str, fields: Mapping[str, str]) -> None:
+def _authenticate(account: Account, method: str, fields: Mapping[str, str]) -> None:
     """Access key, signature and timestamp window: any failure is the same 403 (docs/wiziq-api.md §2)."""
     config = account.config
     access_key = fields.get("access_key", "")

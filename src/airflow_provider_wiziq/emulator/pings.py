@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Ping:
+class _Ping:
     """One status change to announce, and how its delivery went (``delivered``/``error`` once sent)."""
 
     url: str
@@ -57,8 +57,8 @@ class StatusPinger:
         self._now = now
         self._interval = interval
         self._timeout = timeout
-        self._queue: deque[Ping] = deque()
-        self._sent: list[Ping] = []
+        self._queue: deque[_Ping] = deque()
+        self._sent: list[_Ping] = []
         self._pending = 0
         self._condition = threading.Condition()
         self._stop = threading.Event()
@@ -90,7 +90,7 @@ class StatusPinger:
     def scan(self) -> int:
         """Queue a ping for every status change since the last scan; returns how many were queued."""
         now = self._now()
-        found: list[Ping] = []
+        found: list[_Ping] = []
         with self._store.atomic():
             for cls in self._store.watched():
                 current = phase(cls, now)
@@ -99,7 +99,7 @@ class StatusPinger:
                     continue
                 assert cls.status_ping_url is not None
                 found.extend(
-                    Ping(cls.status_ping_url, cls.class_id, step.value, now)
+                    _Ping(cls.status_ping_url, cls.class_id, step.value, now)
                     for step in steps(before, current)
                 )
                 cls.announced = current.value
@@ -117,7 +117,7 @@ class StatusPinger:
         with self._condition:
             return self._condition.wait_for(lambda: self._pending == 0, timeout=timeout)
 
-    def sent(self) -> list[Ping]:
+    def sent(self) -> list[_Ping]:
         with self._condition:
             return list(self._sent)
 
@@ -149,7 +149,7 @@ class StatusPinger:
                 self._pending -= 1
                 self._condition.notify_all()
 
-    def _deliver(self, ping: Ping) -> Ping:
+    def _deliver(self, ping: _Ping) -> _Ping:
         body = urlencode({"class_id": ping.class_id, "class_status": ping.class_status}).encode()
         url = ping.url if "://" in ping.url else f"http://{ping.url}"  # the seed's own example has no scheme
         request = urllib.request.Request(
@@ -167,7 +167,7 @@ class StatusPinger:
                 urlsplit(url).hostname,
                 error.code,
             )
-            return Ping(ping.url, ping.class_id, ping.class_status, ping.at, False, f"HTTP {error.code}")
+            return _Ping(ping.url, ping.class_id, ping.class_status, ping.at, False, f"HTTP {error.code}")
         except (OSError, ValueError) as error:
             # The URL is the user's and may hold a token: name only its host.
             log.warning(
@@ -177,9 +177,9 @@ class StatusPinger:
                 urlsplit(url).hostname,
                 type(error).__name__,
             )
-            return Ping(ping.url, ping.class_id, ping.class_status, ping.at, False, type(error).__name__)
+            return _Ping(ping.url, ping.class_id, ping.class_status, ping.at, False, type(error).__name__)
         log.debug("WizIQ emulator: status ping for class %s: %s", ping.class_id, ping.class_status)
-        return Ping(ping.url, ping.class_id, ping.class_status, ping.at, True)
+        return _Ping(ping.url, ping.class_id, ping.class_status, ping.at, True)
 
 
 def _opener(url: str) -> urllib.request.OpenerDirector:

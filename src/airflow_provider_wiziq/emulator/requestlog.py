@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 #: The log keeps the latest calls only, so a long demo cannot grow it without bound.
-MAX_RECORDED = 100_000
+_MAX_RECORDED = 100_000
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RecordedRequest:
 class RequestLog:
     """Thread-safe, bounded record of the calls received."""
 
-    def __init__(self, limit: int = MAX_RECORDED) -> None:
+    def __init__(self, limit: int = _MAX_RECORDED) -> None:
         self._lock = threading.Lock()
         self._items: deque[RecordedRequest] = deque(maxlen=limit)
 

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from airflow_provider_wiziq.api.errors import WizIQAPIError
 from airflow_provider_wiziq.api.status import ClassStatus
 
-FIRST_CLASS_ID = 15001
-FIRST_CLASS_MASTER_ID = 2001
+_FIRST_CLASS_ID = 15001
+_FIRST_CLASS_MASTER_ID = 2001
 
 _DATETIMES = ("wall_clock", "utc_start", "created_at", "cancelled_at")
 
@@ -100,7 +100,7 @@ class StoredClass:
 
 
 @dataclass
-class StoredSeries:
+class _StoredSeries:
     """A recurring series: its classes in order, WizIQ's summary, and the request that made it."""
 
     class_master_id: int
@@ -113,7 +113,7 @@ class StoredSeries:
         return json.dumps({**asdict(self), "created_at": self.created_at.isoformat()}, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> StoredSeries:
+    def from_json(cls, text: str) -> _StoredSeries:
         data = json.loads(text)
         data["created_at"] = datetime.fromisoformat(data["created_at"])
         return cls(**data)
@@ -146,9 +146,9 @@ class Store:
 
     def _reset_memory(self) -> None:
         self._classes: dict[int, StoredClass] = {}
-        self._series: dict[int, StoredSeries] = {}
-        self._next_class_id = FIRST_CLASS_ID
-        self._next_master_id = FIRST_CLASS_MASTER_ID
+        self._series: dict[int, _StoredSeries] = {}
+        self._next_class_id = _FIRST_CLASS_ID
+        self._next_master_id = _FIRST_CLASS_MASTER_ID
         self._by_slot: dict[tuple[str, datetime], int] = {}  # (presenter, start instant) -> class_id
         self._starts: list[tuple[float, int]] = []  # (start timestamp, class_id), sorted; not cancelled
         self._longest = 0.0  # seconds: the longest class ever stored, bounds the overlap search
@@ -160,10 +160,10 @@ class Store:
         for (text,) in self._db.execute("SELECT data FROM classes ORDER BY class_id"):
             self._index(StoredClass.from_json(text))
         for (text,) in self._db.execute("SELECT data FROM series ORDER BY class_master_id"):
-            series = StoredSeries.from_json(text)
+            series = _StoredSeries.from_json(text)
             self._series[series.class_master_id] = series
-        self._next_class_id = max([FIRST_CLASS_ID - 1, *self._classes]) + 1
-        self._next_master_id = max([FIRST_CLASS_MASTER_ID - 1, *self._series]) + 1
+        self._next_class_id = max([_FIRST_CLASS_ID - 1, *self._classes]) + 1
+        self._next_master_id = max([_FIRST_CLASS_MASTER_ID - 1, *self._series]) + 1
 
     @property
     def persistent(self) -> bool:
@@ -181,7 +181,7 @@ class Store:
         with self._lock:
             return self._classes.get(class_id)
 
-    def get_series(self, class_master_id: int) -> StoredSeries | None:
+    def get_series(self, class_master_id: int) -> _StoredSeries | None:
         with self._lock:
             return self._series.get(class_master_id)
 
@@ -194,7 +194,7 @@ class Store:
         with self._lock:
             return [self._classes[i] for i in sorted(self._classes)]
 
-    def all_series(self) -> list[StoredSeries]:
+    def all_series(self) -> list[_StoredSeries]:
         with self._lock:
             return [self._series[i] for i in sorted(self._series)]
 
@@ -215,13 +215,13 @@ class Store:
         summary: str | None = None,
         params: dict[str, str] | None = None,
         max_concurrent: int | None = None,
-    ) -> tuple[StoredSeries | None, list[StoredClass]]:
+    ) -> tuple[_StoredSeries | None, list[StoredClass]]:
         """Give the drafts ids and store them, as one series when ``summary`` is given; all or nothing."""
         with self._lock:
             self._check(drafts, max_concurrent=max_concurrent)
             series = None
             if summary is not None:
-                series = StoredSeries(
+                series = _StoredSeries(
                     self._next_master_id, [], summary, dict(params or {}), drafts[0].created_at
                 )
                 self._next_master_id += 1
@@ -353,7 +353,7 @@ class Store:
             if class_id != ignore and _overlap(draft, self._classes[class_id])
         )
 
-    def _write(self, classes: list[StoredClass], series: StoredSeries | None = None) -> None:
+    def _write(self, classes: list[StoredClass], series: _StoredSeries | None = None) -> None:
         if self._db is None:
             return
         self._db.executemany(

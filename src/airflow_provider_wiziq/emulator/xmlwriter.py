@@ -24,7 +24,7 @@ class Text(str):
     __slots__ = ()
 
 
-def xml_safe(value: object) -> str:
+def _xml_safe(value: object) -> str:
     """``value`` as text that XML 1.0 can hold."""
     return _NOT_XML.sub("\ufffd", str(value))
 
@@ -49,7 +49,7 @@ class Element:
 
     def render(self) -> str:
         attributes = "".join(
-            f" {name}={quoteattr(xml_safe(value))}" for name, value in self.attributes.items()
+            f" {name}={quoteattr(_xml_safe(value))}" for name, value in self.attributes.items()
         )
         if not self.children:
             return f"<{self.name}{attributes}/>"
@@ -63,8 +63,8 @@ def _render_child(child: Element | str | int) -> str:
     if isinstance(child, int):
         return str(child)
     if isinstance(child, Text):
-        return escape(xml_safe(child))
-    return cdata(xml_safe(child))
+        return escape(_xml_safe(child))
+    return cdata(_xml_safe(child))
 
 
 def element(name: str, *children: Element | str | int | None, **attributes: object) -> Element:

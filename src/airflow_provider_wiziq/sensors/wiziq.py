@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
 #: Task state store key keeping the count of transient errors in a row across reschedules.
-ERRORS_KEY = "wiziq_class_status_errors"
+_ERRORS_KEY = "wiziq_class_status_errors"
 #: Extra time a deferral may take past the trigger's own end time before Airflow steps in.
 DEFERRAL_GRACE = timedelta(minutes=5)
 
@@ -221,7 +221,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         store = self._state_store(context)
         if store is None:
             return 0
-        stored = store.get(ERRORS_KEY)
+        stored = store.get(_ERRORS_KEY)
         if isinstance(stored, dict) and stored.get("try_number") == context["ti"].try_number:
             return int(stored.get("errors", 0))
         return 0
@@ -229,7 +229,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
     def _store_errors(self, context: Context, errors: int) -> None:
         store = self._state_store(context)
         if store is not None:
-            store.set(ERRORS_KEY, {"try_number": context["ti"].try_number, "errors": errors})
+            store.set(_ERRORS_KEY, {"try_number": context["ti"].try_number, "errors": errors})
 
 
 def _templated(value: Any) -> bool:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 #: ``get_data`` takes at most this many ids in ``multiple_class_id`` (its page size cap).
 BATCH_SIZE = 100
 #: Requests one poller has in flight at once (a round of 5,000 classes is 50 requests, 10 at a time).
-MAX_CONCURRENT_REQUESTS = 10
+_MAX_CONCURRENT_REQUESTS = 10
 # The coalescing poller ------------------------------------------------------------------------------------
 
 ClientFactory = Callable[[str], Awaitable["AsyncWizIQClient"]]
@@ -45,7 +45,7 @@ async def connection_client(conn_id: str) -> AsyncWizIQClient:
     return await WizIQHook(wiziq_conn_id=conn_id).get_async_client()
 
 
-class Subscription:
+class _Subscription:
     """One waiter's place in a poller: each round's poll of its class is judged by its ``ClassWait`` as it
     comes, and the waiter is woken only for news (a new status, an error, a final verdict).
 
@@ -84,7 +84,7 @@ class Subscription:
         self.close()
         await self.poller.wait_closed()
 
-    async def __aenter__(self) -> Subscription:
+    async def __aenter__(self) -> _Subscription:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -106,7 +106,7 @@ class ClassStatusPoller:
         self.requests = 0  # get_data calls made
         self._client_factory = client_factory
         self._on_stop = on_stop
-        self._waiters: dict[Subscription, None] = {}  # insertion-ordered set
+        self._waiters: dict[_Subscription, None] = {}  # insertion-ordered set
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failed_rounds = 0
@@ -120,15 +120,15 @@ class ClassStatusPoller:
     def interval(self) -> float:
         return min(waiter.poll_interval for waiter in self._waiters)
 
-    def add(self, watch: ClassWait, poll_interval: float) -> Subscription:
-        subscription = Subscription(self, watch, poll_interval)
+    def add(self, watch: ClassWait, poll_interval: float) -> _Subscription:
+        subscription = _Subscription(self, watch, poll_interval)
         self._waiters[subscription] = None
         self._changed.set()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"wiziq-poller-{self.conn_id}")
         return subscription
 
-    def remove(self, subscription: Subscription) -> None:
+    def remove(self, subscription: _Subscription) -> None:
         if subscription not in self._waiters:
             return
         del self._waiters[subscription]
@@ -208,12 +208,12 @@ class ClassStatusPoller:
         their chunk's answer comes: a waiter that joins mid-round was not asked about (its class is missing
         from the answer, which must not read as "unknown class"), so it waits for the next round.
         """
-        asked: dict[int, list[Subscription]] = {}
+        asked: dict[int, list[_Subscription]] = {}
         for waiter in self._waiters:
             asked.setdefault(waiter.class_id, []).append(waiter)
         ids = list(asked)
         chunks = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
-        gate = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        gate = asyncio.Semaphore(_MAX_CONCURRENT_REQUESTS)
         results = await asyncio.gather(*(self._fetch(client, chunk, gate) for chunk in chunks))
         transient = False
         waiters = self._waiters
@@ -253,7 +253,7 @@ class ClassStatusPoller:
         return {record.class_id: record for record in records if record.class_id is not None}
 
 
-class PollerRegistry:
+class _PollerRegistry:
     """The process's pollers, one per (event loop, connection id); a poller leaves when it stops."""
 
     def __init__(self, client_factory: ClientFactory = connection_client) -> None:
@@ -263,7 +263,7 @@ class PollerRegistry:
             weakref.WeakKeyDictionary()
         )
 
-    def subscribe(self, conn_id: str, watch: ClassWait, poll_interval: float) -> Subscription:
+    def subscribe(self, conn_id: str, watch: ClassWait, poll_interval: float) -> _Subscription:
         """Register ``watch``'s wait with the running loop's poller of ``conn_id`` (started if needed)."""
         if not (poll_interval > 0 and math.isfinite(poll_interval)):
             raise ValueError("poll_interval must be a positive number of seconds")
@@ -290,4 +290,4 @@ class PollerRegistry:
 
 
 #: The process-wide registry every :class:`WizIQClassStatusTrigger` subscribes through.
-POLLERS = PollerRegistry()
+POLLERS = _PollerRegistry()

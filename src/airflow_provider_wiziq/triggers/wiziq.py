@@ -20,7 +20,7 @@ from airflow_provider_wiziq.api.status import ClassStatus
 from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors, parse_class_id
 
 #: How long a trigger given no end time waits: Airflow's default sensor timeout, 7 days.
-DEFAULT_WAIT = 7 * 24 * 3600.0
+_DEFAULT_WAIT = 7 * 24 * 3600.0
 
 
 class WizIQClassStatusTrigger(BaseTrigger):
@@ -58,7 +58,7 @@ class WizIQClassStatusTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         if not self.poll_interval > 0:
             raise ValueError("poll_interval must be a positive number of seconds")
-        self.end_time = _epoch(end_time) if end_time is not None else time.time() + DEFAULT_WAIT
+        self.end_time = _epoch(end_time) if end_time is not None else time.time() + _DEFAULT_WAIT
         self.max_consecutive_errors = check_max_consecutive_errors(max_consecutive_errors)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
