@@ -34,6 +34,7 @@ from airflow_provider_wiziq.api.responses import (
     parse_view_schedule,
     parse_wiziq_datetime,
 )
+from tests.support import answer
 
 DAILY_SUMMARY = "Your recurring series starts on 10/23/2013 at 05:00 and repeats daily (all 7 days)"
 WEEKDAY_SUMMARY = "Your recurring series starts on 11/04/2013 at 09:30 and repeats 5 days a week (Mon-Fri)"
@@ -42,163 +43,22 @@ WEEKDAY_SUMMARY = "Your recurring series starts on 11/04/2013 at 09:30 and repea
 # Fixtures: answers as the emulator (docs/wiziq-api.md §4-5) and WizIQ write them
 # ---------------------------------------------------------------------------------------------------------
 
-CREATE_RECURRING = b"""<?xml version="1.0" encoding="utf-8"?>
-<rsp status="ok" call_id="72fe7bbe8df0">
-  <method>create_recurring</method>
-  <create_recurring status="true">
-    <recurring_class_details>
-      <class_master_id>2345</class_master_id>
-      <class_details>
-        <class_id>15716</class_id>
-        <recording_url><![CDATA[https://class.api.wiziq.com/rec/15716]]></recording_url>
-        <presenter_list><presenter>
-          <presenter_email><![CDATA[teacher@example.com]]></presenter_email>
-          <presenter_url><![CDATA[https://class.api.wiziq.com/join?c=15716&p=abc]]></presenter_url>
-        </presenter></presenter_list>
-      </class_details>
-    </recurring_class_details>
-    <is_recurring value="1">
-      <recurring_summary><![CDATA[%b]]></recurring_summary>
-    </is_recurring>
-  </create_recurring>
-</rsp>""" % DAILY_SUMMARY.encode()
+CREATE_RECURRING = answer("create_recurring")
 
 # The same answer nested the way the seed and WizIQ's Moodle module suggest, with unknown extras.
-CREATE_RECURRING_OTHER_NESTING = b"""<rsp status="ok" call_id="a1">
-  <method>create_recurring</method>
-  <create_recurring status="true">
-    <class_master_id><![CDATA[ 2346 ]]></class_master_id>
-    <recurring_summary><![CDATA[%b]]></recurring_summary>
-    <is_recurring value="1"/>
-    <unexpected><class_count>4</class_count></unexpected>
-    <series><first><class_details>
-      <class_id>15800</class_id>
-      <presenter_list>
-        <presenter><presenter_id>77</presenter_id><presenter_url><![CDATA[https://p/1]]></presenter_url></presenter>
-        <presenter><presenter_email><![CDATA[co@example.com]]></presenter_email></presenter>
-      </presenter_list>
-    </class_details></first></series>
-  </create_recurring>
-</rsp>""" % WEEKDAY_SUMMARY.encode()
+CREATE_RECURRING_OTHER_NESTING = answer("create_recurring_other_nesting")
 
-CREATE = b"""<rsp status="ok" call_id="c0ffee">
-  <method>create</method>
-  <create status="true">
-    <class_details>
-      <class_id><![CDATA[4242]]></class_id>
-      <recording_url><![CDATA[https://class.api.wiziq.com/rec/4242]]></recording_url>
-      <presenter_list>
-        <presenter>
-          <presenter_email><![CDATA[teacher@example.com]]></presenter_email>
-          <presenter_url><![CDATA[https://class.api.wiziq.com/join?c=4242]]></presenter_url>
-        </presenter>
-      </presenter_list>
-    </class_details>
-  </create>
-</rsp>"""
+CREATE = answer("create")
 
-VIEW_SCHEDULE = b"""<rsp status="ok" call_id="vs1">
-  <method>view_schedule</method>
-  <view_schedule status="true">
-    <recurring_list>
-      <class_details>
-        <class_id>15716</class_id>
-        <class_title><![CDATA[English Class]]></class_title>
-        <start_time><![CDATA[10/23/2013 05:00:00]]></start_time>
-        <duration><![CDATA[45]]></duration>
-        <class_status><![CDATA[completed]]></class_status>
-        <recording_url><![CDATA[https://rec/15716]]></recording_url>
-        <attendance_report_status><![CDATA[available]]></attendance_report_status>
-        <presenter_list><presenter>
-          <presenter_id><![CDATA[77]]></presenter_id>
-          <presenter_url><![CDATA[https://p/15716]]></presenter_url>
-        </presenter></presenter_list>
-      </class_details>
-      <class_details>
-        <class_id>15717</class_id>
-        <class_title><![CDATA[English Class]]></class_title>
-        <start_time><![CDATA[10/24/2013 5:00:00 PM]]></start_time>
-        <duration>45</duration>
-        <class_status><![CDATA[upcoming]]></class_status>
-        <recording_url><![CDATA[]]></recording_url>
-      </class_details>
-    </recurring_list>
-  </view_schedule>
-</rsp>"""
+VIEW_SCHEDULE = answer("view_schedule")
 
-GET_DATA = b"""<rsp status="ok" call_id="gd1">
-  <method>get_data</method>
-  <get_data status="true">
-    <record_list>
-      <record>
-        <class_id><![CDATA[15716]]></class_id>
-        <title><![CDATA[English Class]]></title>
-        <start_time><![CDATA[6/22/2011 1:40:59 AM]]></start_time>
-        <time_zone><![CDATA[America/Chicago]]></time_zone>
-        <status><![CDATA[upcoming]]></status>
-        <time_to_start><![CDATA[-1]]></time_to_start>
-        <presenter_email><![CDATA[teacher@example.com]]></presenter_email>
-      </record>
-      <record>
-        <class_id><![CDATA[15717]]></class_id>
-        <title><![CDATA[English Class]]></title>
-        <start_time><![CDATA[06/23/2011 14:00:00]]></start_time>
-        <time_zone><![CDATA[America/Chicago]]></time_zone>
-        <time_to_start><![CDATA[]]></time_to_start>
-      </record>
-    </record_list>
-  </get_data>
-</rsp>"""
+GET_DATA = answer("get_data")
 
-ADD_ATTENDEES = b"""<rsp status="ok" call_id="aa1">
-  <method>add_attendees</method>
-  <add_attendees status="true">
-    <class_id><![CDATA[15716]]></class_id>
-    <attendee_list>
-      <attendee>
-        <attendee_id><![CDATA[101]]></attendee_id>
-        <attendee_url><![CDATA[https://class.api.wiziq.com/join?c=15716&a=101]]></attendee_url>
-      </attendee>
-      <attendee>
-        <attendee_id><![CDATA[102]]></attendee_id>
-        <attendee_url><![CDATA[https://class.api.wiziq.com/join?c=15716&a=102]]></attendee_url>
-      </attendee>
-    </attendee_list>
-  </add_attendees>
-</rsp>"""
+ADD_ATTENDEES = answer("add_attendees")
 
-ATTENDANCE = b"""<rsp status="ok" call_id="ar1">
-  <method>get_attendance_report</method>
-  <get_attendance_report status="true">
-    <class_id><![CDATA[15716]]></class_id>
-    <class_duration><![CDATA[45]]></class_duration>
-    <attendee_list>
-      <attendee>
-        <presenter_id><![CDATA[77]]></presenter_id>
-        <screen_name><![CDATA[Teacher]]></screen_name>
-        <entry_time><![CDATA[10/23/2013 04:58:10]]></entry_time>
-        <exit_time><![CDATA[10/23/2013 05:45:00]]></exit_time>
-        <attended_minutes><![CDATA[47]]></attended_minutes>
-      </attendee>
-      <attendee>
-        <attendee_id><![CDATA[101]]></attendee_id>
-        <screen_name><![CDATA[Ann]]></screen_name>
-        <entry_time><![CDATA[10/23/2013 5:02:00 AM]]></entry_time>
-        <exit_time><![CDATA[10/23/2013 5:40:30 AM]]></exit_time>
-        <attended_minutes>38</attended_minutes>
-      </attendee>
-    </attendee_list>
-  </get_attendance_report>
-</rsp>"""
+ATTENDANCE = answer("attendance")
 
-ACCOUNT_INFO = b"""<rsp status="ok" call_id="ai1">
-  <method>get_account_info</method>
-  <get_account_info status="true">
-    <account_name><![CDATA[Example School]]></account_name>
-    <max_class_minutes><![CDATA[300]]></max_class_minutes>
-    <plan/>
-  </get_account_info>
-</rsp>"""
+ACCOUNT_INFO = answer("account_info")
 
 
 def _fail(code: int, msg: str, method: str = "create_recurring") -> bytes:

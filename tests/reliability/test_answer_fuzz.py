@@ -12,26 +12,17 @@ from airflow_provider_wiziq.api import responses
 from airflow_provider_wiziq.api.errors import WizIQError
 from airflow_provider_wiziq.api.responses import ClassRecord
 from tests.reliability.conftest import hypothesis_profile
-from tests.test_responses import (
-    ACCOUNT_INFO,
-    ADD_ATTENDEES,
-    ATTENDANCE,
-    CREATE,
-    CREATE_RECURRING,
-    CREATE_RECURRING_OTHER_NESTING,
-    GET_DATA,
-    VIEW_SCHEDULE,
-)
+from tests.support import answer
 
 REAL_ANSWERS = (
-    CREATE_RECURRING,
-    CREATE_RECURRING_OTHER_NESTING,
-    CREATE,
-    VIEW_SCHEDULE,
-    GET_DATA,
-    ADD_ATTENDEES,
-    ATTENDANCE,
-    ACCOUNT_INFO,
+    answer("create_recurring"),
+    answer("create_recurring_other_nesting"),
+    answer("create"),
+    answer("view_schedule"),
+    answer("get_data"),
+    answer("add_attendees"),
+    answer("attendance"),
+    answer("account_info"),
 )
 #: Pieces a hostile or broken server might put anywhere: markup, declarations, odd codecs, odd numbers.
 PIECES = (
