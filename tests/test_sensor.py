@@ -16,7 +16,7 @@ from airflow_provider_wiziq._compat import HAS_TASK_STATE_STORE, AirflowFailExce
 from airflow_provider_wiziq.sensors.wiziq import WizIQClassStatusSensor, WizIQWaitErrors, WizIQWaitFailed
 from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
 from tests.dagtest import run_dag, task_instances
-from tests.test_trigger import HOUR, cancel_class, schedule_class, use_emulator
+from tests.support.classes import HOUR, cancel_class, schedule_class, use_emulator
 
 MODES = {
     "poke": {"mode": "poke"},
