@@ -23,18 +23,8 @@ from airflow_provider_wiziq.api.errors import (
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.signing import verify
 from tests.scripted_server import Answer, fail, ok
+from tests.support import RECORD, SECRET, SERIES
 
-SECRET = "s3cret+/=key"
-SERIES = (
-    "<recurring_class_details><class_master_id>2345</class_master_id><class_details><class_id>15716</class_id>"
-    "<recording_url><![CDATA[https://rec.example/15716]]></recording_url><presenter_list><presenter>"
-    "<presenter_email><![CDATA[teacher@example.com]]></presenter_email>"
-    "<presenter_url><![CDATA[https://class.example/p/15716]]></presenter_url></presenter></presenter_list>"
-    '</class_details></recurring_class_details><is_recurring value="1"><recurring_summary><![CDATA[Your '
-    "recurring series starts on 01/12/2026 at 09:30 and repeats daily (all 7 days)]]></recurring_summary>"
-    "</is_recurring>"
-)
-RECORD = "<record_list><record><class_id>15716</class_id><status>upcoming</status></record></record_list>"
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + b"".join(

@@ -14,7 +14,7 @@ from airflow_provider_wiziq.api.errors import WizIQConfigError, WizIQTransportEr
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.get_provider_info import get_provider_info
 from tests.scripted_server import Answer, fail, ok
-from tests.test_client import RECORD, SECRET, SERIES
+from tests.support import RECORD, SECRET, SERIES
 
 
 def connection(monkeypatch, conn_id: str = "wiziq_default", **fields: object) -> None:
