@@ -80,8 +80,14 @@ def write_report(sections: list[dict[str, str]], created: Sequence[dict[str, Any
         for entry in report:
             for one in entry["classes"]:
                 writer.writerow(
-                    [entry["section_id"], entry["class_master_id"], one["class_id"], one["local_start"],
-                     one["utc_start"], entry["presenter_url"]]
+                    [
+                        entry["section_id"],
+                        entry["class_master_id"],
+                        one["class_id"],
+                        one["local_start"],
+                        one["utc_start"],
+                        entry["presenter_url"],
+                    ]
                 )
     classes = sum(len(entry["classes"]) for entry in report)
     return {"sections": len(report), "classes": classes, "json": str(json_path), "csv": str(csv_path)}
@@ -148,9 +154,7 @@ with term_dag(
         ]
 
     @task(task_id="write_report")
-    def write_bulk_report(
-        sections: list[dict[str, str]], created: dict[str, Any], params: dict[str, Any]
-    ) -> dict:
+    def write_bulk_report(sections: list[dict[str, str]], created: dict[str, Any], params: dict[str, Any]) -> dict:
         """The same report as the mapped variant, from the bulk operator's per-key results."""
         return write_report(sections, [created[section["section_id"]] for section in sections], params)
 

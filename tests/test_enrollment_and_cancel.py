@@ -29,8 +29,13 @@ ROSTER = [
 def create_series(emulator: Any, occurrences: int = 3) -> tuple[int, list[int]]:
     start = (emulator.clock.now() + timedelta(days=2)).replace(microsecond=0, tzinfo=None)
     series = WizIQHook().create_recurring(
-        title="Chemistry", start_time=start, time_zone="UTC", class_repeat_type=1,
-        class_occurrence=occurrences, presenter_email="kim@school.example", attendee_limit=40,
+        title="Chemistry",
+        start_time=start,
+        time_zone="UTC",
+        class_repeat_type=1,
+        class_occurrence=occurrences,
+        presenter_email="kim@school.example",
+        attendee_limit=40,
     )
     classes = [c["class_id"] for c in emulator.classes(series.class_master_id)]
     return series.class_master_id, sorted(classes)
@@ -54,11 +59,16 @@ def test_add_attendees_returns_join_urls(wiziq_emulator):
 
 def test_add_attendees_from_json_text_and_bad_roster(wiziq_emulator):
     _, (first, *_) = create_series(wiziq_emulator)
-    ok, _ = run_one("enroll_json", WizIQAddAttendeesOperator, class_id=first,
-                    attendees='[{"attendee_id": "s-9", "screen_name": "Cy"}]')
+    ok, _ = run_one(
+        "enroll_json",
+        WizIQAddAttendeesOperator,
+        class_id=first,
+        attendees='[{"attendee_id": "s-9", "screen_name": "Cy"}]',
+    )
     assert ok.state == "success"
-    bad, ti = run_one("enroll_bad", WizIQAddAttendeesOperator, class_id=first,
-                      attendees=[{"attendee_id": "s-10"}], retries=2)
+    bad, ti = run_one(
+        "enroll_bad", WizIQAddAttendeesOperator, class_id=first, attendees=[{"attendee_id": "s-10"}], retries=2
+    )
     assert bad.state == "failed"
     assert ti.try_number == 1  # 1023 screen_name missing: permanent
 
@@ -97,8 +107,14 @@ def report_ready_after_first_ask(emulator: Any) -> Iterator[None]:
 def test_attendance_report_waits_out_available_soon(wiziq_emulator, deferrable):
     first = just_held_class(wiziq_emulator)
     with report_ready_after_first_ask(wiziq_emulator):
-        dag_run, ti = run_one(f"attendance_{deferrable}", WizIQAttendanceReportOperator, class_id=first,
-                              poll_interval=0.2, report_timeout=60, deferrable=deferrable)
+        dag_run, ti = run_one(
+            f"attendance_{deferrable}",
+            WizIQAttendanceReportOperator,
+            class_id=first,
+            poll_interval=0.2,
+            report_timeout=60,
+            deferrable=deferrable,
+        )
     assert dag_run.state == "success"
     rows = ti.xcom_pull(task_ids="step")
     attendees = {row["attendee_id"] for row in rows if row["attendee_id"]}
@@ -128,16 +144,30 @@ def test_attendance_report_defers_by_default_with_its_own_end_time(wiziq_emulato
 @pytest.mark.parametrize("deferrable", [True, False])
 def test_attendance_report_still_not_ready_fails_the_try_and_retries_apply(wiziq_emulator, deferrable):
     first = just_held_class(wiziq_emulator)
-    dag_run, ti = run_one(f"attendance_late_{deferrable}", WizIQAttendanceReportOperator, class_id=first,
-                          poll_interval=0.1, report_timeout=0.5, retries=1, deferrable=deferrable)
+    dag_run, ti = run_one(
+        f"attendance_late_{deferrable}",
+        WizIQAttendanceReportOperator,
+        class_id=first,
+        poll_interval=0.1,
+        report_timeout=0.5,
+        retries=1,
+        deferrable=deferrable,
+    )
     assert (dag_run.state, ti.try_number) == ("failed", 2)
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
 def test_attendance_report_of_a_class_not_held_fails_at_once(wiziq_emulator, deferrable):
     _, (first, *_) = create_series(wiziq_emulator)
-    dag_run, ti = run_one("attendance_early", WizIQAttendanceReportOperator, class_id=first, retries=2,
-                          poll_interval=0.1, report_timeout=1, deferrable=deferrable)
+    dag_run, ti = run_one(
+        "attendance_early",
+        WizIQAttendanceReportOperator,
+        class_id=first,
+        retries=2,
+        poll_interval=0.1,
+        report_timeout=1,
+        deferrable=deferrable,
+    )
     assert dag_run.state == "failed"
     assert ti.try_number == 1  # 1026: not held yet
 

@@ -90,9 +90,7 @@ def test_term_sync_creates_the_term_then_changes_nothing_and_the_plan_dag_only_r
     homeroom = next(key for key in result["sections"] if key.endswith("-HR"))
     assert len(result["sections"]) == 41
     assert len(result["sections"][homeroom]["series"]) == 2  # more classes than one series may hold
-    assert result["summary"]["created"] == sum(
-        1 for cls in wiziq_emulator.classes() if cls["cancelled_at"] is None
-    )
+    assert result["summary"]["created"] == sum(1 for cls in wiziq_emulator.classes() if cls["cancelled_at"] is None)
     wiziq_emulator.clear_requests()
     second = run_dag(sync_dag)
     assert second.state == "success"

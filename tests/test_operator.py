@@ -84,8 +84,13 @@ def test_each_repeat_type_creates_the_previewed_series(wiziq_emulator, shape):
 
 
 def test_weekly_series_keeps_wall_clock_across_dst(wiziq_emulator):
-    params = {**BASE, "class_repeat_type": 4, "days_of_week": "monday", "start_time": f"{YEAR}-03-01T09:30",
-              "class_occurrence": 3}
+    params = {
+        **BASE,
+        "class_repeat_type": 4,
+        "days_of_week": "monday",
+        "start_time": f"{YEAR}-03-01T09:30",
+        "class_occurrence": 3,
+    }
     _, ti = run_create("dst_weekly", **params)
     starts = [datetime.fromisoformat(c["start_time"]) for c in ti.xcom_pull(task_ids="create")["classes"]]
     assert {s.strftime("%H:%M") for s in starts} == {"09:30"}
@@ -127,8 +132,14 @@ def test_server_defaults_are_reported_warned_and_marked_in_the_preview(wiziq_emu
 
 def test_an_aware_start_is_no_time_zone_default():
     request = CreateRecurringRequest.from_params(
-        {"title": "T", "presenter_email": "t@x.org", "start_time": f"{YEAR}-03-12T09:30:00Z", "class_occurrence": 1,
-         "class_repeat_type": 1, "attendee_limit": 5}
+        {
+            "title": "T",
+            "presenter_email": "t@x.org",
+            "start_time": f"{YEAR}-03-12T09:30:00Z",
+            "class_occurrence": 1,
+            "class_repeat_type": 1,
+            "attendee_limit": 5,
+        }
     )
     assert request.server_defaults() == {}
 

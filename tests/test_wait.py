@@ -28,7 +28,11 @@ def report(*names: str) -> AttendanceReport:
     moment = datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
     rows = tuple(
         AttendanceRow(
-            attendee_id=str(n), presenter_id=None, screen_name=name, entry_time=moment, exit_time=moment,
+            attendee_id=str(n),
+            presenter_id=None,
+            screen_name=name,
+            entry_time=moment,
+            exit_time=moment,
             attended_minutes=0,
         )
         for n, name in enumerate(names)

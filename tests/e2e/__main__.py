@@ -48,8 +48,12 @@ STAGES: dict[str, list[tuple[str, Scenario]]] = {
 }
 #: The DAGs every stage waits for before its first scenario.
 DAGS = (
-    "wiziq_term_provisioning", "wiziq_term_provisioning_bulk", "wiziq_enrollment_pipeline",
-    "e2e_waits", "e2e_series", "e2e_reschedule",
+    "wiziq_term_provisioning",
+    "wiziq_term_provisioning_bulk",
+    "wiziq_enrollment_pipeline",
+    "e2e_waits",
+    "e2e_series",
+    "e2e_reschedule",
 )
 #: Scenarios that need a DAG some checkouts do not ship yet: skipped (and said so) without it.
 NEEDS = {s.term_sync_adopts_then_idles: "wiziq_term_sync", s.term_sync_killed_mid_apply: "wiziq_term_sync"}
@@ -73,7 +77,14 @@ def bring_up(deployment: Deployment, stage: str) -> AirflowAPI:
     if stage == "celery":
         for name in ("worker-a", "worker-b"):
             deployment.start_component(
-                name, "celery", "worker", "--concurrency", "4", "--celery-hostname", f"{name}@%h", "--skip-serve-logs",
+                name,
+                "celery",
+                "worker",
+                "--concurrency",
+                "4",
+                "--celery-hostname",
+                f"{name}@%h",
+                "--skip-serve-logs",
                 E2E_WORKER_NAME=name,
             )
     api = AirflowAPI(f"http://127.0.0.1:{deployment.api_port}", USER, deployment.password)
@@ -189,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         began = time.monotonic()
         redis = f", Redis on {deployment.redis_port}" if "celery" in stages else ""
-        say(f"ports: PostgreSQL {deployment.pg_port}, emulator {deployment.emulator_port}, "
-            f"api-server {deployment.api_port}{redis}")
+        say(
+            f"ports: PostgreSQL {deployment.pg_port}, emulator {deployment.emulator_port}, "
+            f"api-server {deployment.api_port}{redis}"
+        )
         deployment.prepare_airflow()
         deployment.start_postgres()
         deployment.start_emulator()
@@ -205,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             stage_times[stage] = seconds
         if args.hold:
             holding = True
-            say(f"holding: API http://127.0.0.1:{deployment.api_port} (user {USER}, password in "
-                f"{deployment.work / 'passwords.json'}), emulator {deployment.emulator_url}; Ctrl-C ends it")
+            say(
+                f"holding: API http://127.0.0.1:{deployment.api_port} (user {USER}, password in "
+                f"{deployment.work / 'passwords.json'}), emulator {deployment.emulator_url}; Ctrl-C ends it"
+            )
             signal.pause()
     except KeyboardInterrupt as interrupt:
         say(f"interrupted ({interrupt})")

@@ -68,8 +68,10 @@ class AirflowAPI:
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
         """The run's final state (success or failed)."""
         return wait_until(
-            lambda: (state := self.run_state(dag_id, run_id)) in FINISHED and state, timeout,
-            f"DAG run {run_id} to finish", every=2,
+            lambda: (state := self.run_state(dag_id, run_id)) in FINISHED and state,
+            timeout,
+            f"DAG run {run_id} to finish",
+            every=2,
         )
 
     def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
@@ -86,7 +88,8 @@ class AirflowAPI:
             log = self.get(
                 f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/logs/"
                 f"{max(ti['try_number'], 1)}",
-                map_index=ti["map_index"], full_content="true",
+                map_index=ti["map_index"],
+                full_content="true",
             )
         except requests.RequestException as error:
             return f"no log: {error}"

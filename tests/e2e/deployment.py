@@ -56,8 +56,13 @@ class Process:
         self.log_path = log_dir / f"{name}.log"
         with open(self.log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                list(argv), env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=log_dir,
+                list(argv),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=log_dir,
             )
         with open(pid_file, "a") as pids:
             pids.write(f"{self.popen.pid}\n")
@@ -151,15 +156,48 @@ class Deployment:
             shutil.chown(sockets, "postgres", "postgres")
             as_user = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
         subprocess.run(
-            [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync",
-             "-E", "UTF8"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                *as_user,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
-        self.start("postgres", [
-            *as_user, str(bindir / "postgres"), "-D", str(data), "-p", str(self.pg_port), "-k", str(sockets),
-            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=128MB",
-        ])
+        self.start(
+            "postgres",
+            [
+                *as_user,
+                str(bindir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.pg_port),
+                "-k",
+                str(sockets),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "shared_buffers=128MB",
+            ],
+        )
         wait_until(self._postgres_ready, 60, "PostgreSQL to accept connections")
         import psycopg2
 
@@ -188,10 +226,22 @@ class Deployment:
     def start_redis(self) -> None:
         folder = self.work / "redis"
         folder.mkdir(exist_ok=True)
-        self.start("redis", [
-            os.environ.get("E2E_REDIS_SERVER", "redis-server"), "--port", str(self.redis_port),
-            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder),
-        ])
+        self.start(
+            "redis",
+            [
+                os.environ.get("E2E_REDIS_SERVER", "redis-server"),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+        )
 
         def ready() -> bool:
             self.check_alive("redis")
@@ -207,11 +257,24 @@ class Deployment:
     # The emulator ------------------------------------------------------------------------------------------------
 
     def start_emulator(self) -> None:
-        self.start("emulator", [
-            sys.executable, "-m", "airflow_provider_wiziq.emulator", "--port", str(self.emulator_port),
-            "--access-key", ACCESS_KEY, "--secret-key", self.secret_key, "--report-delay", "0",
-            "--log-level", "WARNING",
-        ])
+        self.start(
+            "emulator",
+            [
+                sys.executable,
+                "-m",
+                "airflow_provider_wiziq.emulator",
+                "--port",
+                str(self.emulator_port),
+                "--access-key",
+                ACCESS_KEY,
+                "--secret-key",
+                self.secret_key,
+                "--report-delay",
+                "0",
+                "--log-level",
+                "WARNING",
+            ],
+        )
 
         def ready() -> bool:
             self.check_alive("emulator")
@@ -279,22 +342,28 @@ class Deployment:
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRFLOW_CONN_WIZIQ_DEFAULT": json.dumps({
-                "conn_type": "wiziq", "host": f"{self.emulator_url}/apimanager.ashx",
-                "login": ACCESS_KEY, "password": self.secret_key,
-            }),
+            "AIRFLOW_CONN_WIZIQ_DEFAULT": json.dumps(
+                {
+                    "conn_type": "wiziq",
+                    "host": f"{self.emulator_url}/apimanager.ashx",
+                    "login": ACCESS_KEY,
+                    "password": self.secret_key,
+                }
+            ),
             "WIZIQ_REPORT_DIR": str(self.work / "reports"),
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
         }
         if self.executor == "CeleryExecutor":
-            settings.update({
-                "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://postgres@127.0.0.1:{self.pg_port}/airflow",
-                "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
-                "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
-                "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "60",
-            })
+            settings.update(
+                {
+                    "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://postgres@127.0.0.1:{self.pg_port}/airflow",
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
+                    "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+                    "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "60",
+                }
+            )
         return {**os.environ, **settings, **extra}
 
     def airflow(self, *args: str) -> None:
@@ -302,8 +371,13 @@ class Deployment:
         log = self.logs / f"airflow-{'-'.join(args[:2])}.log"
         with open(log, "ab") as out:
             result = subprocess.run(
-                [self.airflow_bin, *args], env=self.airflow_env(), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, cwd=self.work, check=False,
+                [self.airflow_bin, *args],
+                env=self.airflow_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.work,
+                check=False,
             )
         if result.returncode:
             raise RuntimeError(f"airflow {' '.join(args)} failed ({result.returncode}); see {log}")

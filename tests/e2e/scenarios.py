@@ -230,8 +230,12 @@ def many_waits(count: int) -> Callable[[Context], str]:
         ctx.wait_for_states(dag_id, run_id, "wait", "deferred", count, 900)
         wanted = {c["class_id"] for c in ctx.emulator.classes()}
         check(len(wanted) == count, f"{len(wanted)} classes booked, not {count}")
-        ctx.until(lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))), 120,
-                  "a poll round over every waiting class", (dag_id, run_id))
+        ctx.until(
+            lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))),
+            120,
+            "a poll round over every waiting class",
+            (dag_id, run_id),
+        )
         time.sleep(6)  # a few more rounds with everyone joined
         ctx.no_failures(dag_id, run_id)
         ctx.emulator.set_latency(0)
@@ -257,8 +261,12 @@ def triggerer_killed(ctx: Context) -> str:
     run_id = ctx.trigger(dag_id, {"count": count})
     ctx.wait_for_states(dag_id, run_id, "wait", "deferred", count, 600)
     wanted = {c["class_id"] for c in ctx.emulator.classes()}
-    ctx.until(lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))), 120,
-              "a poll round over every waiting class", (dag_id, run_id))
+    ctx.until(
+        lambda: any(round_ids(r) == wanted for r in rounds(poller_calls(ctx.emulator))),
+        120,
+        "a poll round over every waiting class",
+        (dag_id, run_id),
+    )
     say("SIGKILL triggerer")
     ctx.deployment.processes.pop("triggerer").kill()
     killed_at = ctx.emulator.now()
@@ -328,8 +336,11 @@ def task_killed(target: str, moment: str) -> Callable[[Context], str]:
         (ti,) = ctx.tis(dag_id, run_id, "create_series")
         check(ti["try_number"] >= 2, f"the task succeeded in try {ti['try_number']}: the kill did not count")
         if moment == "in_flight":  # let the held call land before judging (and before the next scenario)
-            wait_until(lambda: len(ctx.emulator.requests("create_recurring")) >= 2,
-                       HOLD + 30 - (time.monotonic() - killed), "the killed call to reach the emulator")
+            wait_until(
+                lambda: len(ctx.emulator.requests("create_recurring")) >= 2,
+                HOLD + 30 - (time.monotonic() - killed),
+                "the killed call to reach the emulator",
+            )
         with contextlib.suppress(psutil.Error):  # a supervisor's orphaned task process, if still there
             psutil.Process(pid).kill()
         series = ctx.emulator.series()
@@ -426,9 +437,7 @@ def term_sync_adopts_then_idles(ctx: Context) -> str:
     second = ctx.emulator.requests()[before:]
     check(not writes(second), f"the unchanged re-run sent {len(writes(second))} writes, e.g. {writes(second)[:1]}")
     counts = Counter(e["method"] for e in writes(first))
-    return (
-        f"adopted {provisioned} series; run 1: {dict(counts)}; run 2: {len(second)} reads, 0 writes"
-    )
+    return f"adopted {provisioned} series; run 1: {dict(counts)}; run 2: {len(second)} reads, 0 writes"
 
 
 def changed_export(ctx: Context) -> str:
@@ -444,8 +453,14 @@ def changed_export(ctx: Context) -> str:
         row["title"] = f"{row['title']} (room 2)"
     kept = rows[:-2]
     for number, row in enumerate(rows[10:13]):
-        kept.append({**row, "section_id": f"NEW-{number}", "title": f"Elective {number}",
-                     "presenter_email": f"elective{number}@school.example"})
+        kept.append(
+            {
+                **row,
+                "section_id": f"NEW-{number}",
+                "title": f"Elective {number}",
+                "presenter_email": f"elective{number}@school.example",
+            }
+        )
     path = ctx.deployment.work / "changed_sections.csv"
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)

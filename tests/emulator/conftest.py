@@ -21,9 +21,7 @@ __all__ = ["pytest_configure", "wiziq_emulator"]
 
 #: A Monday morning, so weekday arithmetic in tests is easy to read.
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=timezone.utc)
-LIMITS = PlanLimits(
-    max_class_minutes=300, max_user_per_class=100, max_concurrent_class=5, max_series_classes=60
-)
+LIMITS = PlanLimits(max_class_minutes=300, max_user_per_class=100, max_concurrent_class=5, max_series_classes=60)
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test/secret+key=="  # quote_plus changes it: the signature must use the quoted form
 

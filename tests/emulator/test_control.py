@@ -60,10 +60,7 @@ def test_requests_classes_series_outcome(api):
 
     classes = control(api, "GET", "/classes").json()["classes"]
     assert [c["status"] for c in classes] == ["upcoming"] * 3
-    assert (
-        len(control(api, "GET", "/classes", class_master_id=str(series.class_master_id)).json()["classes"])
-        == 3
-    )
+    assert len(control(api, "GET", "/classes", class_master_id=str(series.class_master_id)).json()["classes"]) == 3
     one = control(api, "GET", f"/classes/{series.first_class.class_id}").json()
     assert one["title"] == "Algebra I" and one["outcome"] == "completed"
     changed = control(api, "POST", f"/classes/{series.first_class.class_id}/outcome", {"outcome": "expired"})
@@ -72,11 +69,7 @@ def test_requests_classes_series_outcome(api):
 
     listed = control(api, "GET", "/series").json()["series"]
     assert listed[0]["class_master_id"] == series.class_master_id
-    assert (
-        control(api, "GET", f"/series/{series.class_master_id}")
-        .json()["recurring_summary"]
-        .startswith("Your")
-    )
+    assert control(api, "GET", f"/series/{series.class_master_id}").json()["recurring_summary"].startswith("Your")
     assert control(api, "DELETE", "/requests").json() == {"requests": []}
     assert api.emulator.requests() == []
 
@@ -110,9 +103,7 @@ def test_reset(api):
 
 
 def test_classroom_pages_behind_the_links(api):
-    series = responses.parse_create_recurring(
-        api.call("create_recurring", **series_fields(create_recording="true"))
-    )
+    series = responses.parse_create_recurring(api.call("create_recurring", **series_fields(create_recording="true")))
     page = api.session.get(series.first_class.presenter_url)
     assert page.status_code == 200 and "Algebra I" in page.text and "presenter" in page.text
     assert api.session.get(series.first_class.recording_url).status_code == 200

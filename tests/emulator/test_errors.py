@@ -71,9 +71,7 @@ def test_create_recurring_error_code(api, code, fields):
 def test_messages_are_wiziqs_own_with_the_plan_filled_in(api):
     assert refusal(api, title=None).message == "title parameter is missing."
     assert refusal(api, duration="301").message == "duration parameter cannot exceed 300 minutes."
-    assert (
-        refusal(api, attendee_limit="500").message == "attendee_limit parameter cannot exceed 100 attendees."
-    )
+    assert refusal(api, attendee_limit="500").message == "attendee_limit parameter cannot exceed 100 attendees."
     assert refusal(api, time_zone="Nowhere/Land").message == ERROR_CODES[1003].message
 
 
@@ -83,9 +81,7 @@ def test_1032_same_presenter_same_instant(api):
     error = refusal(api, title="Other", start_time="01/08/2030 15:00", time_zone="UTC", class_occurrence="1")
     assert error.code == 1032
     # The same presenter an hour later, or another presenter at the same time, is fine.
-    responses.parse_create_recurring(
-        api.call("create_recurring", **series_fields(start_time="01/08/2030 11:00"))
-    )
+    responses.parse_create_recurring(api.call("create_recurring", **series_fields(start_time="01/08/2030 11:00")))
     responses.parse_create_recurring(
         api.call("create_recurring", **series_fields(presenter_email="Second@Example.com"))
     )
@@ -96,14 +92,10 @@ def test_1012_over_the_concurrent_class_limit(api):
     for teacher in range(5):  # the limit is 5
         api.call("create_recurring", **series_fields(presenter_email=f"t{teacher}@example.com"))
     # Overlapping the first class (10:00-11:00) by half an hour: a sixth concurrent class.
-    error = refusal(
-        api, presenter_email="t5@example.com", start_time="01/08/2030 10:30", class_occurrence="1"
-    )
+    error = refusal(api, presenter_email="t5@example.com", start_time="01/08/2030 10:30", class_occurrence="1")
     assert (error.code, error.message) == (1012, "Only 5 simultaneous classes are allowed.")
     # Starting when the others end is no overlap.
-    ok = api.call(
-        "create_recurring", **series_fields(presenter_email="t5@example.com", start_time="01/08/2030 11:00")
-    )
+    ok = api.call("create_recurring", **series_fields(presenter_email="t5@example.com", start_time="01/08/2030 11:00"))
     assert responses.parse_create_recurring(ok).class_master_id > 0
     # Cancelled classes free their slot.
     first = api.emulator.classes()[0]["class_id"]

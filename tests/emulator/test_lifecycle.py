@@ -27,9 +27,7 @@ def test_upcoming_live_completed_and_the_pings(api, receiver: Receiver):
     emulator = api.emulator
     emulator.clock.advance(timedelta(days=30))  # created with the clock advanced
     start = emulator.clock.now().replace(microsecond=0) + timedelta(minutes=10)
-    class_id = create_one(
-        api, start, status_ping_url=f"{receiver.url}?token=abc&section=7", extend_duration="10"
-    )
+    class_id = create_one(api, start, status_ping_url=f"{receiver.url}?token=abc&section=7", extend_duration="10")
 
     first = record(api, class_id)
     assert (first.status, first.time_to_start) == ("upcoming", 10)

@@ -29,18 +29,14 @@ def test_create_recurring_answer_has_the_documented_shape(api):
     assert root.tag == "rsp" and root.get("status") == "ok" and len(root.get("call_id")) == 12
     assert root[0].tag == "method" and root[0].text == "create_recurring"
     assert root.find("create_recurring/recurring_class_details/class_master_id") is not None
-    assert (
-        root.find("create_recurring/recurring_class_details/class_details/presenter_list/presenter")
-        is not None
-    )
+    assert root.find("create_recurring/recurring_class_details/class_details/presenter_list/presenter") is not None
     assert root.find("create_recurring/is_recurring").get("value") == "1"
     assert b"<![CDATA[Your recurring series starts on 01/08/2030 at 10:00" in body
 
     series = responses.parse_create_recurring(body)
     assert series.is_recurring
     assert (
-        series.recurring_summary
-        == "Your recurring series starts on 01/08/2030 at 10:00 and repeats daily (all 7 days)"
+        series.recurring_summary == "Your recurring series starts on 01/08/2030 at 10:00 and repeats daily (all 7 days)"
     )
     assert series.first_class.presenters[0].email == "teacher@example.com"
     assert series.first_class.presenter_url.startswith(api.emulator.base_url)
@@ -96,9 +92,7 @@ def test_get_data_columns_and_paging(api):
     page = responses.parse_get_data(api.call("get_data", columns="class_id,status,nonsense", page_size="4"))
     assert len(page) == 4
     assert set(page[0].fields) == {"class_id", "status"}
-    second = responses.parse_get_data(
-        api.call("get_data", columns="class_id", page_size="4", page_number="2")
-    )
+    second = responses.parse_get_data(api.call("get_data", columns="class_id", page_size="4", page_number="2"))
     assert [r.class_id for r in second] == [page[-1].class_id + 1, page[-1].class_id + 2]
     assert api_error(api.call("get_data", page_size="4", page_number="3"), "get_data").code == 1013
     assert api_error(api.call("get_data", page_size="101"), "get_data").code == 1025
@@ -171,9 +165,7 @@ def test_get_data_without_match_is_1013(api):
 
 def test_view_schedule_lists_a_series(api):
     series = create_series(api)
-    entries = responses.parse_view_schedule(
-        api.call("view_schedule", class_master_id=str(series.class_master_id))
-    )
+    entries = responses.parse_view_schedule(api.call("view_schedule", class_master_id=str(series.class_master_id)))
     assert [e.class_id for e in entries] == [series.first_class.class_id + i for i in range(3)]
     assert entries[0].class_title == "Algebra I"
     assert entries[0].class_status == "upcoming"
@@ -228,13 +220,9 @@ def test_modify_changes_a_class_and_refuses_by_state(api):
     assert record.fields["class_master_id"] == str(series.class_master_id)
 
     assert api_error(api.call("modify", class_id=class_id, duration="301"), "modify").code == 1010
-    assert (
-        api_error(api.call("modify", class_id=class_id, start_time="01/01/2030 10:00"), "modify").code == 1004
-    )
+    assert api_error(api.call("modify", class_id=class_id, start_time="01/01/2030 10:00"), "modify").code == 1004
     second = str(series.first_class.class_id + 1)
-    assert (
-        api_error(api.call("modify", class_id=second, start_time="01/08/2030 11:30"), "modify").code == 1032
-    )
+    assert api_error(api.call("modify", class_id=second, start_time="01/08/2030 11:30"), "modify").code == 1032
 
     api.emulator.clock.set(datetime.fromisoformat("2030-01-08T16:40:00+00:00"))  # 11:40 New York: live
     assert api_error(api.call("modify", class_id=class_id, title="x"), "modify").code == 1015
@@ -284,15 +272,9 @@ def test_add_attendees_refuses_by_state(api):
     attendees = attendee_list_xml([{"attendee_id": "1", "screen_name": "A"}])
     assert api_error(api.call("add_attendees", attendee_list=attendees), "add_attendees").code == 1020
     api.call("cancel", class_id=first)
-    assert (
-        api_error(api.call("add_attendees", class_id=first, attendee_list=attendees), "add_attendees").code
-        == 1008
-    )
+    assert api_error(api.call("add_attendees", class_id=first, attendee_list=attendees), "add_attendees").code == 1008
     api.emulator.clock.set(datetime.fromisoformat("2030-01-09T17:00:00+00:00"))
-    assert (
-        api_error(api.call("add_attendees", class_id=second, attendee_list=attendees), "add_attendees").code
-        == 1007
-    )
+    assert api_error(api.call("add_attendees", class_id=second, attendee_list=attendees), "add_attendees").code == 1007
 
 
 def test_get_attendance_report_after_the_class(api):
@@ -300,17 +282,11 @@ def test_get_attendance_report_after_the_class(api):
     class_id = str(series.first_class.class_id)
     attendees = [{"attendee_id": "101", "screen_name": "Ann"}, {"attendee_id": "102", "screen_name": "Bo"}]
     api.call("add_attendees", class_id=class_id, attendee_list=attendee_list_xml(attendees))
-    assert (
-        api_error(api.call("get_attendance_report", class_id=class_id), "get_attendance_report").code == 1026
-    )
+    assert api_error(api.call("get_attendance_report", class_id=class_id), "get_attendance_report").code == 1026
     api.emulator.clock.set(datetime.fromisoformat("2030-01-08T15:30:00+00:00"))  # live
-    assert (
-        api_error(api.call("get_attendance_report", class_id=class_id), "get_attendance_report").code == 1026
-    )
+    assert api_error(api.call("get_attendance_report", class_id=class_id), "get_attendance_report").code == 1026
     api.emulator.clock.set(datetime.fromisoformat("2030-01-08T16:20:00+00:00"))  # ended at 16:15, delay 600 s
-    assert (
-        api_error(api.call("get_attendance_report", class_id=class_id), "get_attendance_report").code == 1029
-    )
+    assert api_error(api.call("get_attendance_report", class_id=class_id), "get_attendance_report").code == 1029
     api.emulator.clock.advance(timedelta(minutes=6))
     report = responses.parse_attendance_report(api.call("get_attendance_report", class_id=class_id))
     assert report.class_id == int(class_id)

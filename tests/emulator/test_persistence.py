@@ -38,9 +38,7 @@ def test_stop_and_resume(tmp_path):
         assert [c["status"] for c in after] == ["completed", "upcoming", "cancelled"]
         assert second.series()[0]["recurring_summary"] == series.recurring_summary
         # The stored classes still count for 1032; ids go on from where they were.
-        clash = api.call(
-            "create_recurring", **series_fields(start_time="01/09/2030 10:00", class_occurrence="1")
-        )
+        clash = api.call("create_recurring", **series_fields(start_time="01/09/2030 10:00", class_occurrence="1"))
         assert b'code="1032"' in clash
         other = responses.parse_create_recurring(
             api.call("create_recurring", **series_fields(start_time="02/01/2030 10:00"))

@@ -89,9 +89,7 @@ def test_command_line_server(signum, inherited_ignored, tmp_path):
         assert connection == {"conn_type": "wiziq", "host": url, "login": "K", "password": "S"}
         fields = {
             "method": "get_account_info",
-            **signed_fields(
-                secret_key="S", access_key="K", timestamp=int(time.time()), method="get_account_info"
-            ),
+            **signed_fields(secret_key="S", access_key="K", timestamp=int(time.time()), method="get_account_info"),
         }
         info = responses.parse_account_info(
             requests.post(f"{url}?method=get_account_info", data=fields, timeout=30).content
@@ -146,9 +144,7 @@ def test_the_hook_client_works_against_it(wiziq_emulator):
     from airflow_provider_wiziq.api.request import CreateRecurringRequest
 
     connection = json.loads(os.environ["AIRFLOW_CONN_WIZIQ_DEFAULT"])
-    config = config_from_connection(
-        host=connection["host"], login=connection["login"], password=connection["password"]
-    )
+    config = config_from_connection(host=connection["host"], login=connection["login"], password=connection["password"])
     with WizIQClient(config) as client:
         assert client.get_account_info().fields["plan"] == "emulator"
         series = client.create_recurring(
@@ -166,9 +162,7 @@ def test_module_import_is_light():
         "print(threading.active_count(), 'airflow_provider_wiziq.emulator.server' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": SRC}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == ["1", "False"]
 
 

@@ -116,9 +116,7 @@ def test_other_paths_and_verbs(api):
 def test_the_signing_key_is_the_quoted_secret():
     """The published test vector (docs/wiziq-api.md §2), checked by the emulator's own verification."""
     with (
-        WizIQEmulator(
-            access_key="G18pttjJhBM=", secret_key="HU1HDyP3QRB4eM6fIdPr5g==", timestamp_window=None
-        ) as emu,
+        WizIQEmulator(access_key="G18pttjJhBM=", secret_key="HU1HDyP3QRB4eM6fIdPr5g==", timestamp_window=None) as emu,
         requests.Session() as session,
     ):
         data = {

@@ -32,9 +32,7 @@ def success(method: str, body: Element) -> bytes:
 
 
 def failure(code: int, message: str) -> bytes:
-    return document(
-        element("rsp", element("error", code=code, msg=message), status="fail", call_id=call_id())
-    )
+    return document(element("rsp", element("error", code=code, msg=message), status="fail", call_id=call_id()))
 
 
 class Links:
@@ -175,9 +173,7 @@ def attendance_rows(cls: StoredClass) -> list[Element]:
     rows = [_row(cls, "presenter_id", presenter, _presenter_name(cls), cls.utc_start)]
     for position, attendee in enumerate(cls.attendees):
         late = min(timedelta(minutes=_LATE_MINUTES[position % len(_LATE_MINUTES)]), cls.length)
-        rows.append(
-            _row(cls, "attendee_id", attendee.attendee_id, attendee.screen_name, cls.utc_start + late)
-        )
+        rows.append(_row(cls, "attendee_id", attendee.attendee_id, attendee.screen_name, cls.utc_start + late))
     return rows
 
 

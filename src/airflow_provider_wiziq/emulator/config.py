@@ -70,18 +70,14 @@ class EmulatorConfig:
 
     def __post_init__(self) -> None:
         if self.default_outcome not in OUTCOMES:
-            raise ValueError(
-                f"default_outcome must be one of {', '.join(OUTCOMES)}, not {self.default_outcome!r}"
-            )
+            raise ValueError(f"default_outcome must be one of {', '.join(OUTCOMES)}, not {self.default_outcome!r}")
         if self.report_delay < 0:
             raise ValueError("report_delay cannot be negative")
 
     def public(self) -> dict[str, Any]:
         """The settings as JSON-ready data, without the secret key."""
         data: dict[str, Any] = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("secret_key", "limits", "languages")
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("secret_key", "limits", "languages")
         }
         data["languages"] = sorted(self.languages)
         data.update(_limits_dict(self.limits))
@@ -102,9 +98,7 @@ class EmulatorConfig:
         }
         unknown = sorted(set(changes) - allowed)
         if unknown:
-            raise ValueError(
-                f"unknown setting {unknown[0]!r}; settable: {', '.join(sorted(allowed | limit_names))}"
-            )
+            raise ValueError(f"unknown setting {unknown[0]!r}; settable: {', '.join(sorted(allowed | limit_names))}")
         if "languages" in changes:
             changes["languages"] = frozenset(str(item).lower() for item in changes["languages"])
         if limit_changes:

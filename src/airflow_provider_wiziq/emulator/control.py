@@ -42,9 +42,7 @@ def handle(emulator: WizIQEmulator, verb: str, path: str, query: dict[str, str],
         return _reply(400, {"error": str(error)})
 
 
-def _route(
-    emulator: WizIQEmulator, verb: str, parts: list[str], query: dict[str, str], data: dict[str, Any]
-) -> Any:
+def _route(emulator: WizIQEmulator, verb: str, parts: list[str], query: dict[str, str], data: dict[str, Any]) -> Any:
     head = parts[0] if parts else ""
     rest = parts[1:]
     if head == "" and verb == "GET":

@@ -213,9 +213,7 @@ def get_data(account: Account, fields: Mapping[str, str]) -> Element:
     elif "class_master_id" in given:
         classes = account.store.classes_of(_number(given["class_master_id"], 1088))
     elif "multiple_class_id" in given:
-        ids = dict.fromkeys(
-            _number(item, 1009) for item in given["multiple_class_id"].split(",") if item.strip()
-        )
+        ids = dict.fromkeys(_number(item, 1009) for item in given["multiple_class_id"].split(",") if item.strip())
         classes = [cls for cls in map(account.store.get, ids) if cls is not None]
     else:
         classes = account.store.all_classes()

@@ -99,8 +99,7 @@ class StatusPinger:
                     continue
                 assert cls.status_ping_url is not None
                 found.extend(
-                    _Ping(cls.status_ping_url, cls.class_id, step.value, now)
-                    for step in steps(before, current)
+                    _Ping(cls.status_ping_url, cls.class_id, step.value, now) for step in steps(before, current)
                 )
                 cls.announced = current.value
                 self._store.save(cls)

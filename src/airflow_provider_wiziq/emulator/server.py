@@ -97,9 +97,7 @@ class WizIQEmulator:
         else:
             self.clock = EmulatorClock(clock_start)
         self.pinger = StatusPinger(self.store, self.clock.now, interval=ping_interval)
-        self.account = Account(
-            self._initial_config, self.clock, self.store, self.pinger, lambda: self.base_url
-        )
+        self.account = Account(self._initial_config, self.clock, self.store, self.pinger, lambda: self.base_url)
         self._faults = FaultPlan()
         self._log = RequestLog()
         self._httpd: EmulatorHTTPServer | None = None
@@ -166,9 +164,7 @@ class WizIQEmulator:
 
     def _bound(self) -> tuple[Any, ...]:
         if self._httpd is None:
-            raise RuntimeError(
-                "the WizIQ emulator is not running: use it as a context manager or call start()"
-            )
+            raise RuntimeError("the WizIQ emulator is not running: use it as a context manager or call start()")
         return tuple(self._httpd.server_address)
 
     @property
@@ -201,9 +197,7 @@ class WizIQEmulator:
     @property
     def connection_uri(self) -> str:
         """The same connection as an Airflow URI (the host percent-encoded: it holds a scheme and a path)."""
-        login, password, host = (
-            quote(item, safe="") for item in (self.access_key, self.secret_key, self.url)
-        )
+        login, password, host = (quote(item, safe="") for item in (self.access_key, self.secret_key, self.url))
         return f"wiziq://{login}:{password}@{host}"
 
     @property
@@ -274,11 +268,7 @@ class WizIQEmulator:
     def classes(self, class_master_id: int | None = None) -> list[dict[str, Any]]:
         """Every stored class (or a series' classes) with its status now."""
         with self.store.atomic():
-            found = (
-                self.store.all_classes()
-                if class_master_id is None
-                else self.store.classes_of(class_master_id)
-            )
+            found = self.store.all_classes() if class_master_id is None else self.store.classes_of(class_master_id)
             return [self._class_dict(cls) for cls in found]
 
     def get_class(self, class_id: int) -> dict[str, Any]:

@@ -221,9 +221,7 @@ class Store:
             self._check(drafts, max_concurrent=max_concurrent)
             series = None
             if summary is not None:
-                series = _StoredSeries(
-                    self._next_master_id, [], summary, dict(params or {}), drafts[0].created_at
-                )
+                series = _StoredSeries(self._next_master_id, [], summary, dict(params or {}), drafts[0].created_at)
                 self._next_master_id += 1
             stored = []
             for draft in drafts:
@@ -315,9 +313,7 @@ class Store:
         if position < len(self._starts) and self._starts[position] == key:
             del self._starts[position]
 
-    def _check(
-        self, drafts: list[StoredClass], *, max_concurrent: int | None, ignore: int | None = None
-    ) -> None:
+    def _check(self, drafts: list[StoredClass], *, max_concurrent: int | None, ignore: int | None = None) -> None:
         """1048, 1032 and 1012 for classes about to be stored (``ignore``: the class being modified)."""
         for draft in drafts:
             if draft.presenter_email is None and draft.presenter_id is not None and draft.presenter_name is not None:
@@ -335,9 +331,7 @@ class Store:
             return
         accepted: list[StoredClass] = []
         for draft in drafts:
-            overlapping = self._overlapping(draft, ignore) + sum(
-                1 for other in accepted if _overlap(draft, other)
-            )
+            overlapping = self._overlapping(draft, ignore) + sum(1 for other in accepted if _overlap(draft, other))
             if overlapping + 1 > max_concurrent:
                 raise WizIQAPIError.from_code(1012)
             accepted.append(draft)
@@ -360,9 +354,7 @@ class Store:
             "INSERT OR REPLACE INTO classes VALUES (?, ?)", [(cls.class_id, cls.to_json()) for cls in classes]
         )
         if series is not None:
-            self._db.execute(
-                "INSERT OR REPLACE INTO series VALUES (?, ?)", (series.class_master_id, series.to_json())
-            )
+            self._db.execute("INSERT OR REPLACE INTO series VALUES (?, ?)", (series.class_master_id, series.to_json()))
         self._db.commit()
 
 

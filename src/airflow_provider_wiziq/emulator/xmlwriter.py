@@ -48,9 +48,7 @@ class Element:
         return self
 
     def render(self) -> str:
-        attributes = "".join(
-            f" {name}={quoteattr(_xml_safe(value))}" for name, value in self.attributes.items()
-        )
+        attributes = "".join(f" {name}={quoteattr(_xml_safe(value))}" for name, value in self.attributes.items())
         if not self.children:
             return f"<{self.name}{attributes}/>"
         inner = "".join(_render_child(child) for child in self.children)

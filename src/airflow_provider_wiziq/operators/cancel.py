@@ -11,6 +11,7 @@ from airflow_provider_wiziq.failures import wiziq_failures
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+
 class WizIQCancelClassOperator(BaseOperator):
     """Cancel a class (``class_id``) or every class of a series (``class_master_id``).
 
@@ -65,7 +66,9 @@ class WizIQCancelClassOperator(BaseOperator):
                         raise
         self.log.info(
             "Cancelled %d classes; %d were already cancelled; %d skipped (%s)",
-            len(outcome["cancelled"]), len(outcome["already_cancelled"]), len(outcome["skipped"]),
+            len(outcome["cancelled"]),
+            len(outcome["already_cancelled"]),
+            len(outcome["skipped"]),
             ", ".join(f"{s['class_id']}: {s['message']}" for s in outcome["skipped"]) or "none",
         )
         return outcome

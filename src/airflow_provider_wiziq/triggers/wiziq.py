@@ -175,9 +175,7 @@ class WizIQAttendanceReportTrigger(BaseTrigger):
         from airflow_provider_wiziq.api.wait import ReportWait
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
-        wait = ReportWait(
-            self.class_id, max_consecutive_errors=self.max_consecutive_errors, deadline=self.end_time
-        )
+        wait = ReportWait(self.class_id, max_consecutive_errors=self.max_consecutive_errors, deadline=self.end_time)
         try:
             client = await WizIQHook(wiziq_conn_id=self.wiziq_conn_id).get_async_client()
         except Exception as error:  # a missing or unusable connection: permanent
