@@ -6,7 +6,9 @@ Elements are found by name, not by one fixed path, because WizIQ's own clients d
 
 Parsing (:mod:`~airflow_provider_wiziq.api.xmlread`) refuses DTDs before expat sees them, so nothing is ever
 expanded, and refuses answers deeper or larger than any WizIQ answer. No exception raised here quotes the answer:
-bodies may echo secrets.
+bodies may echo secrets. A method that answers with many records (``record``, ``class_details``,
+``attendee``) builds each one as it is read and drops its elements (:class:`~.xmlread.Records`), so a long
+answer never stands in memory as a whole tree; elements outside the records are still found by name.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
-from airflow_provider_wiziq.api.xmlread import read_xml
+from airflow_provider_wiziq.api.xmlread import Records, read_xml
 
 __all__ = [
     "AccountInfo",
@@ -53,13 +55,15 @@ _TAG_SHOWN = 40
 # ---------------------------------------------------------------------------------------------------------
 
 
-def parse_answer(body: bytes, method: str) -> Element:
+def parse_answer(body: bytes, method: str, records: Records[Any] | None = None) -> Element:
     """Check the ``<rsp>`` envelope and return the ``<method>`` element of a success.
+
+    ``records`` are built while the answer is read and are missing from the element returned.
 
     Raises :class:`WizIQAPIError` for ``status="fail"`` and :class:`WizIQResponseError` for anything that is
     not a WizIQ answer (``hostile=True`` when it declares a DTD or entities).
     """
-    root = read_xml(body, method)
+    root = read_xml(body, method, records)
     if root.tag != "rsp":
         raise WizIQResponseError(f"the root element is <{_shown(root.tag)}>, not <rsp>", method=method)
     status = (root.get("status") or "").strip().lower()
@@ -433,12 +437,23 @@ def _class_details(details: Element, *, where: str, method: str, note: str = "")
     )
 
 
-def _child_texts(parent: Element) -> _FrozenMapping:
-    """Direct children as ``name -> stripped text``; an empty element maps to ``""``, the first one wins."""
+def _child_texts(parent: Element, previous: dict[str, str] | None = None) -> _FrozenMapping:
+    """Direct children as ``name -> stripped text``; an empty element maps to ``""``, the first one wins.
+
+    With ``previous`` (the last record's texts, updated here), a text equal to the last record's for the
+    same name is that same string: the columns of a page repeat, and a page is held as records, not bytes.
+    """
     texts: dict[str, str] = {}
     for child in parent:
-        if isinstance(child.tag, str):
-            texts.setdefault(child.tag, (child.text or "").strip())
+        name = child.tag
+        if isinstance(name, str) and name not in texts:
+            text = (child.text or "").strip()
+            if previous is not None:
+                if previous.get(name) == text:
+                    text = previous[name]
+                else:
+                    previous[name] = text
+            texts[name] = text
     return _FrozenMapping(texts)
 
 
@@ -473,29 +488,30 @@ def parse_create(body: bytes) -> ClassDetails:
 def parse_view_schedule(body: bytes) -> tuple[ScheduleEntry, ...]:
     """Read a ``view_schedule`` page: one entry per ``class_details``, in WizIQ's order."""
     method = "view_schedule"
-    element = parse_answer(body, method)
-    return tuple(
-        ScheduleEntry(
-            class_id=_required_id(entry, "class_id", where="class_details", method=method),
-            class_title=_text(entry, "class_title") or _text(entry, "title"),
-            start_time=_datetime(entry, "start_time", method=method),
-            duration=_int(entry, "duration", method=method),
-            class_status=_text(entry, "class_status"),
-            recording_url=_text(entry, "recording_url"),
-            attendance_report_status=_text(entry, "attendance_report_status"),
-            presenters=_presenters(entry),
+
+    def entry(details: Element) -> ScheduleEntry:
+        return ScheduleEntry(
+            class_id=_required_id(details, "class_id", where="class_details", method=method),
+            class_title=_text(details, "class_title") or _text(details, "title"),
+            start_time=_datetime(details, "start_time", method=method),
+            duration=_int(details, "duration", method=method),
+            class_status=_text(details, "class_status"),
+            recording_url=_text(details, "recording_url"),
+            attendance_report_status=_text(details, "attendance_report_status"),
+            presenters=_presenters(details),
         )
-        for entry in element.iter("class_details")
-    )
+
+    records = Records("class_details", method, entry)
+    return tuple(records.under(parse_answer(body, method, records)))
 
 
 def parse_get_data(body: bytes) -> tuple[ClassRecord, ...]:
     """Read a ``get_data`` page: one record per class; the typed columns are checked here, once."""
     method = "get_data"
-    element = parse_answer(body, method)
-    records = []
-    for record in element.iter("record"):
-        fields = _child_texts(record)
+    previous: dict[str, str] = {}
+
+    def record(element: Element) -> ClassRecord:
+        fields = _child_texts(element, previous)
         for name in ("class_id", "class_master_id"):
             if fields.get(name):
                 _to_id(fields[name], name, method=method)
@@ -503,8 +519,10 @@ def parse_get_data(body: bytes) -> tuple[ClassRecord, ...]:
             _to_int(fields["time_to_start"], "time_to_start", method=method)
         if fields.get("start_time"):
             _to_datetime(fields["start_time"], "start_time", method=method)
-        records.append(ClassRecord(fields=fields))
-    return tuple(records)
+        return ClassRecord(fields=fields)
+
+    records = Records("record", method, record)
+    return tuple(records.under(parse_answer(body, method, records)))
 
 
 def _status_true(element: Element, method: str) -> bool:
@@ -530,31 +548,36 @@ def parse_modify(body: bytes) -> bool:
 def parse_add_attendees(body: bytes) -> AddAttendeesResult:
     """Read an ``add_attendees`` success: each attendee's id and the URL that admits them."""
     method = "add_attendees"
-    element = parse_answer(body, method)
-    attendees = []
-    for attendee in element.iter("attendee"):
-        attendee_id = _text(attendee, "attendee_id")
+
+    def attendee(element: Element) -> Attendee:
+        attendee_id = _text(element, "attendee_id")
         if attendee_id is None:
             raise WizIQResponseError("an <attendee> without <attendee_id>", method=method)
-        attendees.append(Attendee(attendee_id=attendee_id, attendee_url=_text(attendee, "attendee_url")))
-    return AddAttendeesResult(class_id=_id(element, "class_id", method=method), attendees=tuple(attendees))
+        return Attendee(attendee_id=attendee_id, attendee_url=_text(element, "attendee_url"))
+
+    records = Records("attendee", method, attendee)
+    element = parse_answer(body, method, records)
+    attendees = tuple(records.under(element))
+    return AddAttendeesResult(class_id=_id(element, "class_id", method=method), attendees=attendees)
 
 
 def parse_attendance_report(body: bytes) -> AttendanceReport:
     """Read a ``get_attendance_report`` success: one row per attendee or presenter who came."""
     method = "get_attendance_report"
-    element = parse_answer(body, method)
-    rows = tuple(
-        AttendanceRow(
-            attendee_id=_text(row, "attendee_id"),
-            presenter_id=_text(row, "presenter_id"),
-            screen_name=_text(row, "screen_name"),
-            entry_time=_datetime(row, "entry_time", method=method),
-            exit_time=_datetime(row, "exit_time", method=method),
-            attended_minutes=_int(row, "attended_minutes", method=method),
+
+    def row(attendee: Element) -> AttendanceRow:
+        return AttendanceRow(
+            attendee_id=_text(attendee, "attendee_id"),
+            presenter_id=_text(attendee, "presenter_id"),
+            screen_name=_text(attendee, "screen_name"),
+            entry_time=_datetime(attendee, "entry_time", method=method),
+            exit_time=_datetime(attendee, "exit_time", method=method),
+            attended_minutes=_int(attendee, "attended_minutes", method=method),
         )
-        for row in element.iter("attendee")
-    )
+
+    records = Records("attendee", method, row)
+    element = parse_answer(body, method, records)
+    rows = tuple(records.under(element))
     return AttendanceReport(
         class_id=_id(element, "class_id", method=method),
         class_duration=_int(element, "class_duration", method=method),

@@ -4,7 +4,8 @@ Before expat sees a byte, one linear walk over the prolog refuses a DTD (so no e
 let alone expanded) and recognises an HTML page, and the declared encoding is checked to be one expat reads
 byte for byte. The parse then streams the body in slices through ``ElementTree``'s C parser, counting
 elements and depth as they come, so a hostile answer is refused after at most one slice past a limit instead
-of being built into a tree first.
+of being built into a tree first. The records of a long answer (:class:`Records`) are built into results
+as each one closes and then dropped, so the tree never holds more than the records of one slice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+from collections.abc import Callable
+from typing import Generic, TypeVar
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 from airflow_provider_wiziq.api.errors import WizIQResponseError
@@ -22,8 +25,9 @@ MAX_DEPTH = 32
 #: The largest real answers (an attendance report of a full class, a page of 100 records of every
 #: column) hold a few thousand elements; 50,000 is several times that.
 MAX_ELEMENTS = 50_000
-#: Bytes handed to expat at a time: the elements of one slice are counted before the next is read.
-_SLICE = 16 * 1024
+#: Bytes handed to expat at a time: the elements of one slice are counted, and its finished records built
+#: and dropped, before the next is read; small, so a page never stands as more than a few records of tree.
+_SLICE = 2 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_STARTS = (b"\xfe\xff", b"\xff\xfe", b"\x00<", b"<\x00")
@@ -35,9 +39,52 @@ _HTML_ROOT = re.compile(rb"<html(?![-A-Za-z0-9._:])", re.IGNORECASE)
 _EXPAT_ENCODINGS = frozenset({"utf-8", "us-ascii", "iso-8859-1"})
 _ASCII = bytes(range(128)).decode("ascii")
 
+T = TypeVar("T")
 
-def read_xml(body: bytes, method: str) -> Element:
-    """The answer's root element.
+
+class Records(Generic[T]):
+    """The elements called ``name`` below an outermost ``<within>``, each built into a result as it closes.
+
+    Once built, a record is cleared and taken out of its parent, so a long answer's tree holds at most the
+    records of one slice. A record inside another record is built with it (in document order, as
+    ``iter(name)`` finds them) when the outer one closes. Whatever the ``<within>`` element holds outside its
+    records stays in the tree, to be found by name. ``build`` raising :class:`WizIQResponseError` is kept
+    until :meth:`under` asks, so that an envelope or a malformed answer is reported first, as before.
+    """
+
+    __slots__ = ("build", "name", "within", "_built", "_failed")
+
+    def __init__(self, name: str, within: str, build: Callable[[Element], T]) -> None:
+        self.name = name
+        self.within = within
+        self.build = build
+        self._built: dict[Element, list[T]] = {}
+        self._failed: dict[Element, WizIQResponseError] = {}
+
+    def take(self, record: Element, owner: Element) -> None:
+        """Build ``record`` (and any record nested in it) for ``owner``; after a failure, only drop them."""
+        built = self._built.get(owner)
+        if built is None:
+            if owner in self._failed:
+                return
+            built = self._built[owner] = []
+        try:
+            for each in record.iter(self.name):
+                built.append(self.build(each))
+        except WizIQResponseError as err:
+            self._failed[owner] = err
+            del self._built[owner]
+
+    def under(self, owner: Element) -> list[T]:
+        """The results built below ``owner``, in document order; raises the first record that failed."""
+        failed = self._failed.get(owner)
+        if failed is not None:
+            raise failed
+        return self._built.get(owner, [])
+
+
+def read_xml(body: bytes, method: str, records: Records[T] | None = None) -> Element:
+    """The answer's root element, without the ``records`` (if given), which are built as they close.
 
     Raises :class:`WizIQResponseError` saying what the body is instead: empty, an HTML page, a DTD
     (``hostile``), an encoding expat cannot read, too deep or too many elements (``too_large``), malformed.
@@ -57,7 +104,7 @@ def read_xml(body: bytes, method: str) -> Element:
             raise WizIQResponseError(f"XML in {problem} ({len(body)} bytes)", method=method)
     _check_prolog(body, method)
     try:
-        return _stream(body, method)
+        return _stream(body, method, records)
     except ParseError as err:
         raise WizIQResponseError(_describe_malformed(body, encoding, str(err)), method=method) from None
     except (LookupError, ValueError):  # expat's own encoding refusals, should a name pass the check above
@@ -127,31 +174,59 @@ def _check_prolog(body: bytes, method: str) -> None:
         raise WizIQResponseError(f"an HTML page, not XML ({len(body)} bytes)", method=method)
 
 
-def _stream(body: bytes, method: str) -> Element:
+def _stream(body: bytes, method: str, records: Records[T] | None) -> Element:
     """Parse ``body`` slice by slice, refusing it as soon as it is nested too deep or holds too many elements.
 
-    Both limits bound the tree, so its memory stays a small multiple of the answer's bytes.
+    Both limits bound the tree, so its memory stays a small multiple of the answer's bytes. Events come a
+    slice at a time, after the parser has built the whole slice: an element is only complete on its own
+    ``end`` event, so a record is built and dropped there and then, never an ancestor still being filled.
     """
     parser = XMLParser(target=TreeBuilder())
     events: list[tuple[str, Element]] = []
     parser._setevents(events, ("start", "end"))  # type: ignore[attr-defined]  # XMLPullParser's own hook
+    name, within = (records.name, records.within) if records is not None else (None, None)
+    path: list[Element] = []  # the open elements outside any record, from the root down
+    owner: Element | None = None  # the outermost open <within>
+    record_depth = 0  # the depth of the open record below the owner; 0 when none is open
     depth = elements = 0
+    max_depth = MAX_DEPTH  # a local: read once per start event
     view = memoryview(body)
-    for offset in range(0, len(body), _SLICE):
-        parser.feed(view[offset : offset + _SLICE])
+    root: Element | None = None
+    for offset in range(0, len(body) + _SLICE, _SLICE):  # the last step closes: its events come then
+        if offset < len(body):
+            parser.feed(view[offset : offset + _SLICE])
+        else:
+            root = parser.close()
         depth_before = depth
-        for event, _ in events:
+        for event, element in events:
             if event == "start":
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth > max_depth:
                     raise _too_large(f"nested deeper than {MAX_DEPTH} elements", method)
+                if record_depth:
+                    continue  # inside a record: built whole when it ends
+                if owner is not None and element.tag == name:
+                    record_depth = depth
+                    continue
+                path.append(element)
+                if owner is None and element.tag == within:
+                    owner = element
+            elif record_depth:
+                if depth == record_depth:  # the record itself ends: it is complete, its parent is not
+                    records.take(element, owner)  # type: ignore[union-attr,arg-type]  # set with record_depth
+                    path[-1].remove(element)
+                    element.clear()
+                    record_depth = 0
+                depth -= 1
             else:
                 depth -= 1
+                if path.pop() is owner:
+                    owner = None
         elements += (len(events) + depth - depth_before) // 2  # starts: ends + the change in depth
         events.clear()
         if elements > MAX_ELEMENTS:
             raise _too_large(f"more than {MAX_ELEMENTS} elements", method)
-    return parser.close()
+    return root  # type: ignore[return-value]  # set by the last step
 
 
 def _too_large(what: str, method: str) -> WizIQResponseError:
