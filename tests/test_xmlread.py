@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQResponseError
+from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
 from airflow_provider_wiziq.api.responses import (
     parse_add_attendees,
     parse_answer,
@@ -21,7 +21,7 @@ from airflow_provider_wiziq.api.responses import (
     parse_get_data,
     parse_view_schedule,
 )
-from airflow_provider_wiziq.api.xmlread import MAX_DEPTH, MAX_ELEMENTS
+from airflow_provider_wiziq.api.xmlread import MAX_DEPTH, MAX_ELEMENTS, Records
 
 CAP = 5 * 1024 * 1024
 HEAD = b'<rsp status="ok"><method>get_data</method><get_data><record_list>'
@@ -138,6 +138,71 @@ def test_memory_for_an_answer_at_the_cap_stays_a_small_multiple_of_its_size(shap
         body = HEAD + (b"<a>" + b"t" * (size - 7) + b"</a>") * (MAX_ELEMENTS - 10) + TAIL
     peak = _peak(body)
     assert peak < 3 * len(body), f"peak {peak / 2**20:.1f} MiB for a {len(body) / 2**20:.1f} MiB answer"
+
+
+RECORD = (
+    b"<record><class_id>%d</class_id><title>Algebra %d</title><presenter_email>rivera@school.example</presenter_email>"
+    b"<start_time>03/02/2027 09:00:00</start_time><time_zone>America/New_York</time_zone><duration>60</duration>"
+    b"<status>upcoming</status><class_master_id>2001</class_master_id><time_to_start>100</time_to_start></record>\n"
+)
+
+
+@pytest.mark.parametrize("records", [100, (MAX_ELEMENTS - 10) // 10], ids=["page-of-100", "most-within-limits"])
+def test_memory_for_a_realistic_page_stays_under_3x_its_size(records):
+    """Each record is built as it closes and its elements dropped, so no page stands as a whole tree."""
+    body = HEAD + b"".join(RECORD % (i, i) for i in range(1, records + 1)) + TAIL
+    parse_get_data(body)  # one-time costs (compiled patterns) are not the answer's
+    peak = _peak(body)
+    assert peak < 3 * len(body), f"peak {peak / 1024:.0f} KiB for a {len(body) / 1024:.0f} KiB answer"
+
+
+def test_records_cut_anywhere_by_the_slices_are_each_read_whole():
+    """Events come a slice at a time, after the slice's elements are built: every record is still whole."""
+    body = (
+        HEAD
+        + b"".join(
+            b"<record><class_id>%d</class_id><title>%s</title><status>upcoming</status></record>" % (i, b"t" * (i % 97))
+            for i in range(1, 3001)
+        )
+        + TAIL
+    )
+    records = parse_get_data(body)
+    assert [record.class_id for record in records] == list(range(1, 3001))
+    assert all(record.fields["title"] == "t" * (i % 97) for i, record in enumerate(records, 1))
+    assert {record.status for record in records} == {"upcoming"}
+
+
+def test_records_are_built_and_taken_out_of_the_tree_the_rest_stays():
+    built = []
+    records = Records("record", "get_data", lambda element: built.append(element.findtext("class_id")) or None)
+    body = HEAD + b"<record><class_id>1</class_id></record><record><class_id>2</class_id></record>"
+    body += b"</record_list><page>1</page></get_data></rsp>"
+    element = parse_answer(body, "get_data", records)
+    assert built == ["1", "2"] and records.under(element) == [None, None]
+    assert element.find("record_list") is not None and list(element.iter("record")) == []
+    assert element.findtext("page") == "1"
+
+
+def test_a_record_inside_a_record_is_read_with_it_in_document_order():
+    body = HEAD + b"<record><class_id>1</class_id><record><class_id>2</class_id></record></record>" + TAIL
+    assert [record.class_id for record in parse_get_data(body)] == [1, 2]
+
+
+def test_records_outside_the_method_element_are_not_read():
+    body = b'<rsp status="ok"><other><record><class_id>x</class_id></record></other><get_data/></rsp>'
+    assert parse_get_data(body) == ()
+
+
+def test_a_bad_record_is_reported_after_what_the_envelope_says():
+    """A record is built as soon as it closes; its error waits, so a fail or a malformed answer says so first."""
+    bad = b"<record><class_id>abc</class_id></record>"
+    fail = b'<rsp status="fail"><error code="1012" msg="x"/><get_data><record_list>' + bad + TAIL
+    with pytest.raises(WizIQAPIError):
+        parse_get_data(fail)
+    with pytest.raises(WizIQResponseError, match="truncated or malformed"):
+        parse_get_data(HEAD + bad + b"<record>")
+    with pytest.raises(WizIQResponseError, match="<class_id> is not a whole number"):
+        parse_get_data(HEAD + bad + TAIL)
 
 
 # ---------------------------------------------------------------------------------------------------------

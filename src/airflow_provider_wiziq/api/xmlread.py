@@ -52,7 +52,7 @@ class Records(Generic[T]):
     until :meth:`under` asks, so that an envelope or a malformed answer is reported first, as before.
     """
 
-    __slots__ = ("build", "name", "within", "_built", "_failed")
+    __slots__ = ("_built", "_failed", "build", "name", "within")
 
     def __init__(self, name: str, within: str, build: Callable[[Element], T]) -> None:
         self.name = name
