@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.series import series_result
+from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -39,7 +40,7 @@ MAX_LISTED = 50
 MAX_LOGGED_AS_THEY_COME = 10
 
 
-class CreateRecurringClassesOperator(BaseOperator):
+class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
     """Create many WizIQ recurring class series (``create_recurring``) with bounded concurrency and a rate limit.
 
     :param series: the series specs: a list of dicts, or its JSON text (templated, so it may come from XCom

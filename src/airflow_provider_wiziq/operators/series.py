@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator, BaseOperatorLink
 from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
 from airflow_provider_wiziq.failures import wiziq_failures
+from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 
 if TYPE_CHECKING:
     from datetime import date, datetime, tzinfo
@@ -41,7 +42,7 @@ class WizIQClassLink(BaseOperatorLink):
         return XCom.get_value(ti_key=ti_key, key=XCOM_PRESENTER_URL) or ""
 
 
-class CreateRecurringClassOperator(BaseOperator):
+class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
     """Create a WizIQ recurring class series (``create_recurring``), verified against its local preview.
 
     Keyword arguments are ``create_recurring``'s parameters by WizIQ's names, all templated; natural values

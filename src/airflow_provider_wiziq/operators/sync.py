@@ -16,6 +16,7 @@ from airflow.sdk import Asset, AssetAlias, BaseOperator
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
 from airflow_provider_wiziq.failures import wiziq_failures
+from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,7 +39,7 @@ def term_asset(term: str) -> Asset:
     return Asset(name=f"wiziq-term-{term}", uri=f"wiziq://term/{term}")
 
 
-class SyncTermOperator(BaseOperator):
+class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
     """Keep a WizIQ term provisioned from its declaration: plan against the ledger and WizIQ, then apply.
 
     :param term: names the term (``"fall-2027"``; letters, digits, ``.``, ``_``, ``-``). Not templated: it

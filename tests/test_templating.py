@@ -1,0 +1,119 @@
+"""Templated fields: strings without a template are left alone (no Jinja compile), templates still render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import jinja2
+import pytest
+from airflow.sdk import DAG
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2.sandbox import SandboxedEnvironment
+
+from airflow_provider_wiziq.operators.templating import needs_rendering
+from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator, CreateRecurringClassOperator
+
+
+def airflow_env(**options: object) -> jinja2.Environment:
+    """The environment Airflow renders a task's fields in (a DAG's jinja_environment_kwargs become ``options``)."""
+    with DAG("templating_env", schedule=None, start_date=datetime(2025, 1, 1), jinja_environment_kwargs=options):
+        operator = CreateRecurringClassesOperator(task_id="bulk", series=[])
+    return operator.get_template_env()
+
+
+class CountingEnvironment(SandboxedEnvironment):
+    """Airflow's kind of environment, counting the templates it compiles."""
+
+    compiled = 0
+
+    def from_string(self, source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        type(self).compiled += 1
+        return super().from_string(source, *args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [
+        ("Algebra I", False),
+        ("2027-03-02T09:00", False),
+        ("t1@school.example", False),
+        ("{{ ds }}", True),
+        ("Term {{ params.term }}", True),
+        ("{% if true %}x{% endif %}", True),
+        ("{# note #}Algebra", True),
+        ("two\r\nlines", True),
+        ("ends with a newline\n", True),
+        ("two\nlines", False),
+    ],
+)
+def test_a_string_is_rendered_only_when_it_could_change(text, rendered):
+    assert needs_rendering(text, airflow_env()) is rendered
+
+
+def test_the_environment_decides_what_a_marker_is():
+    assert not needs_rendering("[[ ds ]]", airflow_env())
+    custom = airflow_env(variable_start_string="[[", variable_end_string="]]")
+    assert needs_rendering("[[ ds ]]", custom)
+    assert not needs_rendering("{{ ds }}", custom)
+    assert needs_rendering("# for x in y", airflow_env(line_statement_prefix="#"))
+    assert not needs_rendering("ends\n", airflow_env(keep_trailing_newline=True))
+    assert needs_rendering("sections.json", airflow_env(), (".json",))
+
+
+def test_a_native_environment_always_renders():
+    """A native environment turns "30" into 30: leaving strings alone there would change their type."""
+    with DAG("native", schedule=None, start_date=datetime(2025, 1, 1), render_template_as_native_obj=True):
+        operator = CreateRecurringClassesOperator(task_id="bulk", series=[{"key": "a", "attendee_limit": "30"}])
+    env = operator.get_template_env()
+    assert needs_rendering("30", env)
+    operator.render_template_fields({}, env)
+    assert operator.series == [{"key": "a", "attendee_limit": 30}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_a_string_left_alone_is_what_jinja_would_have_rendered(text):
+    env = airflow_env()
+    if not needs_rendering(text, env):
+        assert env.from_string(text).render() == text
+
+
+def spec(index: int, **changes: object) -> dict[str, object]:
+    return {
+        "key": f"S{index}",
+        "title": f"Section {index}",
+        "presenter_email": f"t{index}@school.example",
+        "time_zone": "America/Chicago",
+        "start_time": "2027-02-01T09:00",
+        "class_repeat_type": "weekly",
+        "days_of_week": "monday",
+        "class_occurrence": 2,
+        **changes,
+    }
+
+
+def test_bulk_specs_compile_only_their_templates():
+    series = [spec(i) for i in range(50)]
+    series[7] = spec(7, title="Section 7 ({{ params.term }})")
+    series[31] = spec(31, start_time="{{ params.first_day }}T09:00")
+    with DAG("bulk_templates", schedule=None, start_date=datetime(2025, 1, 1)):
+        operator = CreateRecurringClassesOperator(task_id="bulk", series=series)
+    CountingEnvironment.compiled = 0
+    operator.render_template_fields({"params": {"term": "Fall", "first_day": "2027-02-01"}}, CountingEnvironment())
+    assert CountingEnvironment.compiled == 2
+    assert operator.series[7]["title"] == "Section 7 (Fall)"
+    assert operator.series[31]["start_time"] == "2027-02-01T09:00"
+    assert operator.series[0] == spec(0)
+
+
+def test_the_single_operator_renders_its_templates_too():
+    with DAG("single_templates", schedule=None, start_date=datetime(2025, 1, 1)):
+        operator = CreateRecurringClassOperator(
+            task_id="create", **{k: v for k, v in spec(1, title="{{ params.term }} algebra").items() if k != "key"}
+        )
+    CountingEnvironment.compiled = 0
+    operator.render_template_fields({"params": {"term": "Fall"}}, CountingEnvironment())
+    assert CountingEnvironment.compiled == 1
+    assert operator.title == "Fall algebra"
+    assert operator.presenter_email == "t1@school.example"
