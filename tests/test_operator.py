@@ -78,9 +78,40 @@ def test_each_repeat_type_creates_the_previewed_series(wiziq_emulator, shape):
     assert [c["start_time"] for c in result["classes"]] == preview_starts(**params)
     stored = wiziq_emulator.get_series(result["class_master_id"])
     assert stored["class_ids"] == result["class_ids"]
-    assert ti.xcom_pull(task_ids="create", key="class_master_id") == result["class_master_id"]
     assert result["presenter_url"] and result["recurring_summary"].startswith("Your recurring series starts on")
     assert len(wiziq_emulator.requests("create_recurring")) == 1
+
+
+def xcom_keys(dag_run: Any) -> set[str]:
+    """The XCom keys the create task left in the metadata database."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(XComModel.key).filter(
+            XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id, XComModel.task_id == "create"
+        )
+        return {key for (key,) in rows}
+
+
+def test_a_create_task_writes_two_xcoms_its_result_and_its_link(wiziq_emulator):
+    """The return value holds class_master_id and presenter_url; the link Airflow stores reads the latter."""
+    dag_run, ti = run_create("two_xcoms", **{**BASE, **SERIES["daily"]})
+    assert dag_run.state == "success"
+    assert xcom_keys(dag_run) == {"return_value", "_link_WizIQClassLink"}
+    result = ti.xcom_pull(task_ids="create")
+    assert ti.xcom_pull(task_ids="create", key="_link_WizIQClassLink") == result["presenter_url"]
+
+
+def test_a_try_that_fails_after_creating_pushes_the_series_id(wiziq_emulator, monkeypatch):
+    """No return value, but the series exists: its id is in XCom under class_master_id (and the state store)."""
+    monkeypatch.setattr("airflow_provider_wiziq.api.reconcile.first_difference", lambda *_: "class 2 moved")
+    dag_run, ti = run_create("fails_after_creating", **{**BASE, **SERIES["daily"]})
+    assert dag_run.state == "failed"
+    (stored,) = wiziq_emulator.series()
+    assert ti.xcom_pull(task_ids="create", key="class_master_id") == stored["class_master_id"]
+    assert xcom_keys(dag_run) == {"class_master_id", "_link_WizIQClassLink"}
+    assert ti.xcom_pull(task_ids="create", key="_link_WizIQClassLink") == ""
 
 
 def test_weekly_series_keeps_wall_clock_across_dst(wiziq_emulator):

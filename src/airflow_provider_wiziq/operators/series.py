@@ -26,20 +26,26 @@ CREATE_RECURRING_PARAMETERS = CREATE_PARAMETERS + RECURRENCE_PARAMETERS
 
 #: Task state store key holding the created series' id, so a retry never creates a second one.
 SERIES_KEY = "wiziq_class_master_id"
-#: XCom keys pushed as soon as they are known (before the read-back).
+#: XCom key of the series' id when a try fails after the series exists (on success it is in the return value).
 XCOM_CLASS_MASTER_ID = "class_master_id"
-XCOM_PRESENTER_URL = "presenter_url"
+#: XCom key of the operator's return value, where the link finds the presenter URL.
+XCOM_RETURN_KEY = "return_value"
 
 
 class WizIQClassLink(BaseOperatorLink):
-    """Opens the first class of the series in WizIQ's virtual classroom, as its presenter."""
+    """Opens the first class of the series in WizIQ's virtual classroom, as its presenter.
+
+    Airflow computes the link when the task ends and stores it as the link's own XCom; the URL is the
+    return value's ``presenter_url``, so the operator pushes nothing else for it.
+    """
 
     name = "WizIQ class"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         from airflow.sdk.execution_time.xcom import XCom
 
-        return XCom.get_value(ti_key=ti_key, key=XCOM_PRESENTER_URL) or ""
+        result = XCom.get_value(ti_key=ti_key, key=XCOM_RETURN_KEY)
+        return (result.get("presenter_url") if isinstance(result, dict) else None) or ""
 
 
 class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
@@ -125,15 +131,18 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         self.log.info("Series %r: %d classes\n%s", request.title, len(preview), preview_table(preview, defaults))
         if self.dry_run:
             self.log.info("dry_run: nothing was created")
-            context["ti"].xcom_push(key=XCOM_PRESENTER_URL, value=None)
             return series_result(request, preview, class_master_id=None)
         with wiziq_failures():
             master_id, summary = self._create_once(hook, request, preview, context)
-            entries = hook.read_schedule(master_id)
-        self._verify(preview, entries)
-        result = series_result(request, preview, class_master_id=master_id, entries=entries, summary=summary)
-        context["ti"].xcom_push(key=XCOM_PRESENTER_URL, value=result["presenter_url"])
-        return result
+        try:
+            with wiziq_failures():
+                entries = hook.read_schedule(master_id)
+            self._verify(preview, entries)
+        except BaseException:
+            # The series exists but this try ends without a return value: its id goes to XCom on its own.
+            context["ti"].xcom_push(key=XCOM_CLASS_MASTER_ID, value=master_id)
+            raise
+        return series_result(request, preview, class_master_id=master_id, entries=entries, summary=summary)
 
     def _create_once(
         self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context
@@ -150,19 +159,18 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         ti = context["ti"]
         if ti.try_number > 1 and (found := maker.find(identity_of(request, preview[0].utc_start))) is not None:
             self.log.info("An earlier try created series %s (its answer was lost); adopting it", found)
-            return self._remember(found, store, context), None
+            return self._remember(found, store), None
         made = maker.create_once(request, preview[0])
         if made.series is None:
             self.log.info("Series %s is this one (adopted after a lost answer or a 1032)", made.class_master_id)
-            return self._remember(made.class_master_id, store, context), None
+            return self._remember(made.class_master_id, store), None
         self.log.info("Created series %s: %s", made.class_master_id, made.series.recurring_summary)
-        return self._remember(made.class_master_id, store, context), made.series.recurring_summary
+        return self._remember(made.class_master_id, store), made.series.recurring_summary
 
-    def _remember(self, master_id: int, store: Any, context: Context) -> int:
+    def _remember(self, master_id: int, store: Any) -> int:
         """Record the series before anything else can fail, so no later try creates it again."""
         if store is not None:
             store.set(SERIES_KEY, master_id)
-        context["ti"].xcom_push(key=XCOM_CLASS_MASTER_ID, value=master_id)
         return master_id
 
     def _verify(self, preview: Sequence[ScheduledClass], entries: Sequence[Any]) -> None:
