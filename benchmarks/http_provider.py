@@ -11,13 +11,16 @@ HTTP provider's own behaviour, and part of what a user of it pays. The hook side
 Both sides create one-class series on the emulator (its own process, so its CPU is not counted) in
 alternating blocks; the figure is this process's CPU time (user + system, ``time.process_time``) a call,
 as the median over the block pairs of the ratio of the two blocks (a pair ran side by side, so a busy
-machine slows both alike). The HTTP provider is a benchmark-only dependency: it is installed into this
-virtualenv on first run (pip), never a dependency of the provider.
+machine slows both alike). Beside it, both sides' instructions a call are counted under callgrind (see
+``instructions.py``; user-space work only, so the system calls of the baseline's new connection each call
+are not in it). The HTTP provider is a benchmark-only dependency: it is installed into this virtualenv on
+first run (pip), never a dependency of the provider.
 Run: .venv/bin/python benchmarks/http_provider.py
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -37,6 +40,8 @@ from emulator_process import EmulatorProcess, quiet_airflow_home, quiet_logs
 
 BLOCKS = 12
 PER_BLOCK = 40
+COUNTED_CALLS = 100
+SIDES = ("hook", "http_provider")
 HTTP_PROVIDER = "apache-airflow-providers-http>=5"
 
 
@@ -90,7 +95,33 @@ class HttpProviderUser:
         return int(root.findtext(".//class_master_id") or 0)
 
 
+def child(side: str) -> None:
+    """One side under callgrind: warm up, then ``COUNTED_CALLS`` calls inside the counted stretch."""
+    from instructions import counted
+
+    quiet_airflow_home()
+    quiet_logs()
+    base = 10_000_000 * (1 + SIDES.index(side))
+    if side == "hook":
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        hook = WizIQHook()
+        for index in range(base, base + 20):
+            hook.create_recurring(**params(index))
+        inputs = [params(index) for index in range(base + 20, base + 20 + COUNTED_CALLS)]
+        counted(lambda: [hook.create_recurring(**one) for one in inputs])
+        return
+    connection = json.loads(os.environ["AIRFLOW_CONN_WIZIQ_DEFAULT"])
+    user = HttpProviderUser(urlsplit(connection["host"]).path.lstrip("/"), (10.0, 60.0))
+    for index in range(base, base + 20):
+        user.create_recurring(wire_fields(index))
+    fields = [wire_fields(index) for index in range(base + 20, base + 20 + COUNTED_CALLS)]
+    counted(lambda: [user.create_recurring(one) for one in fields])
+
+
 def main() -> None:
+    from instructions import count, valgrind
+
     quiet_airflow_home()
     if not http_provider_installed():
         print(f"ratio: not measured ({HTTP_PROVIDER} could not be installed)")
@@ -122,13 +153,29 @@ def main() -> None:
                 user.create_recurring(one)
             user_cpu.append((time.process_time() - started) / PER_BLOCK)
         hook.close()
+        counted: dict[str, float] = {}
+        if valgrind() is not None:
+            for side in SIDES:
+                counted[side] = count(__file__, ["--side", side], env=dict(os.environ)) / COUNTED_CALLS
     ours, theirs = statistics.median(hook_cpu), statistics.median(user_cpu)
     ratio = statistics.median(mine / base for mine, base in zip(hook_cpu, user_cpu, strict=True))
     print(f"CPU a create_recurring call, median of {BLOCKS} alternating blocks of {PER_BLOCK} (this process only)")
     print(f"  HttpHook.run + hand signing + ElementTree (baseline): {theirs * 1000:6.3f} ms")
     print(f"  WizIQHook.create_recurring(**params):                 {ours * 1000:6.3f} ms")
+    if counted:
+        print(f"instructions a call, {COUNTED_CALLS} calls a side (callgrind; user space only):")
+        print(f"  HttpHook.run + hand signing + ElementTree (baseline): {counted['http_provider'] / 1e6:6.3f} M")
+        print(f"  WizIQHook.create_recurring(**params):                 {counted['hook'] / 1e6:6.3f} M")
+        print(f"  ratio of instructions: {counted['hook'] / counted['http_provider']:.3f}")
     print(f"ratio: {ratio:.3f} hook / HttpHook.run (CPU; median of the {BLOCKS} block pairs' ratios)")
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", choices=SIDES)
+    arguments = parser.parse_args()
+    if arguments.side:
+        child(arguments.side)
+    else:
+        main()
