@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from airflow.sdk import DAG
@@ -18,68 +16,8 @@ from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from airflow_provider_wiziq.operators.bulk import LEDGER_KEY, XCOM_SERIES_RESULTS
-from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator
 from tests.dagtest import dag_bag, run_dag, task_instances
-
-YEAR = datetime.now().year + 1
-EXAMPLES = Path(__file__).resolve().parent.parent / "example_dags"
-
-
-def spec(index: int, **changes: Any) -> dict[str, Any]:
-    """Section ``index``: its own presenter, two classes a week apart."""
-    return {
-        "key": f"S-{index:04d}",
-        "title": f"Section {index}",
-        "presenter_email": f"teacher{index}@district.example",
-        "time_zone": "America/Chicago",
-        "start_time": f"{YEAR}-02-01T{8 + index % 8:02d}:{15 * (index % 4):02d}",
-        "class_repeat_type": "weekly",
-        "days_of_week": "monday",
-        "class_occurrence": 2,
-        "attendee_limit": 30,
-        **changes,
-    }
-
-
-class FakeTI:
-    """What the operator uses of a task instance."""
-
-    def __init__(self, try_number: int = 1) -> None:
-        self.try_number = try_number
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)  # XCom takes JSON only
-        self.xcom[key] = value
-
-
-class FakeStore(dict):
-    """The task state store's get/set; counts writes."""
-
-    writes = 0
-
-    def set(self, key: str, value: Any) -> None:
-        self.writes += 1
-        self[key] = json.loads(json.dumps(value))
-
-
-def execute(operator: CreateRecurringClassesOperator, *, try_number: int = 1, store: FakeStore | None = None):
-    ti = FakeTI(try_number)
-    context = {"ti": ti, "task_state_store": store if store is not None else FakeStore()}
-    return operator.execute(context), ti
-
-
-def bulk(series: Any, **kwargs: Any) -> CreateRecurringClassesOperator:
-    kwargs.setdefault("max_calls_per_second", None)
-    kwargs.setdefault("max_concurrency", 4)
-    return CreateRecurringClassesOperator(task_id="create_series", series=series, **kwargs)
-
-
-def series_identities(emulator) -> list[tuple[str, str, str]]:
-    return [
-        (s["params"]["title"], s["params"]["presenter_email"], s["params"]["start_time"]) for s in emulator.series()
-    ]
-
+from tests.support.bulk import EXAMPLES, YEAR, FakeStore, bulk, execute, series_identities, spec
 
 # The 300-series crash-and-resume run, in real Airflow ------------------------------------------------------
 

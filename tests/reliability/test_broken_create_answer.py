@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.test_bulk import FakeStore, bulk, execute, series_identities, spec
-from tests.test_operator import BASE, SERIES, run_create
+from tests.support.bulk import FakeStore, bulk, execute, series_identities, spec
+from tests.support.create import BASE, SERIES, run_create
 
 SHIFT_JIS = b'<?xml version="1.0" encoding="shift_jis"?>'
 
