@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
+
 from tests.dagtest import run_dag, task_instances
 
 #: The emulator's clock at the start of every sync test: the Monday before the term's first week.
@@ -40,6 +42,12 @@ class TermRunner:
 
     def run(self, sections: Any, *, holidays: Any = None, expect: str = "success", **options: Any) -> SyncRun:
         from airflow.sdk import DAG
+
+        from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
+
+        if not HAS_ASSET_STATE_STORE:
+            # Before Airflow 3.3 the operator refuses at once (tested without a DAG run in test_sync).
+            pytest.skip("SyncTermOperator needs the asset state store of Airflow 3.3")
 
         from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
 
