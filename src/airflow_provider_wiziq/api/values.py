@@ -22,6 +22,7 @@ _WIRE_DATE_FORMAT = "%m/%d/%Y"
 # re.ASCII: \d is 0-9 only (int() would also read Arabic-Indic or full-width digits).
 _WIZIQ_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _WIZIQ_DATE = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", re.ASCII)  # MM/DD/YYYY, or MM-DD-YYYY (Moodle)
+_OFFSET_WITHOUT_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
@@ -314,6 +315,8 @@ def start_time(name: str, value: object) -> datetime:
         return _within_calendar(name, moment)
     if _ISO_DATETIME.fullmatch(spelled):
         iso = spelled[:-1] + "+00:00" if spelled.endswith("Z") else spelled
+        # Python 3.10's fromisoformat needs the offset's colon (-05:00); 3.11 and later also read -0500
+        iso = _OFFSET_WITHOUT_COLON.sub(r"\1\2:\3", iso)
         moment = _checked(name, lambda: datetime.fromisoformat(iso), spelled, code=Code.START_TIME_INVALID)
         return _within_calendar(name, moment.replace(microsecond=0))
     raise WizIQValidationError(
