@@ -27,6 +27,7 @@ from airflow_provider_wiziq.api.identity import presenter_key
 from airflow_provider_wiziq.api.limits import PlanLimits
 from airflow_provider_wiziq.api.recurrence import ScheduledClass, expand
 from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS
 
 #: The most classes one section may hold (its ledger entry stays well under the state store's 64 KiB).
 MAX_SECTION_CLASSES = 500
@@ -36,17 +37,10 @@ MAX_HOLIDAY_DATES = 3660
 #: cancels); a longer break starts a new series, which costs one call instead of that many cancels.
 MAX_FILLER_RUN = 5
 #: The fields ``modify`` may change on a class without changing its instant or its join links.
-UPDATE_FIELDS = (
-    "title",
-    "duration",
-    "extend_duration",
-    "attendee_limit",
-    "language_culture_name",
-    "presenter_default_controls",
-    "attendee_default_controls",
-    "create_recording",
-    "return_url",
-    "status_ping_url",
+UPDATE_FIELDS = tuple(
+    name
+    for name in CREATE_PARAMETERS
+    if name not in ("start_time", "time_zone", "presenter_email", "presenter_id", "presenter_name")
 )
 #: The update fields a ``get_data`` record shows, so a sync can see whether a ``modify`` was applied.
 SHOWN_FIELDS = ("title", "duration", "attendee_limit")
