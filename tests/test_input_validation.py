@@ -379,6 +379,31 @@ class TestPagingAndModify:
             calls.get_data(**{name: value})
         assert caught.value.parameter == name
 
+    @pytest.mark.parametrize(
+        "build_call",
+        [
+            pytest.param(lambda class_id: calls.cancel(class_id), id="cancel"),
+            pytest.param(lambda class_id: calls.modify(class_id, {"title": "Algebra"}), id="modify"),
+            pytest.param(lambda class_id: calls.get_attendance_report(class_id), id="get_attendance_report"),
+            pytest.param(
+                lambda class_id: calls.add_attendees(class_id, [{"attendee_id": "s1", "screen_name": "Ann"}]),
+                id="add_attendees",
+            ),
+            pytest.param(lambda class_id: calls.view_schedule(class_id), id="view_schedule"),
+        ],
+    )
+    @pytest.mark.parametrize("value", ["1_0", "abc", "", 0, -3, True, 2.5, None, "\u0661", [7]])
+    def test_every_call_taking_an_id_refuses_what_is_not_one(self, build_call, value):
+        with pytest.raises(WizIQValidationError) as caught:
+            build_call(value)
+        assert caught.value.parameter in ("class_id", "class_master_id")
+        assert caught.value.method is not None
+
+    @pytest.mark.parametrize("value", [7, "7", " 7 "])
+    def test_every_call_taking_an_id_sends_its_digits(self, value):
+        for call in (calls.cancel(value), calls.get_attendance_report(value), calls.view_schedule(value)):
+            assert set(call.fields.values()) == {"7"}
+
     def test_modify_reads_an_iso_start_like_create(self, client, emulator):
         made = client.create(CreateClassRequest.from_params(_params(future(), recurring=False)))
         later = future(days=40, hour=15, minute=0)

@@ -173,7 +173,10 @@ def view_schedule(
 
 def cancel(class_id: int | str) -> Call[bool]:
     return Call(
-        "cancel", {"class_id": str(class_id)}, responses.parse_cancel, done_if_resent={Code.ALREADY_CANCELLED: True}
+        "cancel",
+        {"class_id": _id("class_id", class_id, "cancel")},
+        responses.parse_cancel,
+        done_if_resent={Code.ALREADY_CANCELLED: True},
     )
 
 
@@ -188,13 +191,14 @@ def add_attendees(class_id: int | str, attendees: Iterable[Mapping[str, Any]]) -
     """``add_attendees``: each attendee has ``attendee_id``, ``screen_name``, optionally ``language_culture_name``."""
     return Call(
         "add_attendees",
-        {"class_id": str(class_id), "attendee_list": attendee_list_xml(attendees)},
+        {"class_id": _id("class_id", class_id, "add_attendees"), "attendee_list": attendee_list_xml(attendees)},
         responses.parse_add_attendees,
     )
 
 
 def get_attendance_report(class_id: int | str) -> Call[responses.AttendanceReport]:
-    return Call("get_attendance_report", {"class_id": str(class_id)}, responses.parse_attendance_report)
+    fields = {"class_id": _id("class_id", class_id, "get_attendance_report")}
+    return Call("get_attendance_report", fields, responses.parse_attendance_report)
 
 
 def get_account_info() -> Call[responses.AccountInfo]:
