@@ -13,6 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from airflow_provider_wiziq.operators.templating import needs_rendering
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator, CreateRecurringClassOperator
+from tests.support.bulk import spec
 
 
 def airflow_env(**options: object) -> jinja2.Environment:
@@ -79,20 +80,6 @@ def test_a_string_left_alone_is_what_jinja_would_have_rendered(text):
         assert env.from_string(text).render() == text
 
 
-def spec(index: int, **changes: object) -> dict[str, object]:
-    return {
-        "key": f"S{index}",
-        "title": f"Section {index}",
-        "presenter_email": f"t{index}@school.example",
-        "time_zone": "America/Chicago",
-        "start_time": "2027-02-01T09:00",
-        "class_repeat_type": "weekly",
-        "days_of_week": "monday",
-        "class_occurrence": 2,
-        **changes,
-    }
-
-
 def test_bulk_specs_compile_only_their_templates():
     series = [spec(i) for i in range(50)]
     series[7] = spec(7, title="Section 7 ({{ params.term }})")
@@ -109,9 +96,8 @@ def test_bulk_specs_compile_only_their_templates():
 
 def test_the_single_operator_renders_its_templates_too():
     with DAG("single_templates", schedule=None, start_date=datetime(2025, 1, 1)):
-        operator = CreateRecurringClassOperator(
-            task_id="create", **{k: v for k, v in spec(1, title="{{ params.term }} algebra").items() if k != "key"}
-        )
+        arguments = spec(1, title="{{ params.term }} algebra", presenter_email="t1@school.example")
+        operator = CreateRecurringClassOperator(task_id="create", **{k: v for k, v in arguments.items() if k != "key"})
     CountingEnvironment.compiled = 0
     operator.render_template_fields({"params": {"term": "Fall"}}, CountingEnvironment())
     assert CountingEnvironment.compiled == 1
