@@ -106,7 +106,7 @@ def child(side: str, calls: int) -> None:
 
     quiet_airflow_home()
     quiet_logs()
-    from airflow_provider_wiziq.api.client import USER_AGENT
+    from airflow_provider_wiziq.api.protocol.client import USER_AGENT
 
     base = 1_000_000 * (1 + SIDES.index(side))
     first, rest = range(base, base + WARM_UP), range(base + WARM_UP, base + WARM_UP + calls)
@@ -126,7 +126,7 @@ def child(side: str, calls: int) -> None:
         return
     import json
 
-    from airflow_provider_wiziq.api.config import config_from_connection
+    from airflow_provider_wiziq.api.protocol.config import config_from_connection
 
     connection = json.loads(os.environ["AIRFLOW_CONN_WIZIQ_DEFAULT"])
     config = config_from_connection(host=connection["host"], login=connection["login"], password=connection["password"])

@@ -22,9 +22,9 @@ import tracemalloc
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
-from airflow_provider_wiziq.api.errors import WizIQResponseError
-from airflow_provider_wiziq.api.responses import parse_get_data
-from airflow_provider_wiziq.api.xmlread import MAX_ELEMENTS, Records, read_xml
+from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
+from airflow_provider_wiziq.api.protocol.responses import parse_get_data
+from airflow_provider_wiziq.api.protocol.xmlread import MAX_ELEMENTS, Records, read_xml
 
 CAP = 5 * 1024 * 1024
 HEAD = b'<rsp status="ok"><method>get_data</method><get_data><record_list>'

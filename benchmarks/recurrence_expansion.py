@@ -37,8 +37,8 @@ SIDES = ("provider", "baseline")
 
 def rules(series: int) -> list[tuple[Any, dict[str, Any]]]:
     """Each series as (the provider's RecurrenceRule, the same rule as rrule arguments with an aware dtstart)."""
-    from airflow_provider_wiziq.api.recurrence import RecurrenceRule
-    from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday
+    from airflow_provider_wiziq.api.protocol.vocabulary import LAST, RepeatType, Weekday
+    from airflow_provider_wiziq.api.rules.recurrence import RecurrenceRule
 
     made = []
     year = datetime.now().year + 1
@@ -88,7 +88,7 @@ def baseline(arguments: dict[str, Any]) -> list[tuple[datetime, bool, bool]]:
 
 
 def provider(rule: Any) -> Any:
-    from airflow_provider_wiziq.api.recurrence import expand
+    from airflow_provider_wiziq.api.rules.recurrence import expand
 
     return expand(rule, max_classes=CLASSES)
 

@@ -51,11 +51,11 @@ def term() -> list[dict[str, Any]]:
 
 
 def sync(emulator: Any, store: DictStore, *, dry_run: bool) -> tuple[Any, Any, float]:
-    from airflow_provider_wiziq.api.client import WizIQClient
-    from airflow_provider_wiziq.api.config import config_from_connection
-    from airflow_provider_wiziq.api.ledger import TermLedger
-    from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, run_sync
-    from airflow_provider_wiziq.api.term import check_term
+    from airflow_provider_wiziq.api.engine.ledger import TermLedger
+    from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, run_sync
+    from airflow_provider_wiziq.api.protocol.client import WizIQClient
+    from airflow_provider_wiziq.api.protocol.config import config_from_connection
+    from airflow_provider_wiziq.api.rules.term import check_term
 
     config = config_from_connection(**{k: v for k, v in emulator.connection.items() if k != "conn_type"})
     sections, holidays, invalid = check_term(term(), ["2027-10-11"], config.limits)

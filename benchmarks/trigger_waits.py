@@ -97,7 +97,7 @@ async def one_request_per_wait(class_ids: list[int], url: str) -> tuple[float, f
 
     import httpx
 
-    from airflow_provider_wiziq.api.signing import signed_fields
+    from airflow_provider_wiziq.api.protocol.signing import signed_fields
     from airflow_provider_wiziq.emulator.config import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
 
     started, gate = asyncio.Event(), asyncio.Semaphore(10)

@@ -77,7 +77,7 @@ def last_result(dag_id: str) -> dict:
 
 def show_sync(title: str, dag_id: str, emulator: WizIQEmulator, *, only_changes: bool = False) -> None:
     """The run's plan table (only the sections that change, if asked), its calls and its summary."""
-    from airflow_provider_wiziq.api.sync import plan_table
+    from airflow_provider_wiziq.api.engine.sync import plan_table
 
     result = last_result(dag_id)
     rows = [row for row in result["plan"] if not (only_changes and row["action"] == "unchanged")]

@@ -10,10 +10,10 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import config_from_connection
-from airflow_provider_wiziq.api.ratelimit import RateLimitedSession, TokenBucket
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import config_from_connection
+from airflow_provider_wiziq.api.protocol.ratelimit import RateLimitedSession, TokenBucket
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from airflow_provider_wiziq.operators.bulk import LEDGER_KEY, XCOM_SERIES_RESULTS
 from tests.dagtest import dag_bag, run_dag, task_instances

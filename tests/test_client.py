@@ -11,17 +11,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import (
+from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import (
     WizIQAPIError,
     WizIQResponseError,
     WizIQTransportError,
     WizIQValidationError,
 )
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
-from airflow_provider_wiziq.api.signing import verify
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.signing import verify
 from tests.scripted_server import Answer, fail, ok
 from tests.support import RECORD, SECRET, SERIES
 
@@ -207,7 +207,7 @@ class TestRetries:
         def no_retrying(**_arguments: object) -> None:
             pytest.fail("a call that succeeded on its first attempt built a tenacity.Retrying")
 
-        monkeypatch.setattr("airflow_provider_wiziq.api.client.Retrying", no_retrying)
+        monkeypatch.setattr("airflow_provider_wiziq.api.protocol.client.Retrying", no_retrying)
         scripted_server.default = Answer(ok("get_data", RECORD))
         for _ in range(3):
             assert client.get_data(class_id=15716)[0].class_id == 15716

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from airflow_provider_wiziq.api.config import DEFAULT_ENDPOINT, EXTRAS, config_from_connection
-from airflow_provider_wiziq.api.errors import WizIQConfigError, WizIQTransportError, WizIQValidationError
-from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.config import DEFAULT_ENDPOINT, EXTRAS, config_from_connection
+from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError, WizIQTransportError, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.get_provider_info import get_provider_info
 from tests.scripted_server import Answer, fail, ok
 from tests.support import RECORD, SECRET, SERIES

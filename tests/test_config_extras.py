@@ -8,10 +8,10 @@ import math
 
 import pytest
 
-from airflow_provider_wiziq.api.config import ClientConfig, config_from_connection, url_without_credentials
-from airflow_provider_wiziq.api.errors import WizIQConfigError
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.signing import signature
+from airflow_provider_wiziq.api.protocol.config import ClientConfig, config_from_connection, url_without_credentials
+from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.signing import signature
 
 SECRET = "s3cr3t-Key-\udcff-tail"  # as a surrogateescape-decoded URI gives a byte that is not UTF-8
 
@@ -182,7 +182,7 @@ class TestExtrasOutOfRange:
 class TestExtrasLeftFromAnotherConnectionType:
     @pytest.mark.parametrize("value", [None, ""])
     def test_an_unknown_empty_extra_is_ignored_and_logged(self, value, caplog):
-        with caplog.at_level(logging.INFO, logger="airflow_provider_wiziq.api.config"):
+        with caplog.at_level(logging.INFO, logger="airflow_provider_wiziq.api.protocol.config"):
             made = make(extra={"timeout": value, "verify_ssl": value, "read_timeout": 9})
         assert made.read_timeout == 9
         logged = caplog.text

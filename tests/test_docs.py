@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import ERROR_CODES
+from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "airflow_provider_wiziq"

@@ -1,4 +1,4 @@
-"""WizIQ's error codes have one home: ``api/errors.py`` names them, everything else says the name.
+"""WizIQ's error codes have one home: ``api/protocol/errors.py`` names them, everything else says the name.
 
 The emulator is WizIQ itself, so it speaks in numbers. HTTP statuses (400-503) are left out of the scan: they are
 HTTP's numbers, not WizIQ's (transport code names them with :class:`http.HTTPStatus`), and the same numbers are
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_wiziq.api import errors
-from airflow_provider_wiziq.api.errors import ERROR_CODES, Code, WizIQAPIError
+from airflow_provider_wiziq.api.protocol import errors
+from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES, Code, WizIQAPIError
 
-SOURCE = Path(errors.__file__).resolve().parent.parent
-OWNERS = ("api/errors.py", "emulator/")
+SOURCE = Path(errors.__file__).resolve().parents[2]
+OWNERS = ("api/protocol/errors.py", "emulator/")
 #: WizIQ's own codes; the HTTP statuses of the catalogue are not WizIQ's.
 WIZIQ_CODES = frozenset(code for code in ERROR_CODES if code >= Code.TRY_AGAIN)
 #: Numbers that are also plain quantities: a thousand (shard sizes, milliseconds) and a kibibyte (byte caps).
@@ -54,7 +54,9 @@ def bare_codes(root: Path) -> list[str]:
 
 def test_no_wiziq_code_is_a_bare_number_outside_the_catalogue() -> None:
     found = bare_codes(SOURCE)
-    assert not found, "say errors.Code.<NAME> (or a predicate of api/errors.py), not the number:\n" + "\n".join(found)
+    assert not found, (
+        "say errors.Code.<NAME> (or a predicate of api/protocol/errors.py), not the number:\n" + "\n".join(found)
+    )
 
 
 def test_the_scan_finds_a_bare_code(tmp_path: Path) -> None:

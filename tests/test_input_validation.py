@@ -15,12 +15,12 @@ import pendulum
 import pytest
 from dateutil import tz as dateutil_tz
 
-from airflow_provider_wiziq.api import calls
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQValidationError
-from airflow_provider_wiziq.api.recurrence import recurring_summary
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol import calls
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import WizIQValidationError
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.rules.recurrence import recurring_summary
 from airflow_provider_wiziq.emulator import WizIQEmulator
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)

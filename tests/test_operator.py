@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from airflow.sdk import DAG, task
 
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.operators.series import preview_table
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassOperator
 from tests.dagtest import run_dag, task_instances
@@ -55,7 +55,7 @@ def test_a_create_task_writes_two_xcoms_its_result_and_its_link(wiziq_emulator):
 
 def test_a_try_that_fails_after_creating_pushes_the_series_id(wiziq_emulator, monkeypatch):
     """No return value, but the series exists: its id is in XCom under class_master_id (and the state store)."""
-    monkeypatch.setattr("airflow_provider_wiziq.api.reconcile.first_difference", lambda *_: "class 2 moved")
+    monkeypatch.setattr("airflow_provider_wiziq.api.engine.reconcile.first_difference", lambda *_: "class 2 moved")
     dag_run, ti = run_create("fails_after_creating", **{**BASE, **SERIES["daily"]})
     assert dag_run.state == "failed"
     (stored,) = wiziq_emulator.series()

@@ -21,10 +21,10 @@ CONTRACT = {
     "airflow_provider_wiziq.sensors.wiziq": {"WizIQClassStatusSensor"},
     "airflow_provider_wiziq.triggers.wiziq": {"WizIQClassStatusTrigger"},
     "airflow_provider_wiziq.emulator": {"WizIQEmulator"},
-    "airflow_provider_wiziq.api.errors": {"WizIQError", "WizIQAPIError", "Code", "ERROR_CODES"},
-    "airflow_provider_wiziq.api.request": {"CreateClassRequest", "CreateRecurringRequest"},
-    "airflow_provider_wiziq.api.recurrence": {"RecurrenceRule", "expand"},
-    "airflow_provider_wiziq.api.responses": {"ClassRecord", "RecurringSeries"},
+    "airflow_provider_wiziq.api.protocol.errors": {"WizIQError", "WizIQAPIError", "Code", "ERROR_CODES"},
+    "airflow_provider_wiziq.api.protocol.request": {"CreateClassRequest", "CreateRecurringRequest"},
+    "airflow_provider_wiziq.api.rules.recurrence": {"RecurrenceRule", "expand"},
+    "airflow_provider_wiziq.api.protocol.responses": {"ClassRecord", "RecurringSeries"},
 }
 
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
-from airflow_provider_wiziq.api.recurrence import (
+from airflow_provider_wiziq.api.protocol.errors import Code, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.vocabulary import LAST, RepeatType, Weekday
+from airflow_provider_wiziq.api.rules.recurrence import (
     RecurrenceRule,
     ScheduledClass,
     expand,
@@ -17,7 +18,6 @@ from airflow_provider_wiziq.api.recurrence import (
     localize,
     recurring_summary,
 )
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday
 
 NEW_YORK = "America/New_York"
 SYDNEY = "Australia/Sydney"

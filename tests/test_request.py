@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pendulum
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQValidationError
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday
+from airflow_provider_wiziq.api.protocol.errors import WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.vocabulary import LAST, RepeatType, Weekday
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import ERROR_CODES, ErrorKind, WizIQAPIError, WizIQResponseError
-from airflow_provider_wiziq.api.responses import (
+from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES, ErrorKind, WizIQAPIError, WizIQResponseError
+from airflow_provider_wiziq.api.protocol.responses import (
     AccountInfo,
     AddAttendeesResult,
     AttendanceReport,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_wiziq.api.signing import signature, signed_fields, verify
+from airflow_provider_wiziq.api.protocol.signing import signature, signed_fields, verify
 
 SECRET, ACCESS_KEY, TIMESTAMP = "HU1HDyP3QRB4eM6fIdPr5g==", "G18pttjJhBM=", 1447856244
 

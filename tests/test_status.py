@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_wiziq.api.responses import ClassRecord
-from airflow_provider_wiziq.api.status import ClassStatus, class_status
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+from airflow_provider_wiziq.api.protocol.status import ClassStatus, class_status
 
 
 @pytest.mark.parametrize(

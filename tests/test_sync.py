@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_wiziq.api.identity import presenter_key
+from airflow_provider_wiziq.api.rules.identity import presenter_key
 from tests.sync_support import (
     TERM_OPENS,
     TermRunner,

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import config_from_connection
-from airflow_provider_wiziq.api.ledger import LEASE_KEY, LedgerError, TermLedger
-from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, run_sync
-from airflow_provider_wiziq.api.term import check_term, desired_schedule
+from airflow_provider_wiziq.api.engine.ledger import LEASE_KEY, LedgerError, TermLedger
+from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, run_sync
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import config_from_connection
+from airflow_provider_wiziq.api.rules.term import check_term, desired_schedule
 from tests.sync_support import TERM_OPENS, section
 
 pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
@@ -154,7 +154,7 @@ def test_a_run_lost_after_a_modify_is_not_sent_again_when_wiziq_shows_it_applied
 
 
 def test_a_class_renamed_on_wiziqs_side_is_renamed_back(wiziq_emulator):
-    from airflow_provider_wiziq.api.client import WizIQClient as Client
+    from airflow_provider_wiziq.api.protocol.client import WizIQClient as Client
 
     store = OneAtATimeStore()
     first = engine(wiziq_emulator, store, time.time, "A")

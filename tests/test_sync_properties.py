@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import config_from_connection
-from airflow_provider_wiziq.api.ledger import TermLedger
-from airflow_provider_wiziq.api.sync import SAFETY_MARGIN, SyncOptions, TermSync, run_sync
-from airflow_provider_wiziq.api.term import check_term, desired_schedule
+from airflow_provider_wiziq.api.engine.ledger import TermLedger
+from airflow_provider_wiziq.api.engine.sync import SAFETY_MARGIN, SyncOptions, TermSync, run_sync
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import config_from_connection
+from airflow_provider_wiziq.api.rules.term import check_term, desired_schedule
 from airflow_provider_wiziq.emulator import WizIQEmulator
 
 EXAMPLES = {"ci": 12, "deep": 200}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]

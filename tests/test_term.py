@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQValidationError
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.term import (
+from airflow_provider_wiziq.api.protocol.errors import WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.rules.term import (
     MAX_FILLER_RUN,
     check_term,
     creation_chunks,

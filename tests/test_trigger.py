@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
-from airflow_provider_wiziq.api.responses import ClassRecord
-from airflow_provider_wiziq.api.status import STATUS_COLUMNS, ClassStatus
-from airflow_provider_wiziq.api.wait import ClassWait, Outcome, parse_class_id
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQTransportError
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+from airflow_provider_wiziq.api.protocol.status import STATUS_COLUMNS, ClassStatus
+from airflow_provider_wiziq.api.rules.wait import ClassWait, Outcome, parse_class_id
 from airflow_provider_wiziq.triggers.poller import BATCH_SIZE, POLLERS
 from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
 from tests.support.classes import HOUR, cancel_class, schedule_class, schedule_classes, use_emulator

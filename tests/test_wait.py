@@ -1,4 +1,4 @@
-"""The verdict on a wait (api/wait.py) and the wait backoff (api/retry.py): pure, no HTTP, no Airflow."""
+"""The verdict on a wait (api/rules/wait.py) and the wait backoff (api/protocol/retry.py): pure, no HTTP, no Airflow."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQTransportError
-from airflow_provider_wiziq.api.responses import AttendanceReport, AttendanceRow, ClassRecord
-from airflow_provider_wiziq.api.retry import MAX_WAIT_BACKOFF, backoff
-from airflow_provider_wiziq.api.status import ClassStatus
-from airflow_provider_wiziq.api.wait import ClassWait, Outcome, ReportWait, Verdict
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQTransportError
+from airflow_provider_wiziq.api.protocol.responses import AttendanceReport, AttendanceRow, ClassRecord
+from airflow_provider_wiziq.api.protocol.retry import MAX_WAIT_BACKOFF, backoff
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
+from airflow_provider_wiziq.api.rules.wait import ClassWait, Outcome, ReportWait, Verdict
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "airflow_provider_wiziq"
 
@@ -105,10 +105,10 @@ def test_the_wait_backoff_doubles_up_to_its_cap():
 
 
 def test_no_second_backoff_formula():
-    """Doubling a pause (``x * 2 ** n``) is written only in api/retry.py."""
+    """Doubling a pause (``x * 2 ** n``) is written only in api/protocol/retry.py."""
     offenders = []
     for path in SRC.rglob("*.py"):
-        if path.relative_to(SRC).as_posix() == "api/retry.py" or "emulator" in path.parts:
+        if path.relative_to(SRC).as_posix() == "api/protocol/retry.py" or "emulator" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             doubling = isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
@@ -119,7 +119,7 @@ def test_no_second_backoff_formula():
 
 def test_the_client_leaves_available_soon_to_the_report_wait():
     """1029 is waited on minutes apart by the report wait, not re-sent at once inside one call."""
-    from airflow_provider_wiziq.api.retry import may_resend
+    from airflow_provider_wiziq.api.protocol.retry import may_resend
 
     assert not may_resend("get_attendance_report", WizIQAPIError.from_code(1029, method="get_attendance_report"))
     assert may_resend("get_attendance_report", WizIQAPIError.from_code(1000, method="get_attendance_report"))

@@ -11,8 +11,8 @@ import tracemalloc
 
 import pytest
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
-from airflow_provider_wiziq.api.responses import (
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQResponseError
+from airflow_provider_wiziq.api.protocol.responses import (
     parse_add_attendees,
     parse_answer,
     parse_attendance_report,
@@ -21,7 +21,7 @@ from airflow_provider_wiziq.api.responses import (
     parse_get_data,
     parse_view_schedule,
 )
-from airflow_provider_wiziq.api.xmlread import MAX_DEPTH, MAX_ELEMENTS, Records
+from airflow_provider_wiziq.api.protocol.xmlread import MAX_DEPTH, MAX_ELEMENTS, Records
 
 CAP = 5 * 1024 * 1024
 HEAD = b'<rsp status="ok"><method>get_data</method><get_data><record_list>'
@@ -45,8 +45,8 @@ def test_every_check_on_a_hostile_prolog_runs_in_linear_time():
     """Judged in a child process with a generous bound, so a busy machine cannot make it flake."""
     script = textwrap.dedent(
         """
-        from airflow_provider_wiziq.api.errors import WizIQResponseError
-        from airflow_provider_wiziq.api.responses import parse_get_data
+        from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
+        from airflow_provider_wiziq.api.protocol.responses import parse_get_data
         from tests.test_xmlread import HOSTILE_PROLOGS
         for name, body in HOSTILE_PROLOGS.items():
             try:

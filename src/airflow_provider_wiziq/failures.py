@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
-from airflow_provider_wiziq.api.errors import WizIQError
+from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
 
 def _task_failure(error: WizIQError) -> AirflowException:

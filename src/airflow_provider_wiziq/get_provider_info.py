@@ -6,7 +6,7 @@ from __future__ import annotations
 def get_provider_info() -> dict:
     """What ``airflow providers`` lists; the connection form's types and ranges come from the extras' table."""
     from airflow_provider_wiziq import __version__
-    from airflow_provider_wiziq.api.config import EXTRAS
+    from airflow_provider_wiziq.api.protocol.config import EXTRAS
 
     return {
         "package-name": "airflow-provider-wiziq",

@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.signing import signed_fields
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.signing import signed_fields
 from airflow_provider_wiziq.emulator.pytest_plugin import pytest_configure, wiziq_emulator
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import requests
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 from tests.emulator.conftest import T0, Api, series_fields
 

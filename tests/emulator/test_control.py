@@ -6,7 +6,7 @@ from datetime import datetime
 
 import requests
 
-from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.protocol import responses
 from tests.emulator.conftest import T0, Api, series_fields
 
 

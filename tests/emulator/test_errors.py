@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.errors import ERROR_CODES, WizIQAPIError
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES, WizIQAPIError
 from tests.emulator.conftest import Api, series_fields
 
 MONTHLY = {"class_repeat_type": "5"}

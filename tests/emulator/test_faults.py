@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.errors import WizIQResponseError
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
 from tests.emulator.conftest import Api, series_fields
 
 

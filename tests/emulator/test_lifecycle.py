@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.protocol import responses
 from tests.emulator.conftest import Api, Receiver, series_fields
 
 

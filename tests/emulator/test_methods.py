@@ -1,4 +1,4 @@
-"""Every API method over real HTTP, its answer read by the client's own parsers (api/responses.py)."""
+"""Every API method over real HTTP, its answer read by the client's own parsers (api/protocol/responses.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import defusedxml.ElementTree as DefusedET
 import pytest
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.errors import WizIQAPIError
-from airflow_provider_wiziq.api.xmlwrite import attendee_list_xml
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
+from airflow_provider_wiziq.api.protocol.xmlwrite import attendee_list_xml
 from tests.emulator.conftest import Api, series_fields
 
 

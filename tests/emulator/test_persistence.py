@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.xmlwrite import attendee_list_xml
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.xmlwrite import attendee_list_xml
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 from tests.emulator.conftest import T0, Api, series_fields
 

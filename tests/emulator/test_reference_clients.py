@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.errors import WizIQAPIError
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
 from tests.emulator.conftest import Api
 
 NEW_YORK = ZoneInfo("America/New_York")

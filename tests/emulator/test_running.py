@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.errors import WizIQAPIError
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.signing import signed_fields
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.signing import signed_fields
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 from tests.emulator.conftest import T0, Api, series_fields
 
@@ -139,9 +139,9 @@ def test_fixture_takes_options_from_its_marker(wiziq_emulator):
 
 def test_the_hook_client_works_against_it(wiziq_emulator):
     """The provider's own client, configured the way the hook configures it from the connection."""
-    from airflow_provider_wiziq.api.client import WizIQClient
-    from airflow_provider_wiziq.api.config import config_from_connection
-    from airflow_provider_wiziq.api.request import CreateRecurringRequest
+    from airflow_provider_wiziq.api.protocol.client import WizIQClient
+    from airflow_provider_wiziq.api.protocol.config import config_from_connection
+    from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 
     connection = json.loads(os.environ["AIRFLOW_CONN_WIZIQ_DEFAULT"])
     config = config_from_connection(host=connection["host"], login=connection["login"], password=connection["password"])

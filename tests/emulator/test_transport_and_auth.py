@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from airflow_provider_wiziq.api import responses
+from airflow_provider_wiziq.api.protocol import responses
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 from tests.emulator.conftest import ACCESS_KEY, SECRET_KEY, T0, Api
 

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 import pytest
 import requests
 
-from airflow_provider_wiziq.api.signing import signed_fields
+from airflow_provider_wiziq.api.protocol.signing import signed_fields
 
 T = TypeVar("T")
 

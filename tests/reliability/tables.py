@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from airflow_provider_wiziq.api.errors import WizIQError, WizIQResponseError, WizIQTransportError
-from airflow_provider_wiziq.api.retry import SAFE_TO_REPEAT, may_resend
+from airflow_provider_wiziq.api.protocol.errors import WizIQError, WizIQResponseError, WizIQTransportError
+from airflow_provider_wiziq.api.protocol.retry import SAFE_TO_REPEAT, may_resend
 from airflow_provider_wiziq.emulator.faults import KINDS as FAULT_COMMITS
 from tests.reliability.support import FAST_EXTRAS
 

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_wiziq.api import responses
-from airflow_provider_wiziq.api.errors import WizIQError
-from airflow_provider_wiziq.api.responses import ClassRecord
+from airflow_provider_wiziq.api.protocol import responses
+from airflow_provider_wiziq.api.protocol.errors import WizIQError
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord
 from tests.reliability.conftest import hypothesis_profile
 from tests.support import answer
 

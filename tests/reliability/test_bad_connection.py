@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from airflow.sdk import DAG
 
-from airflow_provider_wiziq.api.errors import WizIQConfigError
+from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassOperator
 from airflow_provider_wiziq.sensors.wiziq import WizIQClassStatusSensor

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import WizIQError
-from airflow_provider_wiziq.api.reconcile import find_series
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.engine.reconcile import find_series
+from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.errors import WizIQError
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.emulator import WizIQEmulator
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from tests.reliability import tables

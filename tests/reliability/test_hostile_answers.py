@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQError, WizIQResponseError
+from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import WizIQError, WizIQResponseError
 from tests.reliability.support import Finished, bounded, series_params
 from tests.reliability.tables import HOSTILE, SIZE_CAP, Hostile
 from tests.scripted_server import Answer, ScriptedServer
@@ -185,7 +185,7 @@ def test_hostile_answer_gives_a_clear_response_error(scripted_server: ScriptedSe
 )
 def test_create_recurring_answer_with_missing_fields_is_never_resent(scripted_server, inner, says):
     """A create answer that cannot be read may still mean the series exists: one attempt, an error saying so."""
-    from airflow_provider_wiziq.api.request import CreateRecurringRequest
+    from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 
     scripted_server.default = Answer(
         f'<rsp status="ok"><method>create_recurring</method><create_recurring status="true">{inner}'
@@ -205,7 +205,7 @@ def test_create_recurring_answer_with_missing_fields_is_never_resent(scripted_se
 
 def test_create_recurring_answer_in_an_unreadable_encoding_is_a_broken_answer_sent_once(scripted_server):
     """The series may exist: a transient error (the operator's next try looks the series up), never a re-send."""
-    from airflow_provider_wiziq.api.request import CreateRecurringRequest
+    from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 
     scripted_server.default = Answer(
         b'<?xml version="1.0" encoding="shift_jis"?><rsp status="ok"><create_recurring>'

@@ -31,16 +31,16 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQValidationError
-from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES, PlanLimits
-from airflow_provider_wiziq.api.reconcile import first_difference, read_schedule
-from airflow_provider_wiziq.api.recurrence import recurring_summary
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
-from airflow_provider_wiziq.api.responses import parse_create_recurring
-from airflow_provider_wiziq.api.values import LAST_DAY
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
+from airflow_provider_wiziq.api.engine.reconcile import first_difference, read_schedule
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import DEFAULT_MAX_SERIES_CLASSES, PlanLimits
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.responses import parse_create_recurring
+from airflow_provider_wiziq.api.protocol.values import LAST_DAY
+from airflow_provider_wiziq.api.protocol.vocabulary import LAST, RepeatType, Weekday, ordinal
+from airflow_provider_wiziq.api.rules.recurrence import recurring_summary
 from airflow_provider_wiziq.emulator import WizIQEmulator
 from airflow_provider_wiziq.emulator.config import DEFAULT_LANGUAGES
 from tests.reliability.conftest import hypothesis_profile

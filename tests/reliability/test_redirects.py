@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQConfigError
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from tests.reliability.support import bounded, series_params
 from tests.scripted_server import Answer, ScriptedServer
 

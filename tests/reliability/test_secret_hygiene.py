@@ -26,8 +26,8 @@ from urllib.parse import quote, quote_plus, unquote_plus
 import pytest
 
 from airflow_provider_wiziq._compat import AirflowException
-from airflow_provider_wiziq.api.errors import WizIQError
-from airflow_provider_wiziq.api.signing import signature
+from airflow_provider_wiziq.api.protocol.errors import WizIQError
+from airflow_provider_wiziq.api.protocol.signing import signature
 from airflow_provider_wiziq.emulator import WizIQEmulator
 from tests.dagtest import dag_bag, run_dag
 from tests.reliability.support import wiziq_connection

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
 
 HOUR = timedelta(hours=1)
 

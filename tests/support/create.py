@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow.sdk import DAG
 
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassOperator
 from tests.dagtest import run_dag, task_instances
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES, PlanLimits
+from airflow_provider_wiziq.api.protocol.limits import DEFAULT_MAX_SERIES_CLASSES, PlanLimits
 from airflow_provider_wiziq.emulator.config import DEFAULT_ACCESS_KEY, DEFAULT_PLAN, DEFAULT_SECRET_KEY
 from airflow_provider_wiziq.emulator.control import parse_instant
 from airflow_provider_wiziq.emulator.server import WizIQEmulator

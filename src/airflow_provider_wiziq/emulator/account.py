@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from airflow_provider_wiziq.api.status import ClassStatus
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
 from airflow_provider_wiziq.emulator.clock import EmulatorClock
 from airflow_provider_wiziq.emulator.config import EmulatorConfig
 from airflow_provider_wiziq.emulator.lifecycle import phase

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from airflow_provider_wiziq.api.status import wire_status
-from airflow_provider_wiziq.api.values import wire_datetime
+from airflow_provider_wiziq.api.protocol.status import wire_status
+from airflow_provider_wiziq.api.protocol.values import wire_datetime
 from airflow_provider_wiziq.emulator import lifecycle
 from airflow_provider_wiziq.emulator.config import DEFAULT_LANGUAGE
 from airflow_provider_wiziq.emulator.store import StoredClass

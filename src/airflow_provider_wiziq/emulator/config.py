@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 
 DEFAULT_ACCESS_KEY = "emulator-access-key"
 DEFAULT_SECRET_KEY = "emulator-secret-key"  # a throwaway key for a local test server

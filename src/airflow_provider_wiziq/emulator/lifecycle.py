@@ -12,7 +12,7 @@ import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from airflow_provider_wiziq.api.status import ClassStatus
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.emulator.store import StoredClass

@@ -1,7 +1,7 @@
 """The WizIQ Class API methods, decided server-side whatever a client checked before sending.
 
 ``create`` and ``create_recurring`` are read and validated by the client's own models
-(:mod:`airflow_provider_wiziq.api.request`): one place decides each rule and error code. What only a
+(:mod:`airflow_provider_wiziq.api.protocol.request`): one place decides each rule and error code. What only a
 server can know is decided here and in the store: the account's languages (1043), the clock (1004), the
 plan (1010/1011/1012 and the series maximum), existing classes (1032, 1048) and each class's state.
 """
@@ -20,13 +20,13 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
 
-from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
-from airflow_provider_wiziq.api.errors import ERROR_CODES, WizIQAPIError, fill_plan_limits
-from airflow_provider_wiziq.api.recurrence import ScheduledClass, recurring_summary
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
-from airflow_provider_wiziq.api.signing import verify
-from airflow_provider_wiziq.api.status import ClassStatus
-from airflow_provider_wiziq.api.values import wire_datetime
+from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE
+from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES, WizIQAPIError, fill_plan_limits
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.signing import verify
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
+from airflow_provider_wiziq.api.protocol.values import wire_datetime
+from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, recurring_summary
 from airflow_provider_wiziq.emulator import answers
 from airflow_provider_wiziq.emulator.account import Account
 from airflow_provider_wiziq.emulator.answers import Links

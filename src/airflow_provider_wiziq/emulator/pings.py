@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
-from airflow_provider_wiziq.api.status import ClassStatus
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
 from airflow_provider_wiziq.emulator.lifecycle import phase, steps
 from airflow_provider_wiziq.emulator.store import Store
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.status import wire_status
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.status import wire_status
 from airflow_provider_wiziq.emulator import control, methods
 from airflow_provider_wiziq.emulator.account import Account
 from airflow_provider_wiziq.emulator.clock import EmulatorClock

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError
-from airflow_provider_wiziq.api.status import ClassStatus
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
 
 _FIRST_CLASS_ID = 15001
 _FIRST_CLASS_MASTER_ID = 2001

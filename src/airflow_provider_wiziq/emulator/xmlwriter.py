@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from airflow_provider_wiziq.api.xmlwrite import cdata
+from airflow_provider_wiziq.api.protocol.xmlwrite import cdata
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # Everything XML 1.0 does not allow in a document (C0 controls but tab/newline/return, surrogates, FFFE/FFFF).

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_wiziq._compat import BaseHook
 
 if TYPE_CHECKING:
-    from airflow_provider_wiziq.api import responses
-    from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-    from airflow_provider_wiziq.api.client import WizIQClient
-    from airflow_provider_wiziq.api.config import ClientConfig
-    from airflow_provider_wiziq.api.limits import PlanLimits
-    from airflow_provider_wiziq.api.provision import SeriesMaker
-    from airflow_provider_wiziq.api.ratelimit import TokenBucket
-    from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
+    from airflow_provider_wiziq.api.engine.provision import SeriesMaker
+    from airflow_provider_wiziq.api.protocol import responses
+    from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+    from airflow_provider_wiziq.api.protocol.client import WizIQClient
+    from airflow_provider_wiziq.api.protocol.config import ClientConfig
+    from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+    from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
+    from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
 
 # The client stack (requests, dateutil, defusedxml) is imported on first use, not with this module, so that
 # parsing a DAG file that names the hook or its operators stays cheap.
@@ -42,13 +42,13 @@ class WizIQHook(BaseHook):
     @cached_property
     def config(self) -> ClientConfig:
         """The connection read and checked; a bad one raises :class:`WizIQConfigError` before any request."""
-        from airflow_provider_wiziq.api.config import config_from_airflow_connection
+        from airflow_provider_wiziq.api.protocol.config import config_from_airflow_connection
 
         return config_from_airflow_connection(self.get_connection(self.wiziq_conn_id))
 
     @cached_property
     def client(self) -> WizIQClient:
-        from airflow_provider_wiziq.api.client import WizIQClient
+        from airflow_provider_wiziq.api.protocol.client import WizIQClient
 
         return WizIQClient(self.config)
 
@@ -63,8 +63,8 @@ class WizIQHook(BaseHook):
     def rate_limited_client(self, bucket: TokenBucket, *, pool_size: int) -> WizIQClient:
         """A new client whose every request first takes a token from ``bucket`` (shared by the caller's
         threads; a 429 pauses them all), with ``pool_size`` keep-alive connections. The caller closes it."""
-        from airflow_provider_wiziq.api.client import WizIQClient, configure_session
-        from airflow_provider_wiziq.api.ratelimit import RateLimitedSession
+        from airflow_provider_wiziq.api.protocol.client import WizIQClient, configure_session
+        from airflow_provider_wiziq.api.protocol.ratelimit import RateLimitedSession
 
         session = configure_session(RateLimitedSession(bucket), self.config, pool_size)
         return WizIQClient(self.config, session=session)
@@ -73,8 +73,8 @@ class WizIQHook(BaseHook):
         """A new async client for triggers, the connection read without blocking the event loop (and without
         the supervisor deadlock Airflow before 3.3.2 risks there). The caller closes it (``aclose``)."""
         from airflow_provider_wiziq._compat import get_async_connection
-        from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-        from airflow_provider_wiziq.api.config import config_from_airflow_connection
+        from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+        from airflow_provider_wiziq.api.protocol.config import config_from_airflow_connection
 
         connection = await get_async_connection(self.wiziq_conn_id, hook=self)
         return AsyncWizIQClient(config_from_airflow_connection(connection))
@@ -88,13 +88,13 @@ class WizIQHook(BaseHook):
         self, request: CreateRecurringRequest | None = None, /, **params: Any
     ) -> responses.RecurringSeries:
         """Schedule a recurring series, from a request or from ``create_recurring``'s parameters by name."""
-        from airflow_provider_wiziq.api.request import CreateRecurringRequest
+        from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 
         return self.client.create_recurring(request or CreateRecurringRequest.from_params(params))
 
     def create(self, request: CreateClassRequest | None = None, /, **params: Any) -> responses.ClassDetails:
         """Schedule one class."""
-        from airflow_provider_wiziq.api.request import CreateClassRequest
+        from airflow_provider_wiziq.api.protocol.request import CreateClassRequest
 
         return self.client.create(request or CreateClassRequest.from_params(params))
 
@@ -108,14 +108,14 @@ class WizIQHook(BaseHook):
 
     def read_schedule(self, class_master_id: int) -> tuple[responses.ScheduleEntry, ...]:
         """Every class of a recurring series, in order (``view_schedule`` read page by page)."""
-        from airflow_provider_wiziq.api.reconcile import read_schedule
+        from airflow_provider_wiziq.api.engine.reconcile import read_schedule
 
         return read_schedule(self.client, class_master_id)
 
     def series_maker(self) -> SeriesMaker:
-        """Series lookup and create-once (:class:`~airflow_provider_wiziq.api.provision.SeriesMaker`) over this
+        """Series lookup and create-once (:class:`~airflow_provider_wiziq.api.engine.provision.SeriesMaker`) over this
         hook's client: how a retried create finds the series its lost answer made before sending again."""
-        from airflow_provider_wiziq.api.provision import SeriesMaker
+        from airflow_provider_wiziq.api.engine.provision import SeriesMaker
 
         return SeriesMaker(self.client)
 
@@ -139,7 +139,7 @@ class WizIQHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the keys with ``get_account_info``, as the connection form's Test button does."""
-        from airflow_provider_wiziq.api.errors import WizIQError
+        from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
         try:
             self.get_account_info()

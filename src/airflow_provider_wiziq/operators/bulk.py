@@ -24,9 +24,9 @@ from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_wiziq.api.client import WizIQClient
-    from airflow_provider_wiziq.api.provision import PlannedSeries, SeriesOutcome
-    from airflow_provider_wiziq.api.ratelimit import TokenBucket
+    from airflow_provider_wiziq.api.engine.provision import PlannedSeries, SeriesOutcome
+    from airflow_provider_wiziq.api.protocol.client import WizIQClient
+    from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
 
 #: Task state store keys ``wiziq_series_by_key/0``, ``/1``...: each a dict {spec key: class_master_id}.
 LEDGER_KEY = "wiziq_series_by_key"
@@ -97,8 +97,8 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         self.progress_interval = float(progress_interval)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.provision import SeriesMaker, plan_series, provision_all, run_pool
-        from airflow_provider_wiziq.api.ratelimit import TokenBucket
+        from airflow_provider_wiziq.api.engine.provision import SeriesMaker, plan_series, provision_all, run_pool
+        from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
@@ -167,9 +167,9 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
 
     def _result(self, client: WizIQClient, item: PlannedSeries, outcome: SeriesOutcome) -> dict[str, Any]:
         """One key's result entry: its series (read back when ``verify_schedule``) or its error."""
-        from airflow_provider_wiziq.api.errors import WizIQError
-        from airflow_provider_wiziq.api.provision import error_entry, wiziq_error_entry
-        from airflow_provider_wiziq.api.reconcile import first_difference, read_schedule
+        from airflow_provider_wiziq.api.engine.provision import error_entry, wiziq_error_entry
+        from airflow_provider_wiziq.api.engine.reconcile import first_difference, read_schedule
+        from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
         if outcome.error is not None or outcome.class_master_id is None:
             return {"error": wiziq_error_entry(outcome.error) if outcome.error else error_entry(None, "no series")}
@@ -190,14 +190,14 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         )
 
     def _log_failures(self, outcomes: Mapping[str, dict[str, Any]]) -> None:
-        from airflow_provider_wiziq.api.provision import describe
+        from airflow_provider_wiziq.api.engine.provision import describe
 
         failed = [(key, entry["error"]) for key, entry in outcomes.items() if "error" in entry]
         for key, error in failed[:MAX_LOGGED_AS_THEY_COME]:
             self.log.warning("Series %s failed: %s", key, describe(error))
 
     def _report_invalid(self, invalid: Mapping[str, dict[str, Any]], total: int) -> None:
-        from airflow_provider_wiziq.api.provision import describe
+        from airflow_provider_wiziq.api.engine.provision import describe
 
         lines = [f"  {key}: {describe(error)}" for key, error in invalid.items()]
         if self.skip_invalid:
@@ -215,7 +215,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
 
     def _failure(self, failed: Mapping[str, dict[str, Any]], total: int) -> AirflowException:
         """The task failure naming every failed key: retryable if any failure was transient."""
-        from airflow_provider_wiziq.api.provision import describe
+        from airflow_provider_wiziq.api.engine.provision import describe
 
         lines = [f"  {key}: {describe(error)}" for key, error in failed.items()]
         self.log.error("%d of %d WizIQ series failed:\n%s", len(failed), total, "\n".join(lines))
@@ -331,7 +331,7 @@ def read_series_specs(value: Any) -> list[Any]:
 
 def in_spec_order(specs: Sequence[Any], results: Mapping[str, Any]) -> dict[str, Any]:
     """``results`` ordered as the specs name their keys (keys named by position last)."""
-    from airflow_provider_wiziq.api.provision import spec_key
+    from airflow_provider_wiziq.api.rules.term import spec_key
 
     ordered: dict[str, Any] = {}
     for spec in specs:

@@ -38,7 +38,11 @@ class WizIQCancelClassOperator(BaseOperator):
         self.wiziq_conn_id = wiziq_conn_id
 
     def execute(self, context: Context) -> dict[str, list[Any]]:
-        from airflow_provider_wiziq.api.errors import WizIQAPIError, is_already_cancelled, is_too_late_to_cancel
+        from airflow_provider_wiziq.api.protocol.errors import (
+            WizIQAPIError,
+            is_already_cancelled,
+            is_too_late_to_cancel,
+        )
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         if (self.class_id in (None, "")) == (self.class_master_id in (None, "")):

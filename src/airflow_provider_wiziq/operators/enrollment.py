@@ -10,15 +10,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
-from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
+from airflow_provider_wiziq.api.rules.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 from airflow_provider_wiziq.failures import wiziq_failures
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_wiziq.api.errors import WizIQError
-    from airflow_provider_wiziq.api.responses import AttendanceReport
-    from airflow_provider_wiziq.api.wait import ReportWait, Verdict
+    from airflow_provider_wiziq.api.protocol.errors import WizIQError
+    from airflow_provider_wiziq.api.protocol.responses import AttendanceReport
+    from airflow_provider_wiziq.api.rules.wait import ReportWait, Verdict
     from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,8 @@ class WizIQAttendanceReportOperator(BaseOperator):
         self.wiziq_conn_id = wiziq_conn_id
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        from airflow_provider_wiziq.api.retry import backoff
-        from airflow_provider_wiziq.api.wait import ReportWait, parse_class_id
+        from airflow_provider_wiziq.api.protocol.retry import backoff
+        from airflow_provider_wiziq.api.rules.wait import ReportWait, parse_class_id
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         try:
@@ -133,7 +133,7 @@ class WizIQAttendanceReportOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Resume after the trigger's event: the rows, or the failure its verdict calls for."""
-        from airflow_provider_wiziq.api.wait import Verdict
+        from airflow_provider_wiziq.api.rules.wait import Verdict
 
         try:
             verdict = Verdict.from_event(event)
@@ -160,7 +160,7 @@ class WizIQAttendanceReportOperator(BaseOperator):
 
 def _ask(hook: WizIQHook, class_id: int) -> AttendanceReport | WizIQError:
     """One ``get_attendance_report``: the report, or the WizIQ error it raised."""
-    from airflow_provider_wiziq.api.errors import WizIQError
+    from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
     try:
         return hook.get_attendance_report(class_id)
@@ -171,7 +171,7 @@ def _ask(hook: WizIQHook, class_id: int) -> AttendanceReport | WizIQError:
 def _report(verdict: Verdict) -> list[dict[str, Any]]:
     """The report's rows, or the task failure the verdict calls for: a permanent error fails without retries,
     a run of transient errors or the timeout fails the try (retries apply)."""
-    from airflow_provider_wiziq.api.wait import Outcome
+    from airflow_provider_wiziq.api.rules.wait import Outcome
 
     if verdict.outcome is Outcome.SUCCESS and isinstance(verdict.record, list):
         log.info("%s", verdict.message)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator, BaseOperatorLink
-from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
+from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.sdk.types import TaskInstanceKey
 
-    from airflow_provider_wiziq.api.recurrence import ScheduledClass
-    from airflow_provider_wiziq.api.request import CreateRecurringRequest
-    from airflow_provider_wiziq.api.vocabulary import RepeatType, Weekday
+    from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+    from airflow_provider_wiziq.api.protocol.vocabulary import RepeatType, Weekday
+    from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass
     from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
 #: Every ``create_recurring`` parameter, as WizIQ names it: the request model's own list.
@@ -118,7 +118,7 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         return {name: getattr(self, name) for name in CREATE_RECURRING_PARAMETERS}
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.request import CreateRecurringRequest
+        from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
@@ -148,7 +148,7 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context
     ) -> tuple[int, str | None]:
         """The series' id, created now or found from an earlier try; and WizIQ's summary when created now."""
-        from airflow_provider_wiziq.api.identity import identity_of
+        from airflow_provider_wiziq.api.rules.identity import identity_of
 
         store = context.get("task_state_store")
         stored = store.get(SERIES_KEY) if store is not None else None
@@ -174,7 +174,7 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         return master_id
 
     def _verify(self, preview: Sequence[ScheduledClass], entries: Sequence[Any]) -> None:
-        from airflow_provider_wiziq.api.reconcile import first_difference
+        from airflow_provider_wiziq.api.engine.reconcile import first_difference
 
         difference = first_difference(preview, entries)
         if difference is None:
@@ -193,7 +193,7 @@ def series_result(
     summary: str | None = None,
 ) -> dict[str, Any]:
     """The operator's JSON-serialisable return value; ids are None for a dry run."""
-    from airflow_provider_wiziq.api.recurrence import recurring_summary
+    from airflow_provider_wiziq.api.rules.recurrence import recurring_summary
 
     classes = []
     for index, scheduled in enumerate(preview):

@@ -1,6 +1,6 @@
 """``SyncTermOperator``: a term declared as data that converges on WizIQ, run after run (plan, then apply).
 
-The engine is :mod:`airflow_provider_wiziq.api.sync`; this operator reads the arguments, opens the term's
+The engine is :mod:`airflow_provider_wiziq.api.engine.sync`; this operator reads the arguments, opens the term's
 ledger in the asset state store (Airflow 3.3), runs the plan (and, unless ``dry_run``, the apply), logs
 the plan table and announces a change on the term's asset only when the run changed something.
 """
@@ -21,8 +21,8 @@ from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_wiziq.api.errors import WizIQError
-    from airflow_provider_wiziq.api.sync import TermPlan, TermSync
+    from airflow_provider_wiziq.api.engine.sync import TermPlan, TermSync
+    from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
 _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: XCom key of the run's summary (also inside the return value).
@@ -102,10 +102,10 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         self.wiziq_conn_id = wiziq_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.ledger import TermLedger
-        from airflow_provider_wiziq.api.ratelimit import TokenBucket
-        from airflow_provider_wiziq.api.sync import SyncOptions, TermSync, plan_table, run_sync
-        from airflow_provider_wiziq.api.term import check_term
+        from airflow_provider_wiziq.api.engine.ledger import TermLedger
+        from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, plan_table, run_sync
+        from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
+        from airflow_provider_wiziq.api.rules.term import check_term
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         store = self._ledger_store(context)

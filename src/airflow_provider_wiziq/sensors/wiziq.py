@@ -1,6 +1,6 @@
 """``WizIQClassStatusSensor``: wait until a WizIQ class is upcoming, live, completed, expired or cancelled.
 
-The sensor is poke / defer / ``execute_complete`` over one verdict (:class:`~airflow_provider_wiziq.api.wait.
+The sensor is poke / defer / ``execute_complete`` over one verdict (:class:`~airflow_provider_wiziq.api.rules.wait.
 ClassWait`), which its trigger asks too; this module only turns verdicts into task results.
 """
 
@@ -21,13 +21,13 @@ from airflow_provider_wiziq._compat import (
     PokeReturnValue,
     conf,
 )
-from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
+from airflow_provider_wiziq.api.rules.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_wiziq.api.status import ClassStatus
-    from airflow_provider_wiziq.api.wait import ClassWait, Verdict
+    from airflow_provider_wiziq.api.protocol.status import ClassStatus
+    from airflow_provider_wiziq.api.rules.wait import ClassWait, Verdict
     from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
 #: Task state store key keeping the count of transient errors in a row across reschedules.
@@ -125,9 +125,9 @@ class WizIQClassStatusSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """Poll the class once (the status columns only, as the trigger's poller does) and act on the verdict."""
-        from airflow_provider_wiziq.api.errors import WizIQError
-        from airflow_provider_wiziq.api.status import STATUS_COLUMNS
-        from airflow_provider_wiziq.api.wait import pick
+        from airflow_provider_wiziq.api.protocol.errors import WizIQError
+        from airflow_provider_wiziq.api.protocol.status import STATUS_COLUMNS
+        from airflow_provider_wiziq.api.rules.wait import pick
 
         wait = self._wait = self._wait or self._new_wait(errors=self._stored_errors(context))
         errors_before = wait.errors
@@ -149,7 +149,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger's event: the record on success, else the matching failure."""
-        from airflow_provider_wiziq.api.wait import Verdict
+        from airflow_provider_wiziq.api.rules.wait import Verdict
 
         try:
             verdict = Verdict.from_event(event)
@@ -179,7 +179,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
     def _result(self, verdict: Verdict) -> dict[str, Any]:
         """The record when the class reached a target; otherwise the exception its verdict calls for. The one
         place that says which failures ``soft_fail`` covers."""
-        from airflow_provider_wiziq.api.wait import Outcome
+        from airflow_provider_wiziq.api.rules.wait import Outcome
 
         if verdict.outcome is Outcome.SUCCESS and isinstance(verdict.record, dict):
             self.log.info("%s", verdict.message)
@@ -197,13 +197,13 @@ class WizIQClassStatusSensor(BaseSensorOperator):
     # Helpers -----------------------------------------------------------------------------------------------
 
     def _targets(self) -> frozenset[ClassStatus]:
-        from airflow_provider_wiziq.api.status import ClassStatus
+        from airflow_provider_wiziq.api.protocol.status import ClassStatus
 
         return ClassStatus.parse_many(self.target_status)
 
     def _new_wait(self, errors: int = 0) -> ClassWait:
         """The wait's verdict, from the rendered ``class_id`` and ``target_status``; bad values fail the task."""
-        from airflow_provider_wiziq.api.wait import ClassWait, parse_class_id
+        from airflow_provider_wiziq.api.rules.wait import ClassWait, parse_class_id
 
         try:
             class_id = parse_class_id(self.class_id)

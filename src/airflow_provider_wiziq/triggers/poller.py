@@ -16,13 +16,13 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQConfigError, WizIQError, is_no_record
-from airflow_provider_wiziq.api.retry import backoff
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQConfigError, WizIQError, is_no_record
+from airflow_provider_wiziq.api.protocol.retry import backoff
 
 if TYPE_CHECKING:
-    from airflow_provider_wiziq.api.async_client import AsyncWizIQClient
-    from airflow_provider_wiziq.api.responses import ClassRecord
-    from airflow_provider_wiziq.api.wait import ClassWait, Polled, Verdict
+    from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+    from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+    from airflow_provider_wiziq.api.rules.wait import ClassWait, Polled, Verdict
 
 # The status model and the XML answers it reads are imported on first use, so that a DAG file naming the
 # sensor stays cheap to parse.
@@ -95,7 +95,7 @@ class ClassStatusPoller:
     """Polls the status of every waiting class of one connection, ``BATCH_SIZE`` ids per ``get_data`` call.
 
     A round comes a poll interval (the shortest any waiter asked for) after the previous one ended; after a
-    round in which WizIQ failed, the pause doubles (:func:`airflow_provider_wiziq.api.retry.backoff`).
+    round in which WizIQ failed, the pause doubles (:func:`airflow_provider_wiziq.api.protocol.retry.backoff`).
     """
 
     def __init__(
@@ -235,7 +235,7 @@ class ClassStatusPoller:
         self, client: AsyncWizIQClient, chunk: list[int], gate: asyncio.Semaphore
     ) -> dict[int, ClassRecord] | WizIQError:
         """The records of one chunk by id, or the error that answered for the whole chunk."""
-        from airflow_provider_wiziq.api.status import STATUS_COLUMNS
+        from airflow_provider_wiziq.api.protocol.status import STATUS_COLUMNS
 
         async with gate:
             self.requests += 1

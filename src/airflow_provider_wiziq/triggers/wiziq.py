@@ -16,8 +16,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_wiziq.api.status import ClassStatus
-from airflow_provider_wiziq.api.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors, parse_class_id
+from airflow_provider_wiziq.api.protocol.status import ClassStatus
+from airflow_provider_wiziq.api.rules.wait import (
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    check_max_consecutive_errors,
+    parse_class_id,
+)
 
 #: How long a trigger given no end time waits: Airflow's default sensor timeout, 7 days.
 _DEFAULT_WAIT = 7 * 24 * 3600.0
@@ -76,7 +80,7 @@ class WizIQClassStatusTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait on the shared poller's rounds, judge each, and yield exactly one event."""
-        from airflow_provider_wiziq.api.wait import ClassWait
+        from airflow_provider_wiziq.api.rules.wait import ClassWait
         from airflow_provider_wiziq.triggers.poller import POLLERS
 
         watch = ClassWait(self.class_id, self.target_statuses, max_consecutive_errors=self.max_consecutive_errors)
@@ -130,11 +134,11 @@ class WizIQAttendanceReportTrigger(BaseTrigger):
     :param class_id: the WizIQ class id.
     :param wiziq_conn_id: the ``wiziq`` connection.
     :param poll_interval: seconds between two asks while WizIQ answers 1029 ("available soon"); after WizIQ
-        errors the pause grows by the one wait backoff (:func:`~airflow_provider_wiziq.api.retry.backoff`).
+        errors the pause grows by the one wait backoff (:func:`~airflow_provider_wiziq.api.protocol.retry.backoff`).
     :param end_time: when to give up: an aware ISO 8601 string, an aware datetime or Unix seconds.
     :param max_consecutive_errors: transient WizIQ errors in a row tolerated before the wait fails.
 
-    The event is :meth:`~airflow_provider_wiziq.api.wait.Verdict.event`'s payload: ``status`` ``success``
+    The event is :meth:`~airflow_provider_wiziq.api.rules.wait.Verdict.event`'s payload: ``status`` ``success``
     with the report's rows in ``record``, ``failure`` with ``reason`` and ``message``, or ``timeout``.
     """
 
@@ -170,9 +174,9 @@ class WizIQAttendanceReportTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Ask ``get_attendance_report`` until the verdict is final, pausing between asks; one event."""
-        from airflow_provider_wiziq.api.errors import WizIQConfigError, WizIQError
-        from airflow_provider_wiziq.api.retry import backoff
-        from airflow_provider_wiziq.api.wait import ReportWait
+        from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError, WizIQError
+        from airflow_provider_wiziq.api.protocol.retry import backoff
+        from airflow_provider_wiziq.api.rules.wait import ReportWait
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
         wait = ReportWait(self.class_id, max_consecutive_errors=self.max_consecutive_errors, deadline=self.end_time)

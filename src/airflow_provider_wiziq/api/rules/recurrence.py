@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as _rr
 
-from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
-from airflow_provider_wiziq.api.limits import DEFAULT_MAX_SERIES_CLASSES
-from airflow_provider_wiziq.api.values import LAST_DAY
-from airflow_provider_wiziq.api.vocabulary import (
+from airflow_provider_wiziq.api.protocol import values
+from airflow_provider_wiziq.api.protocol.errors import Code, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import DEFAULT_MAX_SERIES_CLASSES
+from airflow_provider_wiziq.api.protocol.values import LAST_DAY
+from airflow_provider_wiziq.api.protocol.vocabulary import (
     LAST,
     RECURRENCE_PARAMETERS,
     RepeatType,

@@ -8,7 +8,7 @@ Every failure the client can meet is one of four exceptions, all subclasses of :
 * :class:`WizIQTransportError`: no answer at all (refused, reset, timed out) or a bare HTTP error status.
 
 ``transient`` on each says whether trying again later may succeed. Whether it is *safe* to try again is a
-separate question answered by :mod:`airflow_provider_wiziq.api.retry`.
+separate question answered by :mod:`airflow_provider_wiziq.api.protocol.retry`.
 No exception text ever holds the secret key, a signature or a request body.
 """
 

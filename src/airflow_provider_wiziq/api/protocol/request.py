@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
-from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.recurrence import RecurrenceRule, ScheduledClass, expand, localize
-from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS, LAST, RepeatType, Weekday
+from airflow_provider_wiziq.api.protocol import values
+from airflow_provider_wiziq.api.protocol.errors import Code, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS, LAST, RepeatType, Weekday
+from airflow_provider_wiziq.api.rules.recurrence import RecurrenceRule, ScheduledClass, expand, localize
 
 #: Fields every call carries for authentication and routing: not request parameters.
 TRANSPORT_FIELDS = frozenset({"access_key", "timestamp", "signature", "method"})

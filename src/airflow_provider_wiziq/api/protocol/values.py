@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
-from airflow_provider_wiziq.api.vocabulary import LAST, RepeatType, Weekday, ordinal
+from airflow_provider_wiziq.api.protocol.errors import Code, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.vocabulary import LAST, RepeatType, Weekday, ordinal
 
 _WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
 _WIRE_DATE_FORMAT = "%m/%d/%Y"

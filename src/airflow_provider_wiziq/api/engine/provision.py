@@ -15,13 +15,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError, is_already_scheduled
-from airflow_provider_wiziq.api.identity import AccountIndex, SeriesIdentity, identity_of
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.recurrence import ScheduledClass
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
-from airflow_provider_wiziq.api.responses import RecurringSeries
+from airflow_provider_wiziq.api.engine.reconcile import scan_account
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.errors import (
+    WizIQAPIError,
+    WizIQError,
+    WizIQTransportError,
+    is_already_scheduled,
+)
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.responses import RecurringSeries
+from airflow_provider_wiziq.api.rules.identity import AccountIndex, SeriesIdentity, identity_of
+from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass
+from airflow_provider_wiziq.api.rules.term import spec_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,7 +66,7 @@ class SeriesMaker:
         """The account index, read again if the one held was read before scan number ``newer_than``."""
         with self._lock:
             if self._index is None or self._scans < newer_than:
-                self._index = AccountIndex.scan(self.client)
+                self._index = scan_account(self.client)
                 self._scans += 1
             return self._index
 
@@ -128,14 +135,6 @@ class SeriesOutcome:
     series: RecurringSeries | None = None
     error: WizIQError | None = None
     unsettled: bool = False  # the create failed in a way that may have booked it: look it up
-
-
-def spec_key(value: Any) -> str | None:
-    """A spec's key as text, or None if it has none usable (bools and blanks are not keys)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def plan_series(specs: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, PlannedSeries], dict[str, dict[str, Any]]]:

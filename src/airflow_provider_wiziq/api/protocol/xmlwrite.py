@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import Code, WizIQValidationError
+from airflow_provider_wiziq.api.protocol import values
+from airflow_provider_wiziq.api.protocol.errors import Code, WizIQValidationError
 
 
 def cdata(value: object) -> str:

@@ -19,8 +19,8 @@ from tenacity import (
     wait_random,
 )
 
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQError, WizIQTransportError, is_report_pending
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import WizIQError, WizIQTransportError, is_report_pending
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -8,20 +8,14 @@ on WizIQ by this rule and adopted instead of being booked a second time.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.reconcile import paged
-from airflow_provider_wiziq.api.recurrence import localize
-from airflow_provider_wiziq.api.request import CreateClassRequest
-from airflow_provider_wiziq.api.responses import ClassRecord
-
-log = logging.getLogger(__name__)
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+from airflow_provider_wiziq.api.rules.recurrence import localize
 
 #: The get_data columns a lookup and a sync read.
 LOOKUP_COLUMNS = (
@@ -93,15 +87,6 @@ def master_id(record: ClassRecord) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def paged_records(client: WizIQClient, columns: Iterable[str] = LOOKUP_COLUMNS) -> Iterator[ClassRecord]:
-    """Every class of the account (``get_data`` with no filter, 100 a page; a page past the end is 1013)."""
-    names = tuple(columns)
-    return paged(
-        lambda page: client.get_data(columns=names, page_size=MAX_PAGE_SIZE, page_number=page),
-        none_is_empty=True,
-    )
-
-
 class AccountIndex:
     """The account's recurring series by identity, from one scan of its classes.
 
@@ -124,12 +109,10 @@ class AccountIndex:
             first_instant, first = members[0]
             self._by_identity.setdefault(record_identity(first, first_instant), master)
 
-    @classmethod
-    def scan(cls, client: WizIQClient) -> AccountIndex:
-        """Read every class of the account once."""
-        index = cls(paged_records(client))
-        log.info("Read %d classes (%d series) of the WizIQ account", index.classes, len(index._members))
-        return index
+    @property
+    def series(self) -> int:
+        """How many series the account holds."""
+        return len(self._members)
 
     def find(self, identity: SeriesIdentity) -> int | None:
         """The ``class_master_id`` of the series with this identity, or None."""

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from airflow_provider_wiziq.api.errors import WizIQError, is_report_pending, is_unknown_class
+from airflow_provider_wiziq.api.protocol.errors import WizIQError, is_report_pending, is_unknown_class
 
 if TYPE_CHECKING:
-    from airflow_provider_wiziq.api.responses import AttendanceReport, ClassRecord
-    from airflow_provider_wiziq.api.status import ClassStatus
+    from airflow_provider_wiziq.api.protocol.responses import AttendanceReport, ClassRecord
+    from airflow_provider_wiziq.api.protocol.status import ClassStatus
 
 #: Transient errors in a row a wait tolerates before it fails.
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
@@ -172,11 +172,11 @@ class ClassWait(_Wait):
     """One wait for class ``class_id`` to reach one of ``targets``: the one place that judges a status poll.
 
     The sensor's pokes, its check before deferring and the trigger all ask :meth:`judge`; statuses are read
-    with :func:`~airflow_provider_wiziq.api.status.class_status`.
+    with :func:`~airflow_provider_wiziq.api.protocol.status.class_status`.
     """
 
     def __init__(self, class_id: int, targets: Iterable[ClassStatus], **kwargs: Any) -> None:
-        from airflow_provider_wiziq.api.status import class_status
+        from airflow_provider_wiziq.api.protocol.status import class_status
 
         super().__init__(class_id, **kwargs)
         self.targets = frozenset(targets)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from airflow_provider_wiziq.api.errors import WizIQError
+from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
 FORMAT_VERSION = 1
 FORMAT_KEY = "format"

@@ -7,16 +7,17 @@ looks for it (:func:`find_series`, by the one "same series" rule of :mod:`.ident
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import WizIQAPIError, is_no_record
-from airflow_provider_wiziq.api.recurrence import ScheduledClass
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
-from airflow_provider_wiziq.api.responses import ScheduleEntry
+from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, is_no_record
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord, ScheduleEntry
+from airflow_provider_wiziq.api.rules.identity import LOOKUP_COLUMNS, AccountIndex, identity_of
+from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,14 +42,28 @@ def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterat
         page += 1
 
 
+def paged_records(client: WizIQClient, columns: Iterable[str] = LOOKUP_COLUMNS) -> Iterator[ClassRecord]:
+    """Every class of the account (``get_data`` with no filter, 100 a page; a page past the end is 1013)."""
+    names = tuple(columns)
+    return paged(
+        lambda page: client.get_data(columns=names, page_size=MAX_PAGE_SIZE, page_number=page),
+        none_is_empty=True,
+    )
+
+
+def scan_account(client: WizIQClient) -> AccountIndex:
+    """The account's series by identity, from one read of every class of the account."""
+    index = AccountIndex(paged_records(client))
+    log.info("Read %d classes (%d series) of the WizIQ account", index.classes, index.series)
+    return index
+
+
 def find_series(client: WizIQClient, request: CreateRecurringRequest, first: ScheduledClass) -> int | None:
     """The ``class_master_id`` of the account's series that ``request`` describes (first class ``first``), or None.
 
     One scan of the account's classes; the match is :mod:`.identity`'s "same series" rule.
     """
-    from airflow_provider_wiziq.api.identity import AccountIndex, identity_of
-
-    found = AccountIndex.scan(client).find(identity_of(request, first.utc_start))
+    found = scan_account(client).find(identity_of(request, first.utc_start))
     if found is not None:
         log.info("Found series %s already on WizIQ for %r", found, request.title)
     return found

@@ -14,12 +14,12 @@ from tenacity import Retrying
 from urllib3.exceptions import IncompleteRead, NewConnectionError, ReadTimeoutError
 
 from airflow_provider_wiziq import __version__
-from airflow_provider_wiziq.api import calls, responses
-from airflow_provider_wiziq.api.calls import Call, CappedBody, interpret, refuse_redirect, settle_resend
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQError, WizIQTransportError
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest
-from airflow_provider_wiziq.api.retry import may_resend, replaying, retry_arguments
+from airflow_provider_wiziq.api.protocol import calls, responses
+from airflow_provider_wiziq.api.protocol.calls import Call, CappedBody, interpret, refuse_redirect, settle_resend
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQError, WizIQTransportError
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.retry import may_resend, replaying, retry_arguments
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from airflow_provider_wiziq.api.responses import ClassRecord
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord
 
 #: The get_data columns status interpretation needs; pollers ask for just these.
 STATUS_COLUMNS = ("class_id", "status", "time_to_start")

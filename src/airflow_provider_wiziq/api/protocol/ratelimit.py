@@ -2,7 +2,7 @@
 
 :class:`TokenBucket` spaces calls at most ``rate`` a second for every thread that takes its tokens, and
 ``pause`` holds them all until a moment. :class:`RateLimitedSession` is the ``requests.Session`` a
-:class:`~airflow_provider_wiziq.api.client.WizIQClient` sends through: every HTTP request, including the
+:class:`~airflow_provider_wiziq.api.protocol.client.WizIQClient` sends through: every HTTP request, including the
 client's own re-sends after a 429 and the ``get_data`` pages of a lookup, first takes a token, and a 429
 answer pauses the bucket, so all workers wait out the server's ``Retry-After`` together, not only the one
 that met it. The client still re-sends that call itself (``retry.may_resend``), after its own wait.
@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from airflow_provider_wiziq.api.retry import retry_after_seconds
+from airflow_provider_wiziq.api.protocol.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
-from airflow_provider_wiziq.api.errors import WizIQResponseError
+from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
 
 #: No WizIQ answer nests deeper than 7 elements (``rsp/view_schedule/recurring_list/class_details/
 #: presenter_list/presenter/presenter_url``): 32 leaves room for any wrapping and refuses a nesting bomb.

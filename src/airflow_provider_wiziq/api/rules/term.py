@@ -21,13 +21,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_wiziq.api import values
-from airflow_provider_wiziq.api.errors import Code, WizIQError, WizIQValidationError
-from airflow_provider_wiziq.api.identity import presenter_key
-from airflow_provider_wiziq.api.limits import PlanLimits
-from airflow_provider_wiziq.api.recurrence import ScheduledClass, expand
-from airflow_provider_wiziq.api.request import CreateRecurringRequest
-from airflow_provider_wiziq.api.vocabulary import CREATE_PARAMETERS
+from airflow_provider_wiziq.api.protocol import values
+from airflow_provider_wiziq.api.protocol.errors import Code, WizIQError, WizIQValidationError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS
+from airflow_provider_wiziq.api.rules.identity import presenter_key
+from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, expand
 
 #: The most classes one section may hold (its ledger entry stays well under the state store's 64 KiB).
 MAX_SECTION_CLASSES = 500
@@ -93,6 +93,14 @@ def short_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def spec_key(value: Any) -> str | None:
+    """A spec's key as text, or None if it has none usable (bools and blanks are not keys)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
 # Reading the declared term --------------------------------------------------------------------------------
 
 
@@ -139,8 +147,6 @@ def read_sections(rows: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Se
     The checks are the request model's, except that a section may start in the past (the sync provisions
     it from its next class) and may hold more classes than one series (the sync splits it).
     """
-    from airflow_provider_wiziq.api.provision import spec_key
-
     sections: dict[str, Section] = {}
     invalid: dict[str, WizIQError] = {}
     for position, row in enumerate(rows):

@@ -13,9 +13,9 @@ from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from airflow_provider_wiziq.api import responses, values
-from airflow_provider_wiziq.api.config import ClientConfig
-from airflow_provider_wiziq.api.errors import (
+from airflow_provider_wiziq.api.protocol import responses, values
+from airflow_provider_wiziq.api.protocol.config import ClientConfig
+from airflow_provider_wiziq.api.protocol.errors import (
     Code,
     WizIQAPIError,
     WizIQConfigError,
@@ -23,10 +23,10 @@ from airflow_provider_wiziq.api.errors import (
     WizIQTransportError,
     WizIQValidationError,
 )
-from airflow_provider_wiziq.api.request import CreateClassRequest, CreateRecurringRequest, modify_fields
-from airflow_provider_wiziq.api.retry import retry_after_seconds
-from airflow_provider_wiziq.api.signing import signed_fields
-from airflow_provider_wiziq.api.xmlwrite import attendee_list_xml
+from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest, modify_fields
+from airflow_provider_wiziq.api.protocol.retry import retry_after_seconds
+from airflow_provider_wiziq.api.protocol.signing import signed_fields
+from airflow_provider_wiziq.api.protocol.xmlwrite import attendee_list_xml
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Every answer is ``<rsp status="ok|fail" call_id="...">``. :func:`parse_answer` c
 back the method's own element; one ``parse_*`` function per method reads that element into frozen dataclasses.
 Elements are found by name, not by one fixed path, because WizIQ's own clients disagree on the nesting.
 
-Parsing (:mod:`~airflow_provider_wiziq.api.xmlread`) refuses DTDs before expat sees them, so nothing is ever
+Parsing (:mod:`~airflow_provider_wiziq.api.protocol.xmlread`) refuses DTDs before expat sees them, so nothing is ever
 expanded, and refuses answers deeper or larger than any WizIQ answer. No exception raised here quotes the answer:
 bodies may echo secrets. A method that answers with many records (``record``, ``class_details``,
 ``attendee``) builds each one as it is read and drops its elements (:class:`~.xmlread.Records`), so a long
@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from airflow_provider_wiziq.api.errors import WizIQAPIError, WizIQResponseError
-from airflow_provider_wiziq.api.xmlread import Records, read_xml
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQResponseError
+from airflow_provider_wiziq.api.protocol.xmlread import Records, read_xml
 
 __all__ = [
     "AccountInfo",

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from airflow_provider_wiziq.api.errors import WizIQConfigError
-from airflow_provider_wiziq.api.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError
+from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 
 DEFAULT_ENDPOINT = "https://class.api.wiziq.com/apimanager.ashx"
 _DEFAULT_PATH = "/apimanager.ashx"

@@ -19,23 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from airflow_provider_wiziq.api.calls import MAX_PAGE_SIZE
-from airflow_provider_wiziq.api.client import WizIQClient
-from airflow_provider_wiziq.api.errors import (
-    WizIQAPIError,
-    WizIQError,
-    is_already_cancelled,
-    is_no_record,
-    is_too_late_to_cancel,
-)
-from airflow_provider_wiziq.api.identity import (
-    LOOKUP_COLUMNS,
-    AccountIndex,
-    SeriesIdentity,
-    identity_of,
-    record_instant,
-)
-from airflow_provider_wiziq.api.ledger import (
+from airflow_provider_wiziq.api.engine.ledger import (
     CANCELLED,
     CANCELLED_HOLIDAY,
     CANCELLED_ON_WIZIQ,
@@ -45,10 +29,26 @@ from airflow_provider_wiziq.api.ledger import (
     SectionEntry,
     TermLedger,
 )
-from airflow_provider_wiziq.api.provision import SeriesMaker, may_have_been_created, run_pool
-from airflow_provider_wiziq.api.recurrence import ScheduledClass, localize
-from airflow_provider_wiziq.api.responses import ClassRecord
-from airflow_provider_wiziq.api.term import (
+from airflow_provider_wiziq.api.engine.provision import SeriesMaker, may_have_been_created, run_pool
+from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.errors import (
+    WizIQAPIError,
+    WizIQError,
+    is_already_cancelled,
+    is_no_record,
+    is_too_late_to_cancel,
+)
+from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+from airflow_provider_wiziq.api.rules.identity import (
+    LOOKUP_COLUMNS,
+    AccountIndex,
+    SeriesIdentity,
+    identity_of,
+    record_instant,
+)
+from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, localize
+from airflow_provider_wiziq.api.rules.term import (
     SHOWN_FIELDS,
     Chunk,
     Schedule,
@@ -484,7 +484,7 @@ class TermSync:
         A run that creates series removes the ledger's marker first, so a worker lost before this record is
         written leaves the next run to find the series on WizIQ.
         """
-        from airflow_provider_wiziq.api.reconcile import read_schedule
+        from airflow_provider_wiziq.api.engine.reconcile import read_schedule
 
         entry, section = plan.entry, plan.section
         assert section is not None
@@ -661,7 +661,7 @@ def _pending(identity: SeriesIdentity) -> list[Any]:
 
 
 def _wire_wall_clock(slot: ScheduledClass) -> str:
-    from airflow_provider_wiziq.api.values import wire_datetime
+    from airflow_provider_wiziq.api.protocol.values import wire_datetime
 
     return wire_datetime(slot.wall_clock)
 
