@@ -95,7 +95,7 @@ dev_venv() {
 lint() {
   .venv/bin/ruff check src tests example_dags benchmarks &&
     .venv/bin/ruff format --check src tests example_dags benchmarks &&
-    .venv/bin/mypy  # strict on api/ (pyproject's [tool.mypy]); about 15 s cold, 2 s with its cache
+    .venv/bin/mypy  # strict on the whole package (pyproject's [tool.mypy]); about 15 s cold, 2 s with its cache
 }
 
 unit() {

@@ -165,3 +165,10 @@ def test_the_readme_recipe_passes_in_a_fresh_project_with_the_wheel(built, tmp_p
     )
     assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-4000:]
     assert re.search(r"^1 passed", done.stdout, re.MULTILINE), done.stdout[-4000:]
+
+
+def test_mypy_checks_the_whole_package_strictly():
+    """The lint stage's mypy covers every layer, not only api/ (pyproject's [tool.mypy])."""
+    section = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.mypy]\n", 1)[1].split("\n[", 1)[0]
+    assert re.search(r'^files = \["src/airflow_provider_wiziq"\]$', section, re.MULTILINE), section
+    assert re.search(r"^strict = true$", section, re.MULTILINE), section

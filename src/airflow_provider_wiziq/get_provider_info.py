@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-def get_provider_info() -> dict:
+
+def get_provider_info() -> dict[str, Any]:
     """What ``airflow providers`` lists; the connection form's types and ranges come from the extras' table."""
     from airflow_provider_wiziq import __version__
     from airflow_provider_wiziq.api.protocol.config import EXTRAS

@@ -228,7 +228,7 @@ def _parse_form(content_type: str, body: bytes) -> dict[str, str]:
 def _multipart(content_type: str, body: bytes) -> list[tuple[str, str]]:
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", errors="replace")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     if not message.is_multipart():
         return pairs
     for part in message.iter_parts():

@@ -133,8 +133,11 @@ def create(account: Account, fields: Mapping[str, str]) -> Element:
     return element("create", answers.class_details(stored[0], Links(account.base_url)), status="true")
 
 
+# A series is also a CreateClassRequest: the overloads overlap, and the first, the narrower, is the one taken.
 @overload
-def _validated(account: Account, request: CreateRecurringRequest, now: datetime) -> tuple[ScheduledClass, ...]: ...
+def _validated(  # type: ignore[overload-overlap]
+    account: Account, request: CreateRecurringRequest, now: datetime
+) -> tuple[ScheduledClass, ...]: ...
 
 
 @overload

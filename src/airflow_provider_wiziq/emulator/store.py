@@ -364,6 +364,6 @@ def _overlap(one: StoredClass, other: StoredClass) -> bool:
 
 def as_dict(cls: StoredClass) -> dict[str, Any]:
     """A class as JSON-ready data (datetimes in ISO 8601)."""
-    data = json.loads(cls.to_json())
+    data: dict[str, Any] = json.loads(cls.to_json())
     data["params"] = dict(cls.params)
     return data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator
 from airflow_provider_wiziq.failures import wiziq_failures
@@ -52,9 +52,10 @@ class WizIQCancelClassOperator(BaseOperator):
         whole_series = self.class_id in (None, "")
         with wiziq_failures():
             if whole_series:
-                targets = [entry.class_id for entry in hook.read_schedule(int(self.class_master_id))]
+                # Exactly one of the two is given (checked above).
+                targets = [entry.class_id for entry in hook.read_schedule(int(cast("int | str", self.class_master_id)))]
             else:
-                targets = [int(self.class_id)]
+                targets = [int(cast("int | str", self.class_id))]
         outcome: dict[str, list[Any]] = {"cancelled": [], "already_cancelled": [], "skipped": []}
         for class_id in targets:
             with wiziq_failures():

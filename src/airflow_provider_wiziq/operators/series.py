@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator, BaseOperatorLink
 from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
@@ -71,6 +71,9 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {"days_of_week": "json"}
     operator_extra_links = (WizIQClassLink(),)
     ui_color = "#e6f2ff"
+    # The argument keeps WizIQ-like naming shared by the docs; it shadows BaseOperator.dry_run(), a method Airflow 3
+    # never calls.
+    dry_run: bool  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -154,7 +157,7 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         stored = store.get(SERIES_KEY) if store is not None else None
         if stored:
             self.log.info("Series %s was created by an earlier try; reusing it", stored)
-            return int(stored), None
+            return int(cast("int | str", stored)), None  # what _remember stored
         maker = hook.series_maker()
         ti = context["ti"]
         if ti.try_number > 1 and (found := maker.find(identity_of(request, preview[0].utc_start))) is not None:

@@ -63,6 +63,9 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
     template_ext: Sequence[str] = (".json", ".csv")
     template_fields_renderers: ClassVar[dict[str, str]] = {"sections": "json", "holidays": "json"}
     ui_color = "#b3d9ff"
+    # The argument keeps WizIQ-like naming shared by the docs; it shadows BaseOperator.dry_run(), a method Airflow 3
+    # never calls.
+    dry_run: bool  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -176,7 +179,7 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
             self.log.info("Nothing to change: %d WizIQ calls, all reads, and no write call was sent", calls)
         else:
             self.log.info("Applied: %s", summary)
-            extra = {
+            extra: dict[str, Any] = {
                 "summary": summary,
                 "sections": {key: ids for key, ids in sync.done.items() if ids["created"] or ids["cancelled"]},
             }

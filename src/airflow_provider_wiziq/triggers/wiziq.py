@@ -55,7 +55,7 @@ class WizIQClassStatusTrigger(BaseTrigger):
         end_time: str | float | datetime | None = None,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ has no annotations
         self.class_id = parse_class_id(class_id)
         self.target_statuses = ClassStatus.parse_many(target_statuses)
         self.wiziq_conn_id = wiziq_conn_id
@@ -151,7 +151,7 @@ class WizIQAttendanceReportTrigger(BaseTrigger):
         end_time: str | float | datetime,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ has no annotations
         self.class_id = parse_class_id(class_id)
         self.wiziq_conn_id = wiziq_conn_id
         self.poll_interval = float(poll_interval)
