@@ -146,6 +146,29 @@ class TestStartTime:
         assert request.to_wire()["start_time"] == "01/12/2026 09:30:00"
         assert request.start == datetime(2026, 1, 12, 9, 30, tzinfo=ZoneInfo("America/New_York"))
 
+    @pytest.mark.parametrize(
+        ("given", "wire"),
+        [
+            ("01/12/2026 08:45:29 AM", "01/12/2026 08:45:29"),  # WizIQ's Canvas plugin: %m/%d/%Y %H:%M:%S %p
+            ("1/12/2026 1:40:59 PM", "01/12/2026 13:40:59"),  # WizIQ's own answers: 6/22/2011 1:40:59 AM
+            ("01/12/2026 15:45:29 PM", "01/12/2026 15:45:29"),  # Canvas: a 24-hour hour with its designator
+            ("01/12/2026 12:05:00 AM", "01/12/2026 00:05:00"),
+            ("01/12/2026 12:05:00 PM", "01/12/2026 12:05:00"),
+            ("1/12/2026 9:30 pm", "01/12/2026 21:30:00"),
+            ("01/12/2026 11:00:00 a.m.", "01/12/2026 11:00:00"),
+        ],
+    )
+    def test_an_am_pm_designator_and_single_digit_fields(self, given, wire):
+        assert build(start_time=given).to_wire()["start_time"] == wire
+
+    @pytest.mark.parametrize(
+        "given", ["01/12/2026 13:45:29 AM", "01/12/2026 23:00 AM", "01/12/2026 0:30:00 AM", "01/12/2026 00:30:00 PM"]
+    )
+    def test_a_designator_that_does_not_fit_the_hour_is_1022(self, given):
+        error = rejected(start_time=given)
+        assert (error.code, error.parameter) == (1022, "start_time")
+        assert "12-hour" in error.detail
+
     def test_aware_start_gives_its_zone_when_no_time_zone(self):
         start = datetime(2026, 7, 1, 18, 0, tzinfo=ZoneInfo("Europe/Berlin"))
         sent = build(start_time=start).to_wire()

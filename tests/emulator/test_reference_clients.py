@@ -1,17 +1,24 @@
-"""Requests shaped like those WizIQ's own WordPress plugin and Moodle module send (docs/wiziq-api.md §10).
+"""Requests shaped like those WizIQ's own clients send (docs/wiziq-api.md §10 and §12), and their answers read
+the way those clients read them.
 
 Raw signed form posts over HTTP, each field spelled as those clients spell it: the emulator must accept them.
+The clients: WizIQ's WordPress plugin and Moodle module, WizIQ's Canvas plugin, and two public clients,
+springboard (a Rails school portal) and TutoraUK's PHP library (mikemix/wiziq-integration).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
+import defusedxml.ElementTree as DefusedET
 import pytest
 
 from airflow_provider_wiziq.api.protocol import responses
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
+from airflow_provider_wiziq.api.protocol.signing import signed_fields
 from tests.emulator.conftest import Api
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -52,6 +59,35 @@ def moodle_series(**overrides: str) -> dict[str, str]:
     }
     fields.update(overrides)
     return fields
+
+
+def post_form(
+    api: Api, method: str, fields: Mapping[str, str], *, path: str = "/apimanager.ashx", method_in_body: bool = True
+) -> bytes:
+    """A signed form post exactly as a client builds it: ``method`` in the query string, in the body only
+    when the client repeats it there (WizIQ's Canvas plugin does not)."""
+    auth = signed_fields(
+        secret_key=api.emulator.secret_key,
+        access_key=api.emulator.access_key,
+        timestamp=api.emulator.clock.timestamp(),
+        method=method,
+    )
+    body = {**fields, **({"method": method} if method_in_body else {}), **auth}
+    response = api.session.post(f"{api.emulator.base_url}{path}?method={method}", data=body, timeout=10)
+    assert response.status_code == 200
+    return response.content
+
+
+def xml(body: bytes) -> Element:
+    return DefusedET.fromstring(body)
+
+
+def first_text(root: Element, name: str) -> str | None:
+    """Ruby REXML's ``doc.elements["//name"].text`` (Canvas): the first element of that name anywhere; its
+    text, None when it is empty; a missing element is an error there (``nil.text``), so it fails here."""
+    found = root.find(f".//{name}")
+    assert found is not None, f"no <{name}> in the answer: the client would fail here"
+    return found.text or None
 
 
 def now_in_new_york(api: Api) -> str:
@@ -130,3 +166,43 @@ class TestMoodleModule:
         with pytest.raises(WizIQAPIError) as caught:
             responses.parse_create_recurring(api.call("create_recurring", **moodle_series(presenter_name="")))
         assert caught.value.code == 1002
+
+
+class TestCanvasPlugin:
+    """WizIQ's Canvas plugin (lib/wiziq/): a room presenter, ``start_time`` as ``%m/%d/%Y %H:%M:%S %p``, and
+    ``method`` only in the query string."""
+
+    @staticmethod
+    def schedule(api: Api, clock: datetime) -> bytes:
+        """Its ``create``: "now" in the user's zone, formatted with a 24-hour hour and a designator."""
+        api.emulator.clock.set(clock)
+        start = api.emulator.clock.now().astimezone(NEW_YORK).strftime("%m/%d/%Y %H:%M:%S %p")
+        fields = {
+            "title": "Week 3 office hours",
+            "duration": "60",
+            "start_time": start,
+            "time_zone": "America/New_York",
+            "course_id": "101",
+            "presenter_id": "canvas-user-uuid-7",
+            "presenter_name": "Ms Rivera",
+        }
+        return post_form(api, "create", fields, method_in_body=False)
+
+    @pytest.mark.parametrize(
+        ("clock", "local"),
+        [
+            (datetime(2030, 1, 7, 13, 45, 29, tzinfo=ZoneInfo("UTC")), "2030-01-07T08:45:29"),  # "08:45:29 AM"
+            (datetime(2030, 1, 7, 20, 45, 29, tzinfo=ZoneInfo("UTC")), "2030-01-07T15:45:29"),  # "15:45:29 PM"
+        ],
+    )
+    def test_create_now_with_its_am_pm_start(self, api, emulator, clock, local):
+        body = self.schedule(api, clock)
+        root = xml(body)
+        assert root.get("status") == "ok", body
+        class_id = first_text(root, "class_id")
+        assert emulator.get_class(int(class_id))["wall_clock"] == local
+        presenter = root.find(".//presenter")
+        assert presenter is not None
+        for _child in presenter:  # Canvas walks the presenter's children and reads both, absolute, each time
+            assert first_text(root, "presenter_url")
+            assert first_text(root, "presenter_id") == "canvas-user-uuid-7"

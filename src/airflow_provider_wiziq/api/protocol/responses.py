@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from airflow_provider_wiziq.api.protocol import values
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQResponseError
 from airflow_provider_wiziq.api.protocol.xmlread import Records, read_xml
 
@@ -189,39 +190,21 @@ def _flag(element: Element | None) -> bool:
 # Dates
 # ---------------------------------------------------------------------------------------------------------
 
-_WIZIQ_DATETIME = re.compile(
-    r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\s+"
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-    r"(?:\s*(?P<half>[AaPp])\.?[Mm]\.?)?",
-    re.ASCII,
-)
-
 
 def parse_wiziq_datetime(text: str) -> datetime:
     """Read WizIQ's ``6/22/2011 1:40:59 AM`` or ``MM/DD/YYYY HH:MM[:SS]`` as a naive wall-clock datetime.
 
-    Parsed by hand rather than with ``%p`` so that the process locale cannot change what AM and PM mean.
+    The form and its AM/PM rule are :func:`.values.wiziq_datetime_fields`, the reader of requests, so what the
+    client reads in an answer and what the emulator reads in a request agree. Parsed by hand rather than
+    with ``%p`` so that the process locale cannot change what AM and PM mean.
     """
-    match = _WIZIQ_DATETIME.fullmatch(text.strip())
-    if match is None:
+    parts = values.wiziq_datetime_fields(text)  # a designator that does not fit its hour raises ValueError
+    if parts is None:
         raise ValueError(
             f"not a WizIQ date and time ({len(text)} characters): "
             "expected 'M/D/YYYY h:mm:ss AM' or 'MM/DD/YYYY HH:MM[:SS]'"
         )
-    hour = int(match["hour"])
-    half = match["half"]
-    if half is not None:
-        if not 1 <= hour <= 12:
-            raise ValueError(f"hour {hour} is not on a 12-hour clock")
-        hour = hour % 12 + (12 if half.lower() == "p" else 0)
-    return datetime(
-        int(match["year"]),
-        int(match["month"]),
-        int(match["day"]),
-        hour,
-        int(match["minute"]),
-        int(match["second"] or 0),
-    )
+    return datetime(*parts)
 
 
 # ---------------------------------------------------------------------------------------------------------

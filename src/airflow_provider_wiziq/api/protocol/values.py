@@ -20,7 +20,10 @@ _WIRE_DATETIME_FORMAT = "%m/%d/%Y %H:%M:%S"
 _WIRE_DATE_FORMAT = "%m/%d/%Y"
 
 # re.ASCII: \d is 0-9 only (int() would also read Arabic-Indic or full-width digits).
-_WIZIQ_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+#: WizIQ's M/D/YYYY h:mm[:ss], with an optional AM/PM designator (WizIQ wrote 6/22/2011 1:40:59 AM).
+_WIZIQ_DATETIME = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4})(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?", re.ASCII
+)
 _WIZIQ_DATE = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", re.ASCII)  # MM/DD/YYYY, or MM-DD-YYYY (Moodle)
 _OFFSET_WITHOUT_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
@@ -289,10 +292,40 @@ def _fixed(tz: tzinfo, instant: datetime, offset: timedelta) -> bool:
     return True
 
 
-def start_time(name: str, value: object) -> datetime:
-    """A datetime (naive = wall clock, or aware), an ISO 8601 string, or WizIQ's ``MM/DD/YYYY HH:MM[:SS]``.
+class DesignatorError(ValueError):
+    """An AM/PM designator on an hour it cannot go with (``13:00 AM``, ``0:30 PM``)."""
 
-    A string in no known format is 1022; one in a known format that is no real time (``02/30/2026``) is 1005.
+
+def wiziq_datetime_fields(spelled: str) -> tuple[int, int, int, int, int, int] | None:
+    """Year, month, day, hour (0-23), minute and second of WizIQ's ``M/D/YYYY h:mm[:ss] [AM|PM]``; None when
+    ``spelled`` is not in that form. The one rule for both directions (requests read here, answers in
+    :mod:`.responses`): with a designator, an hour 1-12 is on the 12-hour clock (12 AM is 00, 12 PM is 12) and
+    an hour 13-23 with PM stands as it is (WizIQ's Canvas plugin writes ``%H ... %p``: ``15:45:29 PM``); 13-23
+    with AM, or hour 0 with either, raises :class:`DesignatorError`. The date and time are not checked here.
+    """
+    match = _WIZIQ_DATETIME.fullmatch(spelled.strip())
+    if match is None:
+        return None
+    month, day, year, hour, minute = (int(part) for part in match.groups()[:5])
+    second = int(match.group(6) or 0)
+    half = match.group(7)
+    if half is not None:
+        designator = "PM" if half.lower() == "p" else "AM"
+        if 1 <= hour <= 12:
+            hour = hour % 12 + (12 if designator == "PM" else 0)
+        elif hour == 0 or (hour <= 23 and designator == "AM"):
+            raise DesignatorError(
+                f"hour {hour} with {designator}: a 12-hour time runs from 1 to 12, a 24-hour one takes no AM"
+            )
+    return year, month, day, hour, minute, second
+
+
+def start_time(name: str, value: object) -> datetime:
+    """A datetime (naive = wall clock, or aware), an ISO 8601 string, or WizIQ's ``MM/DD/YYYY HH:MM[:SS]``
+    (single-digit fields and an AM/PM designator too, see :func:`wiziq_datetime_fields`).
+
+    A string in no known format, or with a designator that does not fit its hour, is 1022; one in a known
+    format that is no real time (``02/30/2026``) is 1005.
     """
     if not is_given(value):
         raise WizIQValidationError(name, "is required", code=Code.START_TIME_MISSING)
@@ -307,11 +340,12 @@ def start_time(name: str, value: object) -> datetime:
             name, f"must be a datetime or a string, got {type(value).__name__}", code=Code.START_TIME_INVALID
         )
     spelled = value.strip()
-    if match := _WIZIQ_DATETIME.fullmatch(spelled):
-        month, day, year, hour, minute, second = (int(part or 0) for part in match.groups())
-        moment = _checked(
-            name, lambda: datetime(year, month, day, hour, minute, second), spelled, code=Code.START_TIME_INVALID
-        )
+    try:
+        parts = wiziq_datetime_fields(spelled)
+    except DesignatorError as error:
+        raise WizIQValidationError(name, f"{_quoted(spelled)}: {error}", code=Code.DATETIME_FORMAT_INVALID) from None
+    if parts is not None:
+        moment = _checked(name, lambda: datetime(*parts), spelled, code=Code.START_TIME_INVALID)
         return _within_calendar(name, moment)
     if _ISO_DATETIME.fullmatch(spelled):
         iso = spelled[:-1] + "+00:00" if spelled.endswith("Z") else spelled
@@ -321,7 +355,7 @@ def start_time(name: str, value: object) -> datetime:
         return _within_calendar(name, moment.replace(microsecond=0))
     raise WizIQValidationError(
         name,
-        f"{_quoted(spelled)} is not MM/DD/YYYY HH:MM[:SS] nor ISO 8601 (YYYY-MM-DDTHH:MM)",
+        f"{_quoted(spelled)} is not MM/DD/YYYY HH:MM[:SS] [AM|PM] nor ISO 8601 (YYYY-MM-DDTHH:MM)",
         code=Code.DATETIME_FORMAT_INVALID,
     )
 
