@@ -27,6 +27,35 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.sensors.wiziq"]}],
         "triggers": [{"integration-name": "WizIQ", "python-modules": ["airflow_provider_wiziq.triggers.wiziq"]}],
         "extra-links": ["airflow_provider_wiziq.operators.series.WizIQClassLink"],
+        # Also an ``airflow.plugins`` entry point (pyproject.toml): Airflow loads the plugins named here only
+        # with ``[core] lazy_discover_providers = False``, the entry point always (Airflow's own providers do both).
+        "plugins": [{"name": "wiziq_status_pings", "plugin-class": "airflow_provider_wiziq.plugins.WizIQPingPlugin"}],
+        "config": {
+            "wiziq": {
+                "description": "WizIQ status pings (docs/deployment.md): read by the api-server, the workers and "
+                "the triggerer alike.",
+                "options": {
+                    "ping_secret": {
+                        "description": "Signs the status_ping_url tokens; comma-separated to rotate (the first "
+                        "signs new URLs, every one is accepted). Unset: pings are off and waits poll.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "sensitive": True,
+                        "example": None,
+                        "default": None,
+                    },
+                    "ping_inbox": {
+                        "description": "Where the api-server records pings and the triggerers read them: an "
+                        "ObjectStoragePath URL every one of them reaches (file:///shared/wiziq-pings, "
+                        "s3://bucket/wiziq-pings). Unset: pings are off and waits poll.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "file:///opt/airflow/wiziq-pings",
+                        "default": None,
+                    },
+                },
+            }
+        },
         "connection-types": [
             {
                 "connection-type": "wiziq",
@@ -96,6 +125,11 @@ _FORM: dict[str, dict[str, str]] = {
     "max_concurrent_class": {
         "label": "Plan: MaxConcurrentClass",
         "description": "Your plan's simultaneous classes (error 1012, decided by WizIQ).",
+    },
+    "ping_base_url": {
+        "label": "Status ping URL",
+        "description": "Public URL of Airflow's /wiziq/ping route (no token): new classes get a signed "
+        "status_ping_url and their waits wake on WizIQ's pings. Needs [wiziq] ping_secret.",
     },
     "allow_insecure_http": {
         "label": "Allow plain http to a remote host",

@@ -79,6 +79,31 @@ class WizIQHook(BaseHook):
         connection = await get_async_connection(self.wiziq_conn_id, hook=self)
         return AsyncWizIQClient(config_from_airflow_connection(connection))
 
+    def status_ping_url(self) -> str | None:
+        """The ``status_ping_url`` to give the classes made through this connection: the connection's
+        ``ping_base_url`` extra signed for it under ``[wiziq] ping_secret`` (the provider's status-ping route,
+        :mod:`airflow_provider_wiziq.plugins`); None when the extra or the secret is not set.
+
+        The URL holds a token: it is registered with Airflow's secrets masker, and is for WizIQ's request only
+        (never for a log line, XCom or rendered field).
+        """
+        base_url = self.config.ping_base_url
+        if not base_url:
+            return None
+        from airflow_provider_wiziq.plugins.settings import ping_secrets
+        from airflow_provider_wiziq.plugins.signing import ping_token, signed_ping_url
+
+        secrets = ping_secrets()
+        if not secrets:
+            self.log.warning(
+                "The WizIQ connection %r has a ping_base_url, but the Airflow option [wiziq] ping_secret is not "
+                "set here: its classes get no status_ping_url (their waits poll)",
+                self.wiziq_conn_id,
+            )
+            return None
+        _mask(ping_token(secrets[0], self.wiziq_conn_id))
+        return signed_ping_url(base_url, self.wiziq_conn_id, secrets[0])
+
     def close(self) -> None:
         if "client" in self.__dict__:
             self.client.close()
@@ -146,6 +171,15 @@ class WizIQHook(BaseHook):
         except WizIQError as error:
             return False, str(error)
         return True, "Connection to WizIQ succeeded: the access key and secret key were accepted."
+
+
+def _mask(secret: str) -> None:
+    """Register ``secret`` with Airflow's secrets masker, where this Airflow has it."""
+    try:
+        from airflow.providers.common.compat.sdk import mask_secret
+    except ImportError:  # pragma: no cover - an older common-compat
+        return
+    mask_secret(secret)
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_wiziq.failures import wiziq_failures
-from airflow_provider_wiziq.operators.series import series_result
+from airflow_provider_wiziq.operators.series import series_result, with_status_ping_url
 from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 
 if TYPE_CHECKING:
@@ -104,7 +104,10 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
             limits = hook.limits
-        specs = read_series_specs(self.series)
+            specs = [
+                with_status_ping_url(spec, hook) if isinstance(spec, Mapping) else spec
+                for spec in read_series_specs(self.series)
+            ]
         planned, invalid = plan_series(specs, limits)
         if invalid:
             self._report_invalid(invalid, len(specs))

@@ -126,7 +126,7 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
 
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
-            request = CreateRecurringRequest.from_params(self.parameters())
+            request = CreateRecurringRequest.from_params(with_status_ping_url(self.parameters(), hook))
             preview = request.validate(limits=hook.limits)
         defaults = request.server_defaults()
         for name, meaning in defaults.items():
@@ -185,6 +185,18 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         if self.verify_schedule:
             raise AirflowFailException(f"WizIQ's schedule differs from the preview: {difference}")
         self.log.warning("WizIQ's schedule differs from the preview: %s", difference)
+
+
+def with_status_ping_url(params: Mapping[str, Any], hook: WizIQHook) -> dict[str, Any]:
+    """``params`` with the connection's signed ``status_ping_url`` (:meth:`WizIQHook.status_ping_url`) unless they
+    set their own; unchanged when the connection has none. Used where the request is built, never stored on the
+    operator, so the URL's token reaches no rendered field."""
+    params = dict(params)
+    if not params.get("status_ping_url"):
+        url = hook.status_ping_url()
+        if url:
+            params["status_ping_url"] = url
+    return params
 
 
 def series_result(

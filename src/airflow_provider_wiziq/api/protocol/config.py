@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class Extra:
     """How one connection extra is read: its type and the closed range it must fall in."""
 
-    kind: type  # int, float or bool
+    kind: type  # int, float, bool or str (a URL)
     minimum: float = 0
     maximum: float = 0
     above_minimum: bool = False  # the minimum itself is excluded (a timeout of 0 is no timeout)
@@ -31,6 +31,8 @@ class Extra:
         """The JSON schema of the connection form's field."""
         if self.kind is bool:
             return {"type": ["boolean", "null"]}
+        if self.kind is str:
+            return {"type": ["string", "null"]}
         low = "exclusiveMinimum" if self.above_minimum else "minimum"
         name = "integer" if self.kind is int else "number"
         return {"type": [name, "null"], low: self.minimum, "maximum": self.maximum}
@@ -53,6 +55,8 @@ EXTRAS: dict[str, Extra] = {
     "max_user_per_class": Extra(int, 1, 1_000_000),
     "max_concurrent_class": Extra(int, 1, 1_000_000),
     "max_series_classes": Extra(int, 1, 10_000),
+    # The public URL of the provider's status-ping route, without its token (plugins/: WizIQPingPlugin).
+    "ping_base_url": Extra(str),
 }
 _LIMIT_EXTRAS = {f.name for f in fields(PlanLimits)}
 
@@ -72,6 +76,7 @@ class ClientConfig:
     backoff_max: float = 30.0
     max_response_bytes: int = 5 * 1024 * 1024
     allow_insecure_http: bool = False
+    ping_base_url: str | None = None  # where WizIQ posts status pings, the token left out
     limits: PlanLimits = field(default_factory=PlanLimits)
 
     def __post_init__(self) -> None:
@@ -92,6 +97,8 @@ class ClientConfig:
                 f"Refusing plain http to {hostname}: WizIQ does not sign the payload, so only TLS "
                 "protects it. Use https, or set the extra allow_insecure_http to true."
             )
+        if self.ping_base_url:
+            _check_ping_base_url(self.ping_base_url, self.allow_insecure_http)
 
     def __repr__(self) -> str:
         shown = [f"endpoint={url_without_credentials(self.endpoint)!r}"]
@@ -195,6 +202,28 @@ def _refuse_unencodable(text: str, what: str) -> None:
     )
 
 
+def _check_ping_base_url(url: str, allow_insecure_http: bool) -> None:
+    """``ping_base_url`` is an http(s) URL with a host and no query or fragment (the token is added to it); plain
+    http only to loopback or with ``allow_insecure_http``, since the URL carries the token."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        parts = parts._replace(scheme="")
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment or "@" in parts.netloc:
+        raise WizIQConfigError(
+            f"The WizIQ connection extra ping_base_url must be the http(s) URL of the status-ping route, with no "
+            f"query string, credentials or fragment (the token is added to it), like "
+            f"https://airflow.example.org/wiziq/ping; got {url_without_credentials(url)!r}."
+        )
+    if parts.scheme == "http" and not _is_loopback(host) and not allow_insecure_http:
+        raise WizIQConfigError(
+            f"Refusing a plain http ping_base_url to {host}: the URL carries the ping token, so only TLS protects "
+            "it. Use https, or set the extra allow_insecure_http to true."
+        )
+
+
 def _read_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
     """The extras read as their types; empty ones dropped. Ranges are checked by :class:`ClientConfig`."""
     read: dict[str, Any] = {}
@@ -215,6 +244,8 @@ def _read_extras(extra: Mapping[str, Any]) -> dict[str, Any]:
 def _parsed_extra(name: str, value: Any) -> Any:
     """``value`` of extra ``name`` as its type: JSON's or the form's text (``"30"``, ``"true"``)."""
     kind = EXTRAS[name].kind
+    if kind is str:
+        return value.strip() if isinstance(value, str) else value  # checked by _check_extra
     if kind is bool:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
@@ -233,8 +264,8 @@ def _parsed_extra(name: str, value: Any) -> Any:
 def _check_extra(name: str, value: Any) -> None:
     """A config error naming extra ``name`` unless ``value`` has its type and lies in its range."""
     spec = EXTRAS[name]
-    if spec.kind is bool:
-        if not isinstance(value, bool):
+    if spec.kind in (bool, str):
+        if not isinstance(value, spec.kind):
             raise _bad_extra(name, value)
         return
     if (
@@ -251,6 +282,8 @@ def _bad_extra(name: str, value: Any) -> WizIQConfigError:
     spec = EXTRAS[name]
     if spec.kind is bool:
         wanted = "true or false"
+    elif spec.kind is str:
+        wanted = "text"
     else:
         low = "greater than" if spec.above_minimum else "at least"
         wanted = (
