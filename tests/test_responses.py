@@ -261,6 +261,15 @@ def test_class_record_built_by_hand():
     assert hash(record) == hash(ClassRecord(fields={"status": "completed", "class_id": "7"}))
 
 
+@pytest.mark.parametrize(
+    ("spelled", "read"),
+    [("True", True), ("False", False), ("true", True), ("false", False), ("1", True), ("0", False), ("", None)],
+)
+def test_class_record_is_recurring_in_each_spelling(spelled, read):
+    assert ClassRecord(fields={"is_recurring": spelled}).is_recurring is read
+    assert ClassRecord(fields={}).is_recurring is None
+
+
 def test_cancel_and_modify():
     assert parse_cancel(b'<rsp status="ok"><method>cancel</method><cancel status="true"/></rsp>') is True
     assert parse_cancel(b'<rsp status="ok"><cancel status="false"/></rsp>') is False

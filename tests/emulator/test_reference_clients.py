@@ -90,6 +90,13 @@ def first_text(root: Element, name: str) -> str | None:
     return found.text or None
 
 
+#: The columns WizIQ's WordPress plugin asks get_data for, spelled as it spells them (spaces, line breaks).
+WORDPRESS_COLUMNS = """presenter_id, presenter_name,presenter_url, start_time,
+                            time_zone, create_recording, status, language_culture_name,
+                            duration, recording_url,is_recurring,class_master_id,title,class_recording_status,\
+attendance_report_status , attendee_limit"""
+
+
 def now_in_new_york(api: Api) -> str:
     """The "schedule now" start both clients send: the class zone's wall clock now, in whole seconds."""
     return api.emulator.clock.now().astimezone(NEW_YORK).strftime("%m/%d/%Y %H:%M:%S")
@@ -140,6 +147,17 @@ class TestWordPressPlugin:
     def test_schedule_now(self, api):
         body = api.post("create", path="/", **wordpress_class(start_time=now_in_new_york(api))).content
         assert responses.parse_create(body).class_id > 0
+
+    def test_get_data_is_recurring_is_what_it_compares_with(self, api):
+        """Its class list compares ``is_recurring`` with the strings ``True`` and ``False``."""
+        single = responses.parse_create(api.post("create", path="/", **wordpress_class()).content)
+        fields = wordpress_class(class_repeat_type="1", class_occurrence="2", start_time="01/09/2030 10:00")
+        series = responses.parse_create_recurring(api.call("create_recurring", **fields))
+        for class_id, expected in ((single.class_id, "False"), (series.first_class.class_id, "True")):
+            body = post_form(api, "get_data", {"class_id": str(class_id), "columns": WORDPRESS_COLUMNS})
+            record = xml(body).find("get_data/record_list/record")
+            assert record is not None
+            assert record.findtext("is_recurring") == expected
 
 
 class TestMoodleModule:

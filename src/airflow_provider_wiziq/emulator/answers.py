@@ -126,7 +126,7 @@ def record(
         "extend_duration": lambda: cls.extend_duration or 0,
         "status": lambda: wire_status(lifecycle.phase(cls, now)),
         "recording_url": lambda: links.recording(cls),
-        "is_recurring": lambda: "true" if cls.class_master_id is not None else "false",
+        "is_recurring": lambda: "True" if cls.class_master_id is not None else "False",  # as WizIQ wrote it
         "class_master_id": lambda: cls.class_master_id if cls.class_master_id is not None else "",
         "attendee_limit": lambda: cls.attendee_limit,
         "time_to_start": lambda: lifecycle.time_to_start(cls, now),

@@ -183,7 +183,14 @@ def _flag(element: Element | None) -> bool:
     value = element.get("value")
     if value is None:
         value = element.text or ""
-    return value.strip().lower() in ("1", "true")
+    return _truth(value) is True
+
+
+def _truth(text: str) -> bool | None:
+    """A WizIQ yes/no in any of its spellings: ``True``/``False`` (get_data's ``is_recurring``), ``true``/``false``,
+    ``1``/``0``; None for anything else, an empty text included."""
+    spelled = text.strip().lower()
+    return True if spelled in ("1", "true") else False if spelled in ("0", "false") else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -340,6 +347,12 @@ class ClassRecord(_Result):
         """Naive wall clock in the record's ``time_zone``."""
         value = self._value("start_time")
         return None if value is None else parse_wiziq_datetime(value)
+
+    @property
+    def is_recurring(self) -> bool | None:
+        """Whether the class belongs to a series: WizIQ writes ``True``/``False``; ``true``/``1`` read too."""
+        value = self._value("is_recurring")
+        return None if value is None else _truth(value)
 
 
 @dataclasses.dataclass(frozen=True)
