@@ -33,7 +33,7 @@ def wordpress_class(**overrides: str) -> dict[str, str]:
         "presenter_email": "teacher@example.com",
         "presenter_id": "7",
         "presenter_name": "Ms Rivera",
-        "language_culture_name": "en-us",
+        "language_culture_name": "en-US",  # the keys of WizIQ's own language list
         "duration": "60",
         "attendee_limit": "30",
         "create_recording": "true",
@@ -158,6 +158,8 @@ class TestWordPressPlugin:
             record = xml(body).find("get_data/record_list/record")
             assert record is not None
             assert record.findtext("is_recurring") == expected
+            # it stores the answer's language and finds it again among its language list's keys (en-US)
+            assert record.findtext("language_culture_name") == "en-US"
 
 
 class TestMoodleModule:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.values import culture_name
 
 DEFAULT_ACCESS_KEY = "emulator-access-key"
 DEFAULT_SECRET_KEY = "emulator-secret-key"  # a throwaway key for a local test server
@@ -18,36 +20,43 @@ TIMESTAMP_WINDOW = 900
 DEFAULT_PLAN = PlanLimits(max_class_minutes=300, max_user_per_class=100)
 
 #: A class's classroom language when its request named none.
-DEFAULT_LANGUAGE = "en-us"
+DEFAULT_LANGUAGE = "en-US"
 
-#: Languages the emulated account's virtual classroom supports (1043 for any other well-shaped one).
+
+def languages_of(names: Iterable[object]) -> frozenset[str]:
+    """Language culture names in WizIQ's culture form (``en-US``), however they were spelled."""
+    return frozenset(culture_name(str(name)) for name in names)
+
+
+#: Languages the emulated account's virtual classroom supports (1043 for any other well-shaped one), in
+#: WizIQ's culture form: a class stores and answers its language so, whatever case the request used.
 DEFAULT_LANGUAGES = frozenset(
     {
-        "ar-ae",
-        "de-de",
-        "en-au",
-        "en-gb",
-        "en-in",
-        "en-us",
-        "es-es",
-        "es-mx",
-        "fr-ca",
-        "fr-fr",
-        "hi-in",
-        "id-id",
-        "it-it",
-        "ja-jp",
-        "ko-kr",
-        "nl-nl",
-        "pl-pl",
-        "pt-br",
-        "pt-pt",
-        "ru-ru",
-        "th-th",
-        "tr-tr",
-        "vi-vn",
-        "zh-cn",
-        "zh-tw",
+        "ar-AE",
+        "de-DE",
+        "en-AU",
+        "en-GB",
+        "en-IN",
+        "en-US",
+        "es-ES",
+        "es-MX",
+        "fr-CA",
+        "fr-FR",
+        "hi-IN",
+        "id-ID",
+        "it-IT",
+        "ja-JP",
+        "ko-KR",
+        "nl-NL",
+        "pl-PL",
+        "pt-BR",
+        "pt-PT",
+        "ru-RU",
+        "th-TH",
+        "tr-TR",
+        "vi-VN",
+        "zh-CN",
+        "zh-TW",
     }
 )
 
@@ -69,6 +78,7 @@ class EmulatorConfig:
     account_name: str = "WizIQ emulator"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "languages", languages_of(self.languages))
         if self.default_outcome not in OUTCOMES:
             raise ValueError(f"default_outcome must be one of {', '.join(OUTCOMES)}, not {self.default_outcome!r}")
         if self.report_delay < 0:
@@ -100,7 +110,7 @@ class EmulatorConfig:
         if unknown:
             raise ValueError(f"unknown setting {unknown[0]!r}; settable: {', '.join(sorted(allowed | limit_names))}")
         if "languages" in changes:
-            changes["languages"] = frozenset(str(item).lower() for item in changes["languages"])
+            changes["languages"] = languages_of(changes["languages"])
         if limit_changes:
             changes["limits"] = replace(self.limits, **limit_changes)
         return replace(self, **changes)

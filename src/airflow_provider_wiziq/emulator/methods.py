@@ -25,7 +25,7 @@ from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES, WizIQAPIErro
 from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.signing import verify
 from airflow_provider_wiziq.api.protocol.status import ClassStatus
-from airflow_provider_wiziq.api.protocol.values import wire_datetime
+from airflow_provider_wiziq.api.protocol.values import culture_name, wire_datetime
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, recurring_summary
 from airflow_provider_wiziq.emulator import answers
 from airflow_provider_wiziq.emulator.account import Account
@@ -152,7 +152,7 @@ def _validated(account: Account, request: CreateClassRequest, now: datetime) -> 
 
 def _check_language(account: Account, request: CreateClassRequest) -> None:
     language = request.language_culture_name
-    if language is not None and language not in account.config.languages:
+    if language is not None and culture_name(language) not in account.config.languages:
         raise WizIQAPIError.from_code(1043)
 
 
@@ -184,7 +184,9 @@ def _draft(
         presenter_email=request.presenter_email,
         presenter_id=request.presenter_id,
         presenter_name=request.presenter_name,
-        language_culture_name=request.language_culture_name,
+        language_culture_name=None
+        if request.language_culture_name is None
+        else culture_name(request.language_culture_name),
         create_recording=bool(request.create_recording),
         return_url=request.return_url,
         status_ping_url=request.status_ping_url,
@@ -399,7 +401,7 @@ def _attendee_list(xml: str) -> list[StoredAttendee]:
     for item in root.iter("attendee"):
         attendee_id = (item.findtext("attendee_id") or "").strip()
         screen_name = (item.findtext("screen_name") or "").strip()
-        language = (item.findtext("language_culture_name") or "").strip().lower() or None
+        language = culture_name(item.findtext("language_culture_name") or "") or None
         if not attendee_id:
             raise WizIQAPIError.from_code(1024)
         if not screen_name:

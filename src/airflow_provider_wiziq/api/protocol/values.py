@@ -155,6 +155,14 @@ def language(name: str, value: object) -> str | None:
     return spelled.lower()
 
 
+def culture_name(spelled: str) -> str:
+    """A language culture name in WizIQ's culture form, language lower case and region upper case (``en-US``):
+    how WizIQ stores and answers it, whatever case it was sent in (its WordPress plugin matches the answer
+    against its language list, keyed ``en-US``)."""
+    language, dash, region = spelled.strip().partition("-")
+    return f"{language.lower()}{dash}{region.upper()}"
+
+
 def choices(name: str, value: object, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
     """A comma list (or a list) drawn from ``allowed``, kept in ``allowed``'s order."""
     if not is_given(value):
