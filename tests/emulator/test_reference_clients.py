@@ -226,3 +226,37 @@ class TestCanvasPlugin:
         for _child in presenter:  # Canvas walks the presenter's children and reads both, absolute, each time
             assert first_text(root, "presenter_url")
             assert first_text(root, "presenter_id") == "canvas-user-uuid-7"
+
+    def test_a_student_joins_through_add_attendees_when_get_data_has_no_link(self, api):
+        """Its participant join: get_data(columns=attendee_url) without attendee_id; any attendee_url text there,
+        even empty, would be handed to the student as the link. None there, so it adds the student."""
+        class_id = first_text(xml(self.schedule(api, datetime(2030, 1, 7, 13, 0, tzinfo=ZoneInfo("UTC")))), "class_id")
+        asked = post_form(api, "get_data", {"class_id": class_id, "columns": "attendee_url"}, method_in_body=False)
+        assert xml(asked).get("status") == "ok"
+        assert xml(asked).find(".//attendee_url") is None
+        roster = (
+            "<attendee_list><attendee><attendee_id><![CDATA[student-uuid-9]]></attendee_id>"
+            "<screen_name><![CDATA[Ann]]></screen_name></attendee></attendee_list>"
+        )
+        added = xml(
+            post_form(api, "add_attendees", {"class_id": class_id, "attendee_list": roster}, method_in_body=False)
+        )
+        assert (first_text(added, "class_id"), first_text(added, "attendee_id")) == (class_id, "student-uuid-9")
+        assert first_text(added, "attendee_url").startswith(api.emulator.base_url)
+
+    def test_presenter_link_and_status_as_it_reads_them(self, api, emulator):
+        class_id = first_text(xml(self.schedule(api, datetime(2030, 1, 7, 13, 0, tzinfo=ZoneInfo("UTC")))), "class_id")
+        link = xml(post_form(api, "get_data", {"class_id": class_id, "columns": "presenter_url"}, method_in_body=False))
+        assert first_text(link, "presenter_url").startswith(api.emulator.base_url)
+
+        def active() -> bool:  # its conference_status: time_to_start -1 and status upcoming
+            answer = xml(
+                post_form(
+                    api, "get_data", {"class_id": class_id, "columns": "status,time_to_start"}, method_in_body=False
+                )
+            )
+            return first_text(answer, "time_to_start") == "-1" and first_text(answer, "status") == "upcoming"
+
+        assert active()  # scheduled "now": in progress at once
+        emulator.clock.advance(timedelta(minutes=61))
+        assert not active()

@@ -111,9 +111,10 @@ def record(
     """One ``get_data`` record with the asked columns; a cancelled class has no ``status`` element.
 
     ``attendee_url`` is the join link of the request's ``attendee_id`` (as WizIQ's Moodle module asks for it),
-    empty when none is given or the attendee is not on the class's roster.
+    left out when none is given or the attendee is not on the class's roster: WizIQ's Canvas plugin asks
+    without an ``attendee_id`` and hands any text it finds, even an empty one, to the student as the link.
     """
-    values: dict[str, Callable[[], str | int | None]] = {
+    values: dict[str, Callable[[], str | int | None]] = {  # None: no element at all
         "class_id": lambda: cls.class_id,
         "title": lambda: cls.title,
         "presenter_email": lambda: cls.presenter_email or "",
@@ -139,15 +140,14 @@ def record(
     out = element("record")
     for column in columns:
         value = values[column]()
-        if column == "status" and value is None:
-            continue
-        out.add(text_element(column, value))
+        if value is not None:
+            out.add(text_element(column, value))
     return out
 
 
-def _attendee_url(cls: StoredClass, links: Links, attendee_id: str | None) -> str:
+def _attendee_url(cls: StoredClass, links: Links, attendee_id: str | None) -> str | None:
     if attendee_id is None or all(one.attendee_id != attendee_id for one in cls.attendees):
-        return ""
+        return None
     return links.attendee(cls, attendee_id)
 
 
