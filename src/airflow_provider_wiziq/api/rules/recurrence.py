@@ -8,7 +8,7 @@ across DST changes, and :func:`localize` is the one place that decides what a wa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -168,23 +168,33 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
         raise WizIQValidationError(
             parameter, f"the series has no class: {_no_class(rule)}", code=Code.OCCURRENCE_OR_END_DATE_INVALID
         )
-    zone = ZoneInfo(rule.time_zone)
-    utc = timezone.utc
-    # Every class of a series has the start's time of day (the rrule has no by-hour or by-minute parts), so its
-    # two readings are made once; datetime.combine then costs a fifth of datetime.replace a class.
-    at = walls[0].time().replace(tzinfo=zone)
-    at_twin = at.replace(fold=1)
-    classes: list[ScheduledClass] = []
-    append = classes.append
-    for index, wall in enumerate(walls):
-        local, in_gap, in_fold = _resolve(wall, _combine(wall, at), _combine(wall, at_twin), zone)
-        append(ScheduledClass(index, wall, local, local.astimezone(utc), in_gap, in_fold))
+    # Every class of a series has the start's time of day (the rrule has no by-hour or by-minute parts).
+    classes = classes_at(walls, walls[0].time(), ZoneInfo(rule.time_zone))
     if classes[-1].utc_start.date() > LAST_DAY:
         raise WizIQValidationError(
             parameter,
             f"the series' last class is after {LAST_DAY} in UTC, the last day a class can be booked",
             code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
+    return tuple(classes)
+
+
+def classes_at(days: Sequence[date], time_of_day: time, zone: ZoneInfo) -> tuple[ScheduledClass, ...]:
+    """The classes on ``days`` (in the order given, ``index`` counting from 0) at one naive ``time_of_day``,
+    each read in ``zone`` by :func:`localize`'s rules. A ``datetime`` in ``days`` counts by its date.
+
+    The time of day's two readings in the zone are made once; ``datetime.combine`` then costs a fifth of
+    ``datetime.replace`` a class (a term makes tens of thousands of them).
+    """
+    utc = timezone.utc
+    at = time_of_day.replace(tzinfo=zone, fold=0)
+    at_twin = at.replace(fold=1)
+    classes: list[ScheduledClass] = []
+    append = classes.append
+    for index, day in enumerate(days):
+        wall = _combine(day, time_of_day)
+        local, in_gap, in_fold = _resolve(wall, _combine(day, at), _combine(day, at_twin), zone)
+        append(ScheduledClass(index, wall, local, local.astimezone(utc), in_gap, in_fold))
     return tuple(classes)
 
 
@@ -374,6 +384,7 @@ def _read_monthly(p: Mapping[str, Any], repeat: RepeatType) -> dict[str, Any]:
 __all__ = [
     "RecurrenceRule",
     "ScheduledClass",
+    "classes_at",
     "expand",
     "iter_wall_clock",
     "localize",

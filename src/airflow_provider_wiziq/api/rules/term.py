@@ -14,10 +14,9 @@ import csv
 import hashlib
 import io
 import json
-import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,14 @@ from airflow_provider_wiziq.api.protocol.errors import Code, WizIQError, WizIQVa
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS
+from airflow_provider_wiziq.api.rules.dates import MAX_DATES, read_dates
 from airflow_provider_wiziq.api.rules.identity import presenter_key
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, expand
 
 #: The most classes one section may hold (its ledger entry stays well under the state store's 64 KiB).
 MAX_SECTION_CLASSES = 500
 #: The most holiday dates a term may list (ranges count each of their days).
-MAX_HOLIDAY_DATES = 3660
+MAX_HOLIDAY_DATES = MAX_DATES
 #: A series being created runs through at most this many unwanted classes in a row (holidays it then
 #: cancels); a longer break starts a new series, which costs one call instead of that many cancels.
 MAX_FILLER_RUN = 5
@@ -44,7 +44,6 @@ UPDATE_FIELDS = tuple(
 )
 #: The update fields a ``get_data`` record shows, so a sync can see whether a ``modify`` was applied.
 SHOWN_FIELDS = ("title", "duration", "attendee_limit")
-_RANGE = re.compile(r"^\s*(\S+)\s*\.\.\s*(\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -196,48 +195,7 @@ def _roster(value: Any) -> tuple[tuple[str, str, str | None], ...]:
 
 def read_holidays(value: Any) -> frozenset[date]:
     """Holiday dates: ISO strings or ``date``s, and inclusive ranges ``"2027-11-24..2027-11-28"``."""
-    if not values.is_given(value):
-        return frozenset()
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError as error:
-                raise WizIQValidationError("holidays", f"is not valid JSON: {error}") from None
-        else:
-            value = [part for part in re.split(r"[,\s]+", text) if part]
-    if isinstance(value, (date, datetime)):
-        value = [value]
-    if not isinstance(value, Iterable):
-        raise WizIQValidationError("holidays", "must be a list of dates and date ranges")
-    days: set[date] = set()
-    for item in value:
-        if isinstance(item, datetime):
-            days.add(item.date())
-        elif isinstance(item, date):
-            days.add(item)
-        elif isinstance(item, str) and (match := _RANGE.match(item)):
-            first, last = _iso_date(match.group(1)), _iso_date(match.group(2))
-            if last < first:
-                raise WizIQValidationError("holidays", f"the range {item!r} ends before it starts")
-            if (last - first).days >= MAX_HOLIDAY_DATES:
-                raise WizIQValidationError("holidays", f"the range {item!r} is longer than {MAX_HOLIDAY_DATES} days")
-            days.update(first + timedelta(days=offset) for offset in range((last - first).days + 1))
-        elif isinstance(item, str):
-            days.add(_iso_date(item))
-        else:
-            raise WizIQValidationError("holidays", f"{item!r} is not a date or a range 'YYYY-MM-DD..YYYY-MM-DD'")
-        if len(days) > MAX_HOLIDAY_DATES:
-            raise WizIQValidationError("holidays", f"more than {MAX_HOLIDAY_DATES} dates")
-    return frozenset(days)
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise WizIQValidationError("holidays", f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return read_dates("holidays", value, limit=MAX_HOLIDAY_DATES)
 
 
 # The desired classes ----------------------------------------------------------------------------------------
