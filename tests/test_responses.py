@@ -92,6 +92,7 @@ def test_create_recurring_emulator_shape():
                     url="https://class.api.wiziq.com/join?c=15716&p=abc",
                 ),
             ),
+            class_master_id=2345,  # the first class belongs to the series
         ),
         recurring_summary=DAILY_SUMMARY,
         is_recurring=True,
@@ -149,6 +150,22 @@ def test_create():
         ),
     )
     assert details.presenter_url == "https://class.api.wiziq.com/join?c=4242"
+    assert details.class_master_id is None  # WizIQ's answer has none
+
+
+@pytest.mark.parametrize(
+    ("element", "read"),
+    [
+        (b"<class_master_id/>", None),
+        (b"<class_master_id><![CDATA[]]></class_master_id>", None),
+        (b"<class_master_id>2001</class_master_id>", 2001),
+        (b"<class_master_id>0</class_master_id>", None),  # odd, yet the class exists: never an error
+        (b"<class_master_id>n/a</class_master_id>", None),
+    ],
+)
+def test_create_with_a_class_master_id(element, read):
+    body = CREATE.replace(b"<class_details>", b"<class_details>" + element)
+    assert parse_create(body).class_master_id == read
 
 
 def test_create_with_fields_straight_under_create():
@@ -750,6 +767,7 @@ def test_to_dict_recurring_series():
         "class_master_id": 2345,
         "first_class": {
             "class_id": 15716,
+            "class_master_id": 2345,
             "recording_url": "https://class.api.wiziq.com/rec/15716",
             "presenters": [
                 {

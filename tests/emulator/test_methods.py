@@ -35,6 +35,7 @@ def test_create_recurring_answer_has_the_documented_shape(api):
 
     series = responses.parse_create_recurring(body)
     assert series.is_recurring
+    assert series.first_class.class_master_id == series.class_master_id
     assert (
         series.recurring_summary == "Your recurring series starts on 01/08/2030 at 10:00 and repeats daily (all 7 days)"
     )
@@ -49,7 +50,12 @@ def test_create_answers_class_details(api):
     fields = series_fields()
     for name in ("class_repeat_type", "class_occurrence"):
         del fields[name]
-    details = responses.parse_create(api.call("create", **fields))
+    body = api.call("create", **fields)
+    # class_master_id is there (WizIQ's clients read it), empty: a class made alone belongs to no series
+    assert b"<class_master_id/>" in body
+    assert DefusedET.fromstring(body).find("create/class_details/class_master_id") is not None
+    details = responses.parse_create(body)
+    assert details.class_master_id is None
     assert details.class_id > 0
     assert details.presenters[0].email == "teacher@example.com"
     record = responses.parse_get_data(api.call("get_data", class_id=str(details.class_id)))[0]

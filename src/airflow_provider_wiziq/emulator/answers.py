@@ -64,11 +64,16 @@ def presenter_list(cls: StoredClass, links: Links, *, with_id: bool = False) -> 
     return element("presenter_list", presenter)
 
 
-def class_details(cls: StoredClass, links: Links) -> Element:
-    """``class_details`` of a ``create`` answer, or of a series' first class."""
+def class_details(cls: StoredClass, links: Links, *, with_master_id: bool = False) -> Element:
+    """``class_details`` of a ``create`` answer (``with_master_id``), or of a series' first class.
+
+    ``create``'s carries ``class_master_id``, which WizIQ's clients read: empty, since a class made alone
+    belongs to no series (docs/emulator.md says why).
+    """
     return element(
         "class_details",
         text_element("class_id", cls.class_id),
+        text_element("class_master_id", cls.class_master_id) if with_master_id else None,
         text_element("recording_url", links.recording(cls)),
         presenter_list(cls, links),
     )

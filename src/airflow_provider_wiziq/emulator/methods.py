@@ -130,7 +130,8 @@ def create(account: Account, fields: Mapping[str, str]) -> Element:
     _, stored = account.store.add(
         [_draft(account, request, scheduled, now)], max_concurrent=account.config.limits.max_concurrent_class
     )
-    return element("create", answers.class_details(stored[0], Links(account.base_url)), status="true")
+    details = answers.class_details(stored[0], Links(account.base_url), with_master_id=True)
+    return element("create", details, status="true")
 
 
 # A series is also a CreateClassRequest: the overloads overlap, and the first, the narrower, is the one taken.

@@ -279,6 +279,9 @@ class ClassDetails(_Result):
     class_id: int
     recording_url: str | None
     presenters: tuple[Presenter, ...]
+    #: The series the class belongs to: a series' first class has its id; a class made with ``create`` has
+    #: None (WizIQ's answer then has no ``class_master_id``, or an empty one, as the emulator writes it).
+    class_master_id: int | None = None
 
     @property
     def presenter_url(self) -> str | None:
@@ -425,11 +428,14 @@ def _presenters(details: Element) -> tuple[Presenter, ...]:
     )
 
 
-def _class_details(details: Element, *, where: str, method: str, note: str = "") -> ClassDetails:
+def _class_details(
+    details: Element, *, where: str, method: str, note: str = "", class_master_id: int | None = None
+) -> ClassDetails:
     return ClassDetails(
         class_id=_required_id(details, "class_id", where=where, method=method, note=note),
         recording_url=_text(details, "recording_url"),
         presenters=_presenters(details),
+        class_master_id=class_master_id,
     )
 
 
@@ -465,20 +471,34 @@ def parse_create_recurring(body: bytes) -> RecurringSeries:
         raise WizIQResponseError(f"no <class_details> element under <{method}>{note}", method=method)
     return RecurringSeries(
         class_master_id=class_master_id,
-        first_class=_class_details(details, where="class_details", method=method, note=note),
+        first_class=_class_details(
+            details, where="class_details", method=method, note=note, class_master_id=class_master_id
+        ),
         recurring_summary=_text(element, "recurring_summary"),
         is_recurring=_flag(_find(element, "is_recurring")),
     )
 
 
+def _series_of_a_single_class(element: Element) -> int | None:
+    """``create``'s optional ``class_master_id``: an id, or None for anything else (empty, ``0``, unreadable).
+
+    Leniently: the class exists by the time this is read, and an odd optional value must not turn its
+    creation into an error that a retry would answer by booking it again.
+    """
+    text = _text(element, "class_master_id") or ""
+    return int(text) if re.fullmatch(r"\d{1,18}", text, re.ASCII) and int(text) > 0 else None
+
+
 def parse_create(body: bytes) -> ClassDetails:
-    """Read a ``create`` success: ``create/class_details`` (or the fields straight under ``create``)."""
+    """Read a ``create`` success: ``create/class_details`` (or the fields straight under ``create``), and the
+    ``class_master_id`` found anywhere under ``create``, if any (empty for a class made alone)."""
     method = "create"
     element = parse_answer(body, method)
+    master = _series_of_a_single_class(element)
     details = _find(element, "class_details")
     if details is None:
-        return _class_details(element, where=method, method=method)
-    return _class_details(details, where="class_details", method=method)
+        return _class_details(element, where=method, method=method, class_master_id=master)
+    return _class_details(details, where="class_details", method=method, class_master_id=master)
 
 
 def parse_view_schedule(body: bytes) -> tuple[ScheduleEntry, ...]:
