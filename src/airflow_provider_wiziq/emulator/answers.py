@@ -175,7 +175,9 @@ def schedule_entry(cls: StoredClass, links: Links, now: datetime, report_delay: 
 def attendance_rows(cls: StoredClass) -> list[Element]:
     """The presenter for the whole class, then each attendee joining a little late, all staying to the end."""
     presenter = cls.presenter_id or cls.presenter_email or ""
-    rows = [_row(cls, "presenter_id", presenter, _presenter_name(cls), cls.utc_start)]
+    presenter_row = _row(cls, "presenter_id", presenter, _presenter_name(cls), cls.utc_start)
+    presenter_row.attributes["presenter"] = "true"  # as WizIQ marks it: <attendee presenter="true">
+    rows = [presenter_row]
     for position, attendee in enumerate(cls.attendees):
         late = min(timedelta(minutes=_LATE_MINUTES[position % len(_LATE_MINUTES)]), cls.length)
         rows.append(_row(cls, "attendee_id", attendee.attendee_id, attendee.screen_name, cls.utc_start + late))
