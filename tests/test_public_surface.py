@@ -25,6 +25,8 @@ CONTRACT = {
     "airflow_provider_wiziq.api.protocol.request": {"CreateClassRequest", "CreateRecurringRequest"},
     "airflow_provider_wiziq.api.rules.recurrence": {"RecurrenceRule", "expand"},
     "airflow_provider_wiziq.api.protocol.responses": {"ClassRecord", "RecurringSeries"},
+    "airflow_provider_wiziq.api.engine.stores": {"MemoryStore", "FsspecStore", "CountingStore", "UnreadableValueError"},
+    "airflow_provider_wiziq.stores": {"variable_store", "object_store"},
 }
 
 

@@ -30,6 +30,8 @@ from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_2_PLUS, A
 HAS_TASK_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
 #: ``context["asset_state_store"]`` (3.3): the term ledger lives there; without it term sync refuses to run.
 HAS_ASSET_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
+#: ``airflow.sdk.Variable.set`` and ``delete`` raise when the API refuses (3.3); before, they log and return.
+VARIABLE_WRITES_RAISE: bool = AIRFLOW_V_3_3_PLUS
 
 
 def dagbag_module() -> ModuleType:
@@ -40,6 +42,7 @@ def dagbag_module() -> ModuleType:
 __all__ = [
     "HAS_ASSET_STATE_STORE",
     "HAS_TASK_STATE_STORE",
+    "VARIABLE_WRITES_RAISE",
     "AirflowException",
     "AirflowFailException",
     "AirflowSensorTimeout",
