@@ -201,7 +201,7 @@ class TestClientSideErrorCodes:
         [
             ({"time_zone": "Mars/Olympus_Mons"}, 1003, "time_zone"),
             ({"time_zone": "Zone/" + "x" * 300}, 1003, "time_zone"),
-            ({"start_time": "01/05/2026 11:58:59"}, 1004, "start_time"),
+            ({"start_time": "01/05/2026 11:44:59"}, 1004, "start_time"),  # 15 min 1 s ago
             ({"start_time": "02/30/2026 10:00"}, 1005, "start_time"),
             ({"start_time": "01/12/2026 25:00"}, 1005, "start_time"),
             ({"start_time": 1736674200}, 1005, "start_time"),

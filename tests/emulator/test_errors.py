@@ -14,7 +14,7 @@ WEEKLY = {"class_repeat_type": "4"}
 #: code -> fields that provoke it (added to a valid request; None removes a field).
 CASES: list[tuple[int, dict[str, str | None]]] = [
     (1003, {"time_zone": "Mars/Olympus_Mons"}),
-    (1004, {"start_time": "01/07/2030 03:58:59"}),  # 08:58:59 UTC, just over a minute before the emulator's clock
+    (1004, {"start_time": "01/07/2030 03:44:59"}),  # 08:44:59 UTC, just over the grace (15 min) before its clock
     (1005, {"start_time": "02/30/2030 10:00"}),
     (1010, {"duration": "301"}),
     (1011, {"attendee_limit": "101"}),

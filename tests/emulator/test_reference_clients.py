@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 import defusedxml.ElementTree as DefusedET
 import pytest
+import requests
 
 from airflow_provider_wiziq.api.protocol import responses
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
+from airflow_provider_wiziq.api.protocol.request import START_GRACE
 from airflow_provider_wiziq.api.protocol.signing import signed_fields
 from tests.emulator.conftest import Api
 
@@ -174,13 +176,33 @@ class TestMoodleModule:
         fields = {k: v for k, v in moodle_series(start_time=now).items() if not k.startswith("class_")}
         assert responses.parse_create(api.call("create", **fields)).class_id > 0
 
-    def test_a_start_more_than_a_minute_ago_is_still_1004(self, api):
-        past = api.emulator.clock.now().astimezone(NEW_YORK) - timedelta(seconds=62)
+    def test_schedule_for_now_posted_minutes_after_the_form_was_opened(self, api):
+        """Its "schedule for now" sends the form's hidden timenow: when the teacher opened the form."""
+        opened = api.emulator.clock.now().astimezone(NEW_YORK) - timedelta(minutes=12)
+        fields = {k: v for k, v in moodle_series().items() if not k.startswith("class_")}
+        fields["start_time"] = opened.strftime("%Y-%m-%d %H:%M:%S")
+        assert responses.parse_create(api.call("create", **fields)).class_id > 0
+
+    def test_a_start_more_than_the_grace_ago_is_still_1004(self, api):
+        past = api.emulator.clock.now().astimezone(NEW_YORK) - START_GRACE - timedelta(seconds=2)
         fields = {k: v for k, v in moodle_series().items() if not k.startswith("class_")}
         fields["start_time"] = past.strftime("%Y-%m-%d %H:%M:%S")
         with pytest.raises(WizIQAPIError) as caught:
             responses.parse_create(api.call("create", **fields))
         assert caught.value.code == 1004
+
+    @pytest.mark.wiziq_emulator(start_grace=60)
+    def test_the_grace_is_the_emulators_to_set(self, wiziq_emulator):
+        with requests.Session() as session:
+            api = Api(wiziq_emulator, session)
+            opened = wiziq_emulator.clock.now().astimezone(NEW_YORK) - timedelta(minutes=2)
+            fields = {k: v for k, v in moodle_series().items() if not k.startswith("class_")}
+            fields["start_time"] = opened.strftime("%Y-%m-%d %H:%M:%S")
+            with pytest.raises(WizIQAPIError) as caught:
+                responses.parse_create(api.call("create", **fields))
+            assert caught.value.code == 1004
+            wiziq_emulator.configure(start_grace=300)
+            assert responses.parse_create(api.call("create", **fields)).class_id > 0
 
     def test_a_room_presenter_without_a_name_is_1002(self, api):
         with pytest.raises(WizIQAPIError) as caught:

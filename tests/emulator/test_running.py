@@ -16,6 +16,7 @@ import requests
 from airflow_provider_wiziq.api.protocol import responses
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import START_GRACE
 from airflow_provider_wiziq.api.protocol.signing import signed_fields
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 from tests.emulator.conftest import T0, Api, series_fields
@@ -219,13 +220,14 @@ def test_out_of_the_box_the_plan_is_a_realistic_one():
 
 
 def test_the_command_line_server_has_the_default_plan_and_can_lift_it():
-    for args, expected in [
-        ((), ("300", "100")),
-        (("--max-class-minutes", "none", "--max-user-per-class", "500"), ("", "500")),
+    for args, expected, grace in [
+        ((), ("300", "100"), START_GRACE.total_seconds()),
+        (("--max-class-minutes", "none", "--max-user-per-class", "500", "--start-grace", "60"), ("", "500"), 60),
     ]:
         process = start_cli("--log-level", "WARNING", *args)
         try:
-            url = first_lines(process)[0].split()[-1]
+            url, control = (line.split()[-1] for line in first_lines(process)[:2])
+            assert requests.get(f"{control}config", timeout=30).json()["start_grace"] == grace
             fields = {
                 "method": "get_account_info",
                 **signed_fields(

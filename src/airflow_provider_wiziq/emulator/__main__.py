@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from airflow_provider_wiziq.api.protocol.limits import DEFAULT_MAX_SERIES_CLASSES, PlanLimits
+from airflow_provider_wiziq.api.protocol.request import START_GRACE
 from airflow_provider_wiziq.emulator.config import DEFAULT_ACCESS_KEY, DEFAULT_PLAN, DEFAULT_SECRET_KEY
 from airflow_provider_wiziq.emulator.control import parse_instant
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
@@ -68,6 +69,14 @@ def parser() -> argparse.ArgumentParser:
         default=300.0,
         help="seconds after a class ends before its attendance report is ready (default 300)",
     )
+    grace = START_GRACE.total_seconds()
+    cli.add_argument(
+        "--start-grace",
+        type=float,
+        default=grace,
+        metavar="SECONDS",
+        help=f'a start_time up to this long before now is "now", not error 1004 (default {grace:g})',
+    )
     cli.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each API answer")
     cli.add_argument("--clock", metavar="ISO8601", help="start the emulator's clock at this time")
     cli.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
@@ -92,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db_path=args.db,
         clock_start=parse_instant(args.clock) if args.clock else None,
         report_delay=args.report_delay,
+        start_grace=args.start_grace,
         latency=args.latency,
     )
     stop = threading.Event()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import START_GRACE
 from airflow_provider_wiziq.api.protocol.values import culture_name
 
 DEFAULT_ACCESS_KEY = "emulator-access-key"
@@ -73,6 +74,7 @@ class EmulatorConfig:
     timestamp_window: int | None = TIMESTAMP_WINDOW  # None switches the timestamp check off
     accept_host_time: bool = True  # a timestamp near the host's own time also passes once the clock moved
     report_delay: float = 300.0  # seconds after a class ends before its attendance report is ready (1029)
+    start_grace: float = START_GRACE.total_seconds()  # a start up to this many seconds ago is "now" (no 1004)
     default_outcome: str = "completed"  # how a class that reaches its end finishes: completed or expired
     languages: frozenset[str] = DEFAULT_LANGUAGES
     account_name: str = "WizIQ emulator"
@@ -83,6 +85,8 @@ class EmulatorConfig:
             raise ValueError(f"default_outcome must be one of {', '.join(OUTCOMES)}, not {self.default_outcome!r}")
         if self.report_delay < 0:
             raise ValueError("report_delay cannot be negative")
+        if not 0 <= self.start_grace <= 7 * 86400:  # NaN fails too
+            raise ValueError("start_grace must be from 0 to 604800 seconds (a week)")
 
     def public(self) -> dict[str, Any]:
         """The settings as JSON-ready data, without the secret key."""
@@ -102,6 +106,7 @@ class EmulatorConfig:
             "timestamp_window",
             "accept_host_time",
             "report_delay",
+            "start_grace",
             "default_outcome",
             "languages",
             "account_name",

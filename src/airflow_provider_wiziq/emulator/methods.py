@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, overload
 from xml.etree.ElementTree import ParseError
 
@@ -148,7 +148,12 @@ def _validated(account: Account, request: CreateClassRequest, now: datetime) -> 
 def _validated(account: Account, request: CreateClassRequest, now: datetime) -> Any:
     """The server's checks on top of the request model's: the account's languages, then every rule at ``now``."""
     _check_language(account, request)
-    return request.validate(now=now, limits=account.config.limits)
+    return request.validate(now=now, limits=account.config.limits, start_grace=_start_grace(account))
+
+
+def _start_grace(account: Account) -> timedelta:
+    """How long before now a start may be and still be "now" (docs/emulator.md: why the default)."""
+    return timedelta(seconds=account.config.start_grace)
 
 
 def _check_language(account: Account, request: CreateClassRequest) -> None:
@@ -335,7 +340,7 @@ def modify(account: Account, fields: Mapping[str, str]) -> Element:
         _check_language(account, request)
         limits = account.config.limits
         now = account.now()
-        scheduled = request.validate(now=now, limits=limits)
+        scheduled = request.validate(now=now, limits=limits, start_grace=_start_grace(account))
         draft = _draft(account, request, scheduled, now)
         updated = replace(
             draft,

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.protocol.request import START_GRACE
 from airflow_provider_wiziq.api.protocol.status import wire_status
 from airflow_provider_wiziq.emulator import control, methods
 from airflow_provider_wiziq.emulator.account import Account
@@ -68,6 +69,7 @@ class WizIQEmulator:
         db_path: str | Path | None = None,
         clock_start: datetime | None = None,
         report_delay: float = 300.0,
+        start_grace: float = START_GRACE.total_seconds(),
         default_outcome: str = "completed",
         timestamp_window: int | None = TIMESTAMP_WINDOW,
         accept_host_time: bool = True,
@@ -82,6 +84,7 @@ class WizIQEmulator:
             timestamp_window=timestamp_window,
             accept_host_time=accept_host_time,
             report_delay=report_delay,
+            start_grace=start_grace,
             default_outcome=default_outcome,
             languages=frozenset(languages) if languages is not None else DEFAULT_LANGUAGES,
         )

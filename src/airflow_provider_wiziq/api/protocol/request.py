@@ -29,9 +29,11 @@ _DEFAULT_ATTENDEE_LIMIT = 2
 _DEFAULT_TIME_ZONE = "GMT"
 _PRESENTER_CONTROLS = ("audio", "video")
 _ATTENDEE_CONTROLS = ("audio", "writing")
-#: A start up to this long before now is "now", not the past (1004): WizIQ's own clients schedule "now" with
-#: the current wall clock in whole seconds, which is already in the past when it arrives (docs/wiziq-api.md §10).
-START_GRACE = timedelta(seconds=60)
+#: A start up to this long before now is "now", not the past (1004). WizIQ's own clients schedule "now" with a
+#: moment already past when it arrives: the WordPress plugin the wall clock in whole seconds, the Moodle module
+#: the moment its form was opened, minutes before it is posted (docs/wiziq-api.md §9). The one definition: the
+#: client checks with it before sending, and it is the emulator's default (its ``start_grace`` option).
+START_GRACE = timedelta(minutes=15)
 #: The server defaults that surprise (docs/wiziq-api.md §3), and what each means when it applies.
 SERVER_DEFAULTS = {
     "attendee_limit": f"not given: WizIQ's default of {_DEFAULT_ATTENDEE_LIMIT} attendees applies",
@@ -120,11 +122,14 @@ class CreateClassRequest:
         """The start as an aware local datetime (a wall clock in a DST gap is moved, see recurrence)."""
         return localize(self.start_wall_clock, self.zone)[0]
 
-    def check_context(self, *, now: datetime | None = None, limits: PlanLimits | None = None) -> None:
-        """The checks that depend on the moment and the account's plan: 1004, 1010, 1011."""
+    def check_context(
+        self, *, now: datetime | None = None, limits: PlanLimits | None = None, start_grace: timedelta = START_GRACE
+    ) -> None:
+        """The checks that depend on the moment and the account's plan: 1004 (a start more than ``start_grace``
+        before ``now``), 1010, 1011."""
         limits = limits or PlanLimits()
         now = now or datetime.now(timezone.utc)
-        if self.start < now.replace(microsecond=0) - START_GRACE:  # the wire has whole seconds
+        if self.start < now.replace(microsecond=0) - start_grace:  # the wire has whole seconds
             raise WizIQValidationError(
                 "start_time",
                 f"{self.start.isoformat()} is before now ({now.isoformat(timespec='seconds')})",
@@ -144,9 +149,11 @@ class CreateClassRequest:
                     plan_limits=limits.placeholders(),
                 )
 
-    def validate(self, *, now: datetime | None = None, limits: PlanLimits | None = None) -> ScheduledClass:
+    def validate(
+        self, *, now: datetime | None = None, limits: PlanLimits | None = None, start_grace: timedelta = START_GRACE
+    ) -> ScheduledClass:
         """Every check WizIQ makes; returns the one class to be created."""
-        self.check_context(now=now, limits=limits)
+        self.check_context(now=now, limits=limits, start_grace=start_grace)
         local, in_gap, in_fold = localize(self.start_wall_clock, self.zone)
         scheduled = ScheduledClass(0, self.start_wall_clock, local, local.astimezone(timezone.utc), in_gap, in_fold)
         if scheduled.utc_start.date() > values.LAST_DAY:
@@ -229,11 +236,11 @@ class CreateRecurringRequest(CreateClassRequest):
         )
 
     def validate(  # type: ignore[override]
-        self, *, now: datetime | None = None, limits: PlanLimits | None = None
+        self, *, now: datetime | None = None, limits: PlanLimits | None = None, start_grace: timedelta = START_GRACE
     ) -> tuple[ScheduledClass, ...]:
         """Every check WizIQ makes; returns the series' classes in order."""
         limits = limits or PlanLimits()
-        self.check_context(now=now, limits=limits)
+        self.check_context(now=now, limits=limits, start_grace=start_grace)
         with _about(self.method):
             classes = expand(self.recurrence_rule(), max_classes=limits.max_series_classes)
         self._check_ends_in_calendar(classes[-1])
