@@ -77,9 +77,9 @@ def test_every_invalid_spec_is_reported_and_nothing_is_created(wiziq_emulator):
     message = str(caught.value)
     assert message.startswith("8 of 10 series specs are invalid, so nothing was created")
     for named in (
-        "S-0001: WizIQ error 1014",
-        "S-0002: WizIQ error 1083",
-        "S-0003: WizIQ error 1004",
+        "S-0001: Not sent (WizIQ would answer 1014)",
+        "S-0002: Not sent (WizIQ would answer 1083)",
+        "S-0003: Not sent (WizIQ would answer 1004)",
         "#4:",
         "#5: key 'S-0000' is used by an earlier spec",
         "S-0006:",

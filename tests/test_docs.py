@@ -49,3 +49,40 @@ def test_each_decision_is_where_the_architecture_page_says(module: str, name: st
         if isinstance(t, ast.Name)
     }
     assert name in defined, f"docs/architecture.md says {module} defines {name}; it does not"
+
+
+def test_the_term_sync_page_says_what_a_break_the_guard_and_the_records_really_do() -> None:
+    from datetime import date
+
+    from airflow_provider_wiziq.api.engine.sync import SyncOptions
+    from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+    from airflow_provider_wiziq.api.rules.term import MAX_FILLER_RUN, check_term, creation_chunks, desired_schedule
+
+    page = " ".join((DOCS / "term-sync.md").read_text(encoding="utf-8").split())
+    # A week off of a Monday-to-Friday section stays inside its series: five classes cancelled, one series.
+    assert "A break of up to five classes in a row stays inside the series" in page
+    assert "(a week of a Monday-to-Friday section) starts a new series" not in page
+    assert MAX_FILLER_RUN == 5
+    section = {
+        "key": "HR",
+        "title": "Homeroom",
+        "presenter_email": "p@school.example",
+        "time_zone": "America/New_York",
+        "start_time": "2027-11-01T08:00",
+        "class_repeat_type": "mon_fri",
+        "class_end_date": "2027-12-10",
+    }
+    sections, holidays, invalid = check_term([section], ["2027-11-22..2027-11-26"], PlanLimits())
+    assert invalid == {}
+    desired = desired_schedule(sections["HR"], holidays).desired
+    (chunk,) = creation_chunks(sections["HR"], desired, set(), max_series_classes=60)
+    assert chunk.wanted.count(False) == 5
+    assert {slot.local_start.date() for slot, wanted in zip(chunk.slots, chunk.wanted, strict=True) if not wanted} == {
+        date(2027, 11, day) for day in range(22, 27)
+    }
+    # The default guard refuses dropping one section of four.
+    assert (SyncOptions().max_cancel_fraction or 1) < 1 / 4
+    assert "In a term of four sections or fewer, one section is more than 20%" in page
+    # Where rosters and names end up, and how to keep them out.
+    assert "Rosters and names reach Airflow's records." in page
+    assert "Airflow then records only the path" in page

@@ -9,13 +9,13 @@ import pytest
 
 from airflow_provider_wiziq.api.protocol.errors import WizIQValidationError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
+from airflow_provider_wiziq.api.rules.export import read_export
 from airflow_provider_wiziq.api.rules.term import (
     MAX_FILLER_RUN,
     check_term,
     creation_chunks,
     desired_schedule,
     read_holidays,
-    read_section_rows,
 )
 
 
@@ -54,11 +54,11 @@ def test_a_bad_holiday_is_an_error_naming_holidays(bad):
 
 def test_sections_come_as_a_list_json_or_csv_text():
     rows = [spec()]
-    assert read_section_rows(rows) == rows
-    assert read_section_rows(json.dumps(rows)) == rows
+    assert read_export(rows) == rows
+    assert read_export(json.dumps(rows)) == rows
     csv_text = "key,title,presenter_email,time_zone,start_time,class_repeat_type,class_end_date,days_of_week\n"
     csv_text += "S1,Algebra,t@school.example,America/New_York,2027-09-06T09:00,3,2027-12-17,\n"
-    (row,) = read_section_rows(csv_text)
+    (row,) = read_export(csv_text)
     assert row["key"] == "S1" and "days_of_week" not in row  # a blank cell is not sent
 
 

@@ -15,7 +15,8 @@ from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
 
 def _task_failure(error: WizIQError) -> AirflowException:
-    """The Airflow exception for ``error``; its text is the WizIQ error's (``WizIQ error 1014: ...``)."""
+    """The Airflow exception for ``error``; its text is the error's: ``WizIQ error 1032: ...`` when WizIQ answered,
+    ``Not sent (WizIQ would answer 1014): ...`` when the client found it before sending."""
     if error.transient:
         return AirflowException(f"{error} (transient: the task may be retried)")
     return AirflowFailException(str(error))

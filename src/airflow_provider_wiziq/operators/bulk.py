@@ -9,7 +9,6 @@ the task state store, and on a retry creates only what is missing, never booking
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import zlib
@@ -17,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.series import series_result, with_status_ping_url
-from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
+from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, dag_folder
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -43,9 +43,11 @@ MAX_LOGGED_AS_THEY_COME = 10
 class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
     """Create many WizIQ recurring class series (``create_recurring``) with bounded concurrency and a rate limit.
 
-    :param series: the series specs: a list of dicts, or its JSON text (templated, so it may come from XCom
-        or a ``.json`` file). Each dict has a caller-chosen ``key`` (a section id, say) and
-        ``create_recurring``'s parameters by WizIQ's names, as :class:`CreateRecurringClassOperator` takes them.
+    :param series: the series specs (templated): a list of dicts (an upstream task's output), JSON or CSV text,
+        or the path of a ``.json`` / ``.csv`` file, read on the worker as data (a relative path from the DAG
+        file's folder), as ``SyncTermOperator`` reads its ``sections``. Each dict has a caller-chosen ``key``
+        (or ``section_id``) and ``create_recurring``'s parameters by WizIQ's names, as
+        :class:`CreateRecurringClassOperator` takes them.
     :param wiziq_conn_id: the ``wiziq`` connection.
     :param max_concurrency: calls in flight at once (worker threads sharing one client).
     :param max_calls_per_second: the client-side rate limit shared by all workers (every HTTP call counts,
@@ -65,7 +67,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
     """
 
     template_fields: Sequence[str] = ("series", "wiziq_conn_id")
-    template_ext: Sequence[str] = (".json",)
+    template_ext: Sequence[str] = ()  # a path is read as data on the worker, never looked up as a template
     template_fields_renderers: ClassVar[dict[str, str]] = {"series": "json"}
     ui_color = "#cce4ff"
 
@@ -106,7 +108,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
             limits = hook.limits
             specs = [
                 with_status_ping_url(spec, hook) if isinstance(spec, Mapping) else spec
-                for spec in read_series_specs(self.series)
+                for spec in read_series_specs(self.series, base=dag_folder(self))
             ]
         planned, invalid = plan_series(specs, limits)
         if invalid:
@@ -203,17 +205,12 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         from airflow_provider_wiziq.api.engine.provision import describe
 
         lines = [f"  {key}: {describe(error)}" for key, error in invalid.items()]
+        what = f"{len(invalid)} of {counted(total, 'series spec')} {'is' if len(invalid) == 1 else 'are'} invalid"
         if self.skip_invalid:
-            self.log.warning(
-                "%d of %d series specs are invalid and are skipped (skip_invalid):\n%s",
-                len(invalid),
-                total,
-                "\n".join(lines),
-            )
+            self.log.warning("%s and skipped (skip_invalid):\n%s", what, "\n".join(lines))
             return
         raise AirflowFailException(
-            f"{len(invalid)} of {total} series specs are invalid, so nothing was created "
-            f"(skip_invalid=True would create the valid ones):\n" + "\n".join(lines)
+            f"{what}, so nothing was created (skip_invalid=True would create the valid ones):\n" + "\n".join(lines)
         )
 
     def _failure(self, failed: Mapping[str, dict[str, Any]], total: int) -> AirflowException:
@@ -307,29 +304,22 @@ class Progress:
         self._log.info("%d/%d done (%s), %d failed, %.0f calls/s", done, self.total, ways, self.failed, rate)
         if final:
             self._log.info(
-                "Done in %.1f s with %d WizIQ calls (%d pauses for 429)",
+                "Done in %.1f s with %s (%s for 429)",
                 now - self._started,
-                calls,
-                self._bucket.pauses,
+                counted(calls, "WizIQ call"),
+                counted(self._bucket.pauses, "pause"),
             )
         self._last, self._last_calls = now, calls
 
 
-def read_series_specs(value: Any) -> list[Any]:
-    """The rendered ``series`` argument as a list: JSON text is parsed; anything but a list fails the task."""
-    if isinstance(value, (str, bytes)):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise AirflowFailException(f"series is not valid JSON: {error}") from None
-    if isinstance(value, tuple):
-        value = list(value)
-    if not isinstance(value, list):
-        raise AirflowFailException(
-            f"series must be a list of series specs (dicts with a key and create_recurring's parameters) or its "
-            f"JSON text, not {type(value).__name__}"
-        )
-    return value
+def read_series_specs(value: Any, *, base: str | None = None) -> list[Any]:
+    """The rendered ``series`` argument as a list of specs, read as the term sync reads an export; anything that
+    is no list of specs fails the task."""
+    from airflow_provider_wiziq.api.rules.export import read_row, read_rows
+
+    with wiziq_failures():
+        rows = read_rows(value, name="series", base=base)
+    return [read_row(spec) if isinstance(spec, Mapping) else spec for spec in rows]
 
 
 def in_spec_order(specs: Sequence[Any], results: Mapping[str, Any]) -> dict[str, Any]:

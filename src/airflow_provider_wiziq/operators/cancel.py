@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.failures import wiziq_failures
 
 if TYPE_CHECKING:
@@ -70,9 +71,9 @@ class WizIQCancelClassOperator(BaseOperator):
                     else:
                         raise
         self.log.info(
-            "Cancelled %d classes; %d were already cancelled; %d skipped (%s)",
-            len(outcome["cancelled"]),
-            len(outcome["already_cancelled"]),
+            "Cancelled %s; %s already cancelled; %d skipped (%s)",
+            counted(len(outcome["cancelled"]), "class"),
+            counted(len(outcome["already_cancelled"]), "class"),
             len(outcome["skipped"]),
             ", ".join(f"{s['class_id']}: {s['message']}" for s in outcome["skipped"]) or "none",
         )

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 from airflow_provider_wiziq.failures import wiziq_failures
 
@@ -60,7 +61,7 @@ class WizIQAddAttendeesOperator(BaseOperator):
         roster = _roster(self.attendees)
         with wiziq_failures():
             result = WizIQHook(wiziq_conn_id=self.wiziq_conn_id).add_attendees(self.class_id, roster)
-        self.log.info("Enrolled %d attendees in class %s", len(result.attendees), self.class_id)
+        self.log.info("Enrolled %s in class %s", counted(len(result.attendees), "attendee"), self.class_id)
         return [attendee.to_dict() for attendee in result.attendees]
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_wiziq._compat import AirflowFailException, BaseOperator, BaseOperatorLink
 from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS, RECURRENCE_PARAMETERS
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
 
@@ -28,24 +29,23 @@ CREATE_RECURRING_PARAMETERS = CREATE_PARAMETERS + RECURRENCE_PARAMETERS
 SERIES_KEY = "wiziq_class_master_id"
 #: XCom key of the series' id when a try fails after the series exists (on success it is in the return value).
 XCOM_CLASS_MASTER_ID = "class_master_id"
-#: XCom key of the operator's return value, where the link finds the presenter URL.
-XCOM_RETURN_KEY = "return_value"
+#: Where a create operator keeps its return value's ``presenter_url`` for the class link.
+PRESENTER_URL_ATTRIBUTE = "_wiziq_presenter_url"
 
 
 class WizIQClassLink(BaseOperatorLink):
     """Opens the first class of the series in WizIQ's virtual classroom, as its presenter.
 
-    Airflow computes the link when the task ends and stores it as the link's own XCom; the URL is the
-    return value's ``presenter_url``, so the operator pushes nothing else for it.
+    Airflow computes the link on the worker when the task ends (whether it succeeded or failed), with the task
+    object that ran, and stores it as the link's own XCom. The URL is the return value's ``presenter_url``,
+    which the operator also keeps on itself: reading the return value back from XCom would log an error for
+    every failed try, which has none.
     """
 
     name = "WizIQ class"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        result = XCom.get_value(ti_key=ti_key, key=XCOM_RETURN_KEY)
-        return (result.get("presenter_url") if isinstance(result, dict) else None) or ""
+        return getattr(operator, PRESENTER_URL_ATTRIBUTE, None) or ""
 
 
 class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
@@ -131,7 +131,9 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         defaults = request.server_defaults()
         for name, meaning in defaults.items():
             self.log.warning("%s %s; give it explicitly to be sure", name, meaning)
-        self.log.info("Series %r: %d classes\n%s", request.title, len(preview), preview_table(preview, defaults))
+        self.log.info(
+            "Series %r: %s\n%s", request.title, counted(len(preview), "class"), preview_table(preview, defaults)
+        )
         if self.dry_run:
             self.log.info("dry_run: nothing was created")
             return series_result(request, preview, class_master_id=None)
@@ -145,7 +147,9 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
             # The series exists but this try ends without a return value: its id goes to XCom on its own.
             context["ti"].xcom_push(key=XCOM_CLASS_MASTER_ID, value=master_id)
             raise
-        return series_result(request, preview, class_master_id=master_id, entries=entries, summary=summary)
+        result = series_result(request, preview, class_master_id=master_id, entries=entries, summary=summary)
+        setattr(self, PRESENTER_URL_ATTRIBUTE, result["presenter_url"])
+        return result
 
     def _create_once(
         self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import Asset, AssetAlias, BaseOperator
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.failures import wiziq_failures
-from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates
+from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, dag_folder
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -44,9 +45,12 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
 
     :param term: names the term (``"fall-2027"``; letters, digits, ``.``, ``_``, ``-``). Not templated: it
         names the asset ``wiziq-term-<term>`` (``wiziq://term/<term>``) whose state store holds the ledger.
-    :param sections: the declared term (templated): a list of dicts, JSON text, CSV text or a ``.json`` /
-        ``.csv`` file. Each section has a ``key`` and ``create_recurring``'s parameters by WizIQ's names,
-        and optionally ``attendees`` (its roster: ``attendee_id``, ``screen_name``).
+    :param sections: the declared term (templated): a list of dicts (an upstream task's output), JSON text, CSV
+        text, or the path of a ``.json`` / ``.csv`` file, read on the worker as data (a relative path from the
+        DAG file's folder); :mod:`~airflow_provider_wiziq.api.rules.export` reads them. Each section has a
+        ``key`` (or ``section_id``) and ``create_recurring``'s parameters by WizIQ's names, and optionally
+        ``attendees`` (its roster: ``attendee_id``, ``screen_name``). A file is no template: to render one
+        with Jinja, say so (``sections="{% include 'export.csv' %}"``).
     :param holidays: dates (ISO strings or ``date``) and inclusive ranges ``"2027-11-24..2027-11-28"``
         on which no class is held, judged on each class's local date (templated).
     :param cancel_removed: cancel the future classes of a section no longer declared.
@@ -60,7 +64,7 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
     """
 
     template_fields: Sequence[str] = ("sections", "holidays")
-    template_ext: Sequence[str] = (".json", ".csv")
+    template_ext: Sequence[str] = ()  # a path is read as data on the worker, never looked up as a template
     template_fields_renderers: ClassVar[dict[str, str]] = {"sections": "json", "holidays": "json"}
     ui_color = "#b3d9ff"
     # The argument keeps WizIQ-like naming shared by the docs; it shadows BaseOperator.dry_run(), a method Airflow 3
@@ -115,10 +119,11 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
             limits = hook.limits
-            sections, holidays, invalid = check_term(self.sections, self.holidays, limits)
+            sections, holidays, invalid = check_term(self.sections, self.holidays, limits, base=dag_folder(self))
         if invalid:
             lines = "\n".join(f"  {key}: {error}" for key, error in invalid.items())
-            raise AirflowFailException(f"{len(invalid)} sections are invalid, so nothing was sent:\n{lines}")
+            what = f"{counted(len(invalid), 'section')} {'is' if len(invalid) == 1 else 'are'} invalid"
+            raise AirflowFailException(f"{what}, so nothing was sent:\n{lines}")
         bucket = TokenBucket(self.max_calls_per_second)
         ledger = TermLedger(store)
         ti = context["ti"]
@@ -174,9 +179,13 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         }
         changed = any(counts.values())
         if self.dry_run:
-            self.log.info("dry_run: %d WizIQ calls, all reads; the plan would send %d writes", calls, plan.writes)
+            self.log.info(
+                "dry_run: %s, all reads; the plan would send %s",
+                counted(calls, "WizIQ call"),
+                counted(plan.writes, "write"),
+            )
         elif not changed:
-            self.log.info("Nothing to change: %d WizIQ calls, all reads, and no write call was sent", calls)
+            self.log.info("Nothing to change: %s, all reads, and no write call was sent", counted(calls, "WizIQ call"))
         else:
             self.log.info("Applied: %s", summary)
             extra: dict[str, Any] = {
@@ -188,7 +197,8 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         result = {"sections": report, "summary": summary, "plan": rows}
         if errors:
             lines = "\n".join(f"  {key}: {error}" for key, error in errors.items())
-            message = f"{len(errors)} of {len(plan.sections)} sections failed (what succeeded is recorded):\n{lines}"
+            total = counted(len(plan.sections), "section")
+            message = f"{len(errors)} of {total} failed (what succeeded is recorded):\n{lines}"
             context["ti"].xcom_push(key="sync_results", value=result)
             self.log.error(message)
             if any(error.transient for error in errors.values()):

@@ -9,11 +9,12 @@ environment, which would turn ``"30"`` into ``30``) goes through Airflow's rende
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jinja2
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperator, Context
 
 
 class RendersOnlyTemplates:
@@ -33,6 +34,12 @@ class RendersOnlyTemplates:
             if not needs_rendering(content, env, tuple(self.template_ext)):
                 return content
         return super().render_template(content, context, jinja_env, seen_oids)  # type: ignore[misc]
+
+
+def dag_folder(task: BaseOperator) -> str | None:
+    """The folder of the DAG file that defines ``task``: a relative path an operator reads is read from there (where
+    Airflow also looks for templates first)."""
+    return os.path.dirname(task.dag.fileloc) if task.has_dag() and task.dag.fileloc else None
 
 
 def needs_rendering(text: str, env: jinja2.Environment, template_ext: tuple[str, ...] = ()) -> bool:

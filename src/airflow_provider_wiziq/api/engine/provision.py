@@ -18,9 +18,11 @@ from typing import Any, TypeVar
 from airflow_provider_wiziq.api.engine.reconcile import scan_account
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.errors import (
+    NOT_SENT,
     WizIQAPIError,
     WizIQError,
     WizIQTransportError,
+    WizIQValidationError,
     is_already_scheduled,
 )
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
@@ -268,7 +270,12 @@ def error_entry(code: int | None, message: str, *, transient: bool = False) -> d
 
 
 def wiziq_error_entry(error: WizIQError) -> dict[str, Any]:
-    """A WizIQ error as a JSON result entry: WizIQ's code (None if it gave none) and message, never a secret."""
+    """A WizIQ error as a JSON result entry: WizIQ's code (None if it gave none) and message, never a secret.
+
+    A check the client made before sending is marked ``"sent": False``: its code is the one WizIQ would answer.
+    """
+    if isinstance(error, WizIQValidationError):
+        return {**error_entry(error.code, error.message), "sent": False}
     if isinstance(error, WizIQAPIError):
         return error_entry(error.code, error.message, transient=error.transient)
     return error_entry(None, str(error), transient=error.transient)
@@ -276,7 +283,12 @@ def wiziq_error_entry(error: WizIQError) -> dict[str, Any]:
 
 def describe(error: Mapping[str, Any]) -> str:
     code = error.get("code")
-    label = f"WizIQ error {code}: " if code is not None else ""
+    if code is None:
+        label = ""
+    elif error.get("sent") is False:
+        label = NOT_SENT.format(code=code)
+    else:
+        label = f"WizIQ error {code}: "
     return f"{label}{error.get('message')}{' (transient)' if error.get('transient') else ''}"
 
 

@@ -199,6 +199,8 @@ ERROR_CODES: dict[int, ErrorCode] = _catalogue(
     (Code.EXTEND_DURATION_INVALID, "extend_duration parameter is empty or invalid.", _V, "extend_duration"),
 )
 
+#: How a check the client made before sending names the code WizIQ would have answered.
+NOT_SENT = "Not sent (WizIQ would answer {code}): "
 #: What a user should check when WizIQ refuses the keys or the signature (its own message says only "Forbidden").
 _AUTH_HINT = (
     "Check the connection's access key (login) and secret key (password), and that this machine's clock is "
@@ -309,7 +311,11 @@ class WizIQAPIError(WizIQError):
 
 
 class WizIQValidationError(WizIQAPIError):
-    """A request the client refused to send, with the code WizIQ would have answered."""
+    """A request the client refused to send, with the code WizIQ would have answered.
+
+    Its text says it was not sent: ``Not sent (WizIQ would answer 1083): ...``, or, where WizIQ has no code
+    for the check, just ``parameter: detail``.
+    """
 
     def __init__(
         self,
@@ -325,6 +331,12 @@ class WizIQValidationError(WizIQAPIError):
         entry = ERROR_CODES.get(code) if code is not None else None
         message = f"{entry.message} {parameter}: {detail}" if entry else f"{parameter}: {detail}"
         super().__init__(code, fill_plan_limits(message, plan_limits or {}), method=method)
+
+    def __str__(self) -> str:
+        # Found by the client: WizIQ did not answer, so the text must not read as if it had.
+        label = NOT_SENT.format(code=self.code) if self.code is not None else ""
+        where = f" ({self.method})" if self.method else ""
+        return f"{label}{self.message}{where}"
 
 
 class WizIQResponseError(WizIQError):
@@ -373,6 +385,7 @@ class WizIQTransportError(WizIQError):
 
 __all__ = [
     "ERROR_CODES",
+    "NOT_SENT",
     "Code",
     "ErrorCode",
     "ErrorKind",

@@ -439,3 +439,7 @@ def _quoted(value: object) -> str:
     """A value as an error message shows it: its repr (control characters escaped), cut to 60 characters."""
     shown = repr(value)
     return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+#: How an error message shows a value, for the readers built on these (the export, a roster).
+quoted = _quoted

@@ -135,6 +135,15 @@ def iter_wall_clock(rule: RecurrenceRule) -> Iterator[datetime]:
     return iter(_rrule(rule))
 
 
+#: What a series longer than WizIQ allows can be instead (said with its 1082).
+_SPLIT_HINT = (
+    "; SyncTermOperator splits a longer term into several series (or raise the connection's max_series_classes, "
+    "if the plan allows longer series)"
+)
+#: How far an end-date series that is too long is counted, to say how many classes it has.
+_COUNTED_UP_TO = 10_000
+
+
 def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSES) -> tuple[ScheduledClass, ...]:
     """Every class of the series, at most ``max_classes`` of them.
 
@@ -147,7 +156,7 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
     if count is not None and count > max_classes:
         raise WizIQValidationError(
             parameter,
-            f"{count} classes, more than the {max_classes} a series may hold",
+            f"{count} classes, more than the {max_classes} one series may hold{_SPLIT_HINT}",
             code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     walls = _first_walls(recurrence, max_classes + 1)
@@ -159,9 +168,12 @@ def expand(rule: RecurrenceRule, *, max_classes: int = DEFAULT_MAX_SERIES_CLASSE
             code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     if len(walls) > max_classes:
+        held = len(_first_walls(_rrule(rule), _COUNTED_UP_TO + 1))
+        how_many = f"more than {_COUNTED_UP_TO}" if held > _COUNTED_UP_TO else str(held)
         raise WizIQValidationError(
             parameter,
-            f"the series up to {rule.class_end_date} has more than {max_classes} classes, the most a series may hold",
+            f"the series up to {rule.class_end_date} has {how_many} classes, more than the {max_classes} one series "
+            f"may hold{_SPLIT_HINT}",
             code=Code.OCCURRENCE_OR_END_DATE_INVALID,
         )
     if not walls:

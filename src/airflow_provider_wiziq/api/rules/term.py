@@ -10,22 +10,19 @@ series may (:func:`creation_chunks` splits what must be created into series).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from airflow_provider_wiziq.api.protocol import values
 from airflow_provider_wiziq.api.protocol.errors import Code, WizIQError, WizIQValidationError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS
 from airflow_provider_wiziq.api.rules.dates import MAX_DATES, read_dates
+from airflow_provider_wiziq.api.rules.export import read_export, read_roster, section_key
 from airflow_provider_wiziq.api.rules.identity import presenter_key
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, expand
 
@@ -103,43 +100,6 @@ def spec_key(value: Any) -> str | None:
 # Reading the declared term --------------------------------------------------------------------------------
 
 
-def read_section_rows(value: Any) -> list[Any]:
-    """The rendered ``sections`` argument as a list: a list, JSON text, CSV text, or a ``.json``/``.csv`` path."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    if isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith((".json", ".csv")) and "\n" not in text and Path(text).is_file():
-            path = Path(text)
-            return read_section_rows(path.read_text(encoding="utf-8") if path.suffix == ".json" else _csv(path))
-        if text.startswith(("[", "{")) or not text:
-            try:
-                value = json.loads(text or "[]")
-            except ValueError as error:
-                raise WizIQValidationError("sections", f"is not valid JSON: {error}") from None
-        else:
-            return _csv_rows(text)
-    if not isinstance(value, list):
-        raise WizIQValidationError(
-            "sections", f"must be a list of section specs, JSON or CSV text, or a file, not {type(value).__name__}"
-        )
-    return value
-
-
-def _csv(path: Path) -> list[dict[str, Any]]:
-    return _csv_rows(path.read_text(encoding="utf-8"))
-
-
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    """CSV rows as section dicts: blank cells are left out; an ``attendees`` cell holds JSON."""
-    rows = []
-    for row in csv.DictReader(io.StringIO(text)):
-        rows.append({name.strip(): cell for name, cell in row.items() if name and cell is not None and cell.strip()})
-    return rows
-
-
 def read_sections(rows: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Section], dict[str, WizIQError]]:
     """Every section read and checked (nothing is sent): the valid ones by key, and an error per invalid one.
 
@@ -153,7 +113,11 @@ def read_sections(rows: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Se
             kind = type(row).__name__
             invalid[f"#{position}"] = WizIQValidationError("sections", f"a section must be a dict, not {kind}")
             continue
-        key = spec_key(row.get("key"))
+        try:
+            key = section_key(row)
+        except WizIQValidationError as error:
+            invalid[f"#{position}"] = error
+            continue
         if key is None:
             invalid[f"#{position}"] = WizIQValidationError("key", "a section needs a key (a string or number)")
             continue
@@ -165,32 +129,10 @@ def read_sections(rows: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Se
             request = CreateRecurringRequest.from_params(params)
             # The plan limits (1010, 1011) are checked as at the start: a start in the past is allowed here.
             request.check_context(now=request.start, limits=limits)
-            sections[key] = Section(key, request, _roster(row.get("attendees")))
+            sections[key] = Section(key, request, read_roster(row.get("attendees")))
         except WizIQError as error:
             invalid[key] = error
     return sections, invalid
-
-
-def _roster(value: Any) -> tuple[tuple[str, str, str | None], ...]:
-    if not values.is_given(value):
-        return ()
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise WizIQValidationError("attendees", f"is not valid JSON: {error}") from None
-    if not isinstance(value, list):
-        raise WizIQValidationError("attendees", "must be a list of attendees (attendee_id, screen_name)")
-    roster: dict[str, tuple[str, str, str | None]] = {}
-    for position, item in enumerate(value):
-        if not isinstance(item, Mapping):
-            raise WizIQValidationError("attendees", f"attendee {position} is not a dict")
-        attendee_id = values.text("attendees", item.get("attendee_id"), missing_code=Code.ATTENDEE_ID_MISSING)
-        screen_name = values.text("attendees", item.get("screen_name"), missing_code=Code.SCREEN_NAME_MISSING)
-        language = values.language("language_culture_name", item.get("language_culture_name"))
-        assert attendee_id is not None and screen_name is not None
-        roster[attendee_id] = (attendee_id, screen_name, language)
-    return tuple(sorted(roster.values()))
 
 
 def read_holidays(value: Any) -> frozenset[date]:
@@ -248,11 +190,14 @@ def desired_schedule(section: Section, holidays: Collection[date]) -> Schedule:
 
 
 def check_term(
-    sections_value: Any, holidays_value: Any, limits: PlanLimits
+    sections_value: Any, holidays_value: Any, limits: PlanLimits, *, base: str | None = None
 ) -> tuple[dict[str, Section], frozenset[date], dict[str, WizIQError]]:
-    """Read a declared term (nothing is sent): its valid sections, its holidays, and an error per bad section."""
+    """Read a declared term (nothing is sent): its valid sections, its holidays, and an error per bad section.
+
+    ``sections_value`` is the export in any form :func:`.export.read_export` reads (a relative path from ``base``).
+    """
     holidays = read_holidays(holidays_value)
-    sections, invalid = read_sections(read_section_rows(sections_value), limits)
+    sections, invalid = read_sections(read_export(sections_value, base=base), limits)
     for key, section in list(sections.items()):
         try:
             desired_schedule(section, holidays)
@@ -343,6 +288,5 @@ __all__ = [
     "creation_chunks",
     "desired_schedule",
     "read_holidays",
-    "read_section_rows",
     "read_sections",
 ]
