@@ -45,7 +45,7 @@ class VariableStore(JsonStore):
     def where(self, key: str) -> str:
         return f"Variable {self.name(key)}"
 
-    def _read(self, key: str) -> str | None:
+    def _read(self, key: str) -> bytes | str | None:
         from airflow.sdk import Variable
 
         name = self.name(key)
