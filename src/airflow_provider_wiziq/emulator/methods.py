@@ -73,7 +73,7 @@ def handle(account: Account, method: str | None, fields: Mapping[str, str]) -> O
 def _error_answer(account: Account, error: WizIQAPIError) -> tuple[int, str]:
     """WizIQ's own message for the code, plan limits filled in; a refusal without a code is a 400."""
     if error.code is None:
-        return 400, f"Bad Request. {error.message}"
+        return 400, f"{ERROR_CODES[400].message} {error.message}"
     entry = ERROR_CODES.get(error.code)
     message = entry.message if entry is not None and error.code >= 1000 else error.message
     return error.code, fill_plan_limits(message, account.config.limits.placeholders())
