@@ -24,15 +24,13 @@ from airflow_provider_wiziq.api.protocol.vocabulary import CREATE_PARAMETERS
 from airflow_provider_wiziq.api.rules.dates import MAX_DATES, read_dates
 from airflow_provider_wiziq.api.rules.export import read_export, read_roster, section_key
 from airflow_provider_wiziq.api.rules.identity import presenter_key
+from airflow_provider_wiziq.api.rules.packing import MAX_FILLER_RUN, Series, pack
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, expand
 
 #: The most classes one section may hold (its ledger entry stays well under the state store's 64 KiB).
 MAX_SECTION_CLASSES = 500
 #: The most holiday dates a term may list (ranges count each of their days).
 MAX_HOLIDAY_DATES = MAX_DATES
-#: A series being created runs through at most this many unwanted classes in a row (holidays it then
-#: cancels); a longer break starts a new series, which costs one call instead of that many cancels.
-MAX_FILLER_RUN = 5
 #: The fields ``modify`` may change on a class without changing its instant or its join links.
 UPDATE_FIELDS = tuple(
     name
@@ -234,51 +232,28 @@ def creation_chunks(
     *,
     max_series_classes: int,
 ) -> list[Chunk]:
-    """The series that create ``to_create`` (in order): each starts on its first class, follows the section's
-    rule (so a weekly every-N-weeks series keeps its week alignment), holds at most ``max_series_classes``
-    classes, never runs over a ``blocked`` instant (a class that stays: WizIQ would answer 1032) and never
-    through more than ``MAX_FILLER_RUN`` unwanted classes in a row.
+    """The series that create ``to_create`` (in order): :func:`~.packing.pack` with the section's rule as its hint.
+
+    Each starts on its first class, follows the section's rule (so a weekly every-N-weeks series keeps its week
+    alignment), holds at most ``max_series_classes`` classes, never runs over a ``blocked`` instant (a class
+    that stays: WizIQ would answer 1032) and never through more than ``MAX_FILLER_RUN`` unwanted classes in a row.
     """
-    wanted = {item.utc_start for item in to_create}
-    done: set[datetime] = set()
-    chunks: list[Chunk] = []
-    for start in to_create:
-        if start.utc_start in done:
-            continue
-        rule = replace(
-            section.request.recurrence_rule(),
-            start=start.wall_clock,
-            class_occurrence=max_series_classes,
-            class_end_date=None,
+    packed = pack(to_create, blocked, max_series_classes=max_series_classes, hint=section.request.recurrence_rule())
+    return [
+        Chunk(
+            replace(
+                section.request, start_wall_clock=call.rule.start, class_occurrence=len(call.slots), class_end_date=None
+            ),
+            call.slots,
+            call.wanted,
         )
-        slots = expand(rule, max_classes=max_series_classes)
-        if slots[0].utc_start != start.utc_start:
-            raise AssertionError(f"a series starting at {start.wall_clock} does not start with that class")
-        taken: list[ScheduledClass] = []
-        flags: list[bool] = []
-        filler = 0
-        for slot in slots:
-            instant = slot.utc_start
-            useful = instant in wanted and instant not in done
-            if not useful and (instant in blocked or instant in done):
-                break
-            filler = 0 if useful else filler + 1
-            if filler > MAX_FILLER_RUN:
-                break
-            taken.append(slot)
-            flags.append(useful)
-        while not flags[-1]:
-            taken.pop()
-            flags.pop()
-        done.update(slot.utc_start for slot, useful in zip(taken, flags, strict=True) if useful)
-        request = replace(
-            section.request, start_wall_clock=start.wall_clock, class_occurrence=len(taken), class_end_date=None
-        )
-        chunks.append(Chunk(request, tuple(taken), tuple(flags)))
-    return chunks
+        for call in packed
+        if isinstance(call, Series)  # with a hint every call is a series
+    ]
 
 
 __all__ = [
+    "MAX_FILLER_RUN",
     "MAX_SECTION_CLASSES",
     "UPDATE_FIELDS",
     "Chunk",
