@@ -248,3 +248,23 @@ def test_endpoint_credentials_never_reach_the_error_text():
         config_from_connection(host="ftp://user:hunter2@api.example.com/x", login="ak", password="sk")
     assert "hunter2" not in str(caught.value)
     assert "ftp://api.example.com/x" in str(caught.value)
+
+
+def test_the_hook_downloads_a_recording_as_wiziq_documents_it(wiziq_emulator):
+    """``download_recording``: class_id (and recording_format, zip by default) in; the recording's download
+    status and the URL of its status document out."""
+    from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+    start = wiziq_emulator.clock.now() + timedelta(days=1)
+    hook = WizIQHook()
+    made = hook.create(
+        title="Recorded", start_time=start, time_zone="UTC", presenter_email="t@example.com", create_recording=True
+    )
+    wiziq_emulator.configure(report_delay=0)
+    wiziq_emulator.clock.advance(timedelta(days=1, hours=2))
+    download = hook.download_recording(made.class_id)
+    assert (download.status, download.download_status) == (True, True)
+    assert download.status_xml_path.startswith(wiziq_emulator.base_url)
+    sent = wiziq_emulator.requests("download_recording")[0]["fields"]
+    assert (sent["class_id"], sent["recording_format"]) == (str(made.class_id), "zip")
+    assert hook.download_recording(made.class_id, recording_format="exe").status is True

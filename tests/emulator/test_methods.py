@@ -355,3 +355,53 @@ def test_room_based_presenter(api):
         ),
     )
     assert api_error(clash, "create_recurring").code == 1048
+
+
+def test_download_recording(api):
+    """download_recording (WizIQ's WordPress plugin and Moodle module call it): the answer says whether the class
+    has a recording and where its status document is; that document says when the download is ready."""
+    recorded = create_series(api, create_recording="true")  # 01/08, 01/09 and 01/10 at 10:00 New York
+    plain = create_series(api, title="Plain", presenter_email="other@example.com")
+    first, second, third = (recorded.first_class.class_id + day for day in range(3))
+
+    def refused(code: int, **fields: str) -> None:
+        assert api_error(api.call("download_recording", **fields), "download_recording").code == code
+
+    refused(1020)
+    refused(1009, class_id="999999")
+    refused(1026, class_id=str(first))  # not held yet
+    refused(400, class_id=str(first), recording_format="rar")
+    api.call("cancel", class_id=str(second))
+    refused(1028, class_id=str(second))
+    api.emulator.set_outcome(third, "expired")
+
+    api.emulator.clock.set(datetime.fromisoformat("2030-01-08T16:05:00+00:00"))  # ended at 16:00, delay 600 s
+    body = api.call("download_recording", class_id=str(first), recording_format="zip")
+    download = responses.parse_download_recording(body)
+    assert (download.status, download.download_status) == (True, True)
+    assert download.status_xml_path.startswith(api.emulator.base_url)
+
+    def status() -> responses.RecordingStatus:
+        answer = api.session.get(download.status_xml_path, timeout=10)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/xml")
+        return responses.parse_recording_status(answer.content)
+
+    assert status() == responses.RecordingStatus(download_status=False, recording_download_path=None)  # packing
+    api.emulator.clock.advance(timedelta(minutes=6))
+    ready = status()
+    assert ready.download_status is True
+    assert ready.recording_download_path.endswith(f"/recording/{first}/download.zip")
+    package = api.session.get(ready.recording_download_path, timeout=10)
+    assert package.status_code == 200 and package.content.startswith(b"PK")  # a zip file
+
+    exe = responses.parse_download_recording(
+        api.call("download_recording", class_id=str(first), recording_format="EXE")
+    )
+    assert api.session.get(exe.status_xml_path, timeout=10).content.count(b"download.exe") == 1
+
+    not_recorded = responses.parse_download_recording(
+        api.call("download_recording", class_id=str(plain.first_class.class_id))
+    )
+    assert (not_recorded.status, not_recorded.download_status, not_recorded.status_xml_path) == (False, False, None)
+    api.emulator.clock.set(datetime.fromisoformat("2030-01-12T00:00:00+00:00"))
+    refused(1027, class_id=str(third))

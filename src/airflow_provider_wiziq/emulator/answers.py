@@ -52,6 +52,14 @@ class Links:
     def recording(self, cls: StoredClass) -> str:
         return f"{self.base}/_emulator/recording/{cls.class_id}" if cls.create_recording else ""
 
+    def recording_status(self, cls: StoredClass, recording_format: str) -> str:
+        """The status document of a recording download (``download_recording``'s ``status_xml_path``)."""
+        return f"{self.base}/_emulator/recording/{cls.class_id}/status.xml?{urlencode({'format': recording_format})}"
+
+    def recording_download(self, cls: StoredClass, recording_format: str) -> str:
+        """The package itself (the status document's ``recording_download_path``)."""
+        return f"{self.base}/_emulator/recording/{cls.class_id}/download.{recording_format}"
+
 
 def presenter_list(cls: StoredClass, links: Links, *, with_id: bool = False) -> Element:
     """``presenter_list/presenter``: the email (or a room's presenter_id) and the presenter URL."""
@@ -170,6 +178,21 @@ def schedule_entry(cls: StoredClass, links: Links, now: datetime, report_delay: 
         text_element("attendance_report_status", lifecycle.report(cls, now, report_delay).wire),
         presenter_list(cls, links, with_id=True),
     )
+
+
+def recording_status(
+    cls: StoredClass, links: Links, now: datetime, report_delay: float, recording_format: str
+) -> bytes:
+    """The document at a download's ``status_xml_path``: ``download_status`` true, with the package's
+    ``recording_download_path``, once the recording is ready (``report_delay`` after the class ends)."""
+    ready = lifecycle.recording(cls, now, report_delay) is lifecycle.Report.AVAILABLE
+    body = element(
+        "download_recording",
+        text_element("download_status", "true" if ready else "false"),
+        text_element("recording_download_path", links.recording_download(cls, recording_format)) if ready else None,
+        status="true",
+    )
+    return success("download_recording", body)
 
 
 def attendance_rows(cls: StoredClass) -> list[Element]:

@@ -11,7 +11,8 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_wiziq.emulator.handler import CONTROL_PREFIX, Reply
+from airflow_provider_wiziq.api.protocol.calls import RECORDING_FORMATS
+from airflow_provider_wiziq.emulator.handler import CONTROL_PREFIX, XML, Reply
 
 if TYPE_CHECKING:
     from airflow_provider_wiziq.emulator.server import WizIQEmulator
@@ -32,6 +33,8 @@ def handle(emulator: WizIQEmulator, verb: str, path: str, query: dict[str, str],
     try:
         if verb == "GET" and len(parts) == 2 and parts[0] in ("classroom", "recording"):
             return _page(emulator, parts[0], _int(parts[1], "class id"), query)
+        if verb == "GET" and len(parts) == 3 and parts[0] == "recording":
+            return _recording(emulator, _int(parts[1], "class id"), parts[2], query)
         data = _json(body)
         return _reply(200, _route(emulator, verb, parts, query, data))
     except _ControlError as error:
@@ -139,6 +142,21 @@ def _page(emulator: WizIQEmulator, kind: str, class_id: int, query: dict[str, st
         f"{html.escape(str(found['status']))}.</p><p>Served by the local WizIQ emulator.</p></body></html>"
     )
     return Reply(200, text.encode(), "text/html; charset=utf-8")
+
+
+def _recording(emulator: WizIQEmulator, class_id: int, name: str, query: dict[str, str]) -> Reply:
+    """A recording download's status document (``status.xml``), or the package (``download.zip``/``.exe``):
+    what WizIQ's clients fetch after ``download_recording`` (docs/emulator.md)."""
+    if name == "status.xml":
+        recording_format = query.get("format", "zip")
+        if recording_format not in RECORDING_FORMATS:
+            raise _ControlError(400, f"format must be {' or '.join(RECORDING_FORMATS)}")
+        return Reply(200, emulator.recording_status(class_id, recording_format), XML)
+    stem, _, recording_format = name.partition(".")
+    if stem != "download" or recording_format not in RECORDING_FORMATS:
+        raise _ControlError(404, f"no such recording file: {name[:40]}")
+    package = emulator.recording_package(class_id, recording_format)
+    return Reply(200, package, "application/zip" if recording_format == "zip" else "application/octet-stream")
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
 
-from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE
+from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE, RECORDING_FORMATS
 from airflow_provider_wiziq.api.protocol.errors import ERROR_CODES, WizIQAPIError, fill_plan_limits
 from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.signing import verify
@@ -439,6 +439,36 @@ def get_attendance_report(account: Account, fields: Mapping[str, str]) -> Elemen
     )
 
 
+_RECORDING_REFUSALS = {
+    ClassStatus.UPCOMING: 1026,
+    ClassStatus.LIVE: 1026,
+    ClassStatus.EXPIRED: 1027,
+    ClassStatus.CANCELLED: 1028,
+}
+
+
+def download_recording(account: Account, fields: Mapping[str, str]) -> Element:
+    """A held class's recording as a download (``recording_format`` zip or exe): whether there is one, and the
+    status document that says when its package is ready (docs/emulator.md: the codes are the report's)."""
+    recording_format = (fields.get("recording_format", "").strip() or "zip").lower()
+    if recording_format not in RECORDING_FORMATS:
+        detail = f"recording_format must be {' or '.join(RECORDING_FORMATS)}."
+        raise WizIQAPIError.from_code(400, detail=detail)
+    with account.store.atomic():
+        cls = _class(account, fields)
+        refusal = _RECORDING_REFUSALS.get(account.phase(cls))
+    if refusal is not None:
+        raise WizIQAPIError.from_code(refusal)
+    if not cls.create_recording:
+        return element("download_recording", text_element("download_status", "false"), status="false")
+    return element(
+        "download_recording",
+        text_element("download_status", "true"),
+        text_element("status_xml_path", Links(account.base_url).recording_status(cls, recording_format)),
+        status="true",
+    )
+
+
 def get_account_info(account: Account, fields: Mapping[str, str]) -> Element:
     """The credential check: ``ok`` for valid keys, with the plan's figures (empty when not limited)."""
     limits = account.config.limits
@@ -464,4 +494,5 @@ METHODS: dict[str, Callable[[Account, Mapping[str, str]], Element]] = {
     "add_attendees": add_attendees,
     "get_attendance_report": get_attendance_report,
     "get_account_info": get_account_info,
+    "download_recording": download_recording,
 }

@@ -11,9 +11,11 @@ Every control-API endpoint is a method here, so tests need no HTTP to steer it.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from urllib.parse import quote
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.protocol.request import START_GRACE
 from airflow_provider_wiziq.api.protocol.status import wire_status
-from airflow_provider_wiziq.emulator import control, methods
+from airflow_provider_wiziq.emulator import answers, control, methods
 from airflow_provider_wiziq.emulator.account import Account
 from airflow_provider_wiziq.emulator.clock import EmulatorClock
 from airflow_provider_wiziq.emulator.config import (
@@ -36,7 +38,7 @@ from airflow_provider_wiziq.emulator.config import (
 )
 from airflow_provider_wiziq.emulator.faults import Fault, FaultPlan
 from airflow_provider_wiziq.emulator.handler import EmulatorHTTPServer, Reply
-from airflow_provider_wiziq.emulator.lifecycle import phase
+from airflow_provider_wiziq.emulator.lifecycle import Report, phase, recording
 from airflow_provider_wiziq.emulator.pings import StatusPinger
 from airflow_provider_wiziq.emulator.requestlog import RecordedRequest, RequestLog, without_signature
 from airflow_provider_wiziq.emulator.store import Store, StoredClass, as_dict
@@ -280,6 +282,31 @@ class WizIQEmulator:
             if cls is None:
                 raise LookupError(f"no class {class_id}")
             return self._class_dict(cls)
+
+    def recording_status(self, class_id: int, recording_format: str) -> bytes:
+        """The status document of class ``class_id``'s recording download (``download_recording`` links to it)."""
+        with self.store.atomic():
+            cls = self.store.get(class_id)
+            if cls is None:
+                raise LookupError(f"no class {class_id}")
+            links = answers.Links(self.base_url)
+            return answers.recording_status(cls, links, self.clock.now(), self.config.report_delay, recording_format)
+
+    def recording_package(self, class_id: int, recording_format: str) -> bytes:
+        """A stand-in for the recording's package (a small zip, or bytes for ``exe``), once it is ready."""
+        with self.store.atomic():
+            cls = self.store.get(class_id)
+            ready = cls is not None and recording(cls, self.clock.now(), self.config.report_delay) is Report.AVAILABLE
+            title = cls.title if cls is not None else ""
+        if not ready:
+            raise LookupError(f"no recording of class {class_id} is ready")
+        note = f"Recording of class {class_id} ({title}): a stand-in served by the local WizIQ emulator.\n"
+        if recording_format != "zip":
+            return note.encode()
+        package = io.BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("README.txt", note)
+        return package.getvalue()
 
     def series(self) -> list[dict[str, Any]]:
         return [self.get_series(item.class_master_id) for item in self.store.all_series()]

@@ -159,6 +159,14 @@ class WizIQHook(BaseHook):
     def get_attendance_report(self, class_id: int | str) -> responses.AttendanceReport:
         return self.client.get_attendance_report(class_id)
 
+    def download_recording(self, class_id: int | str, *, recording_format: str = "zip") -> responses.RecordingDownload:
+        """Ask for a held class's recording as a download (``zip``, or ``exe``: WizIQ's Windows player with it).
+
+        The answer says whether the class has a recording (``status``) and gives ``status_xml_path``, a document
+        that says when the package is ready and where it is (``responses.parse_recording_status`` reads it).
+        """
+        return self.client.download_recording(class_id, recording_format=recording_format)
+
     def get_account_info(self) -> responses.AccountInfo:
         return self.client.get_account_info()
 

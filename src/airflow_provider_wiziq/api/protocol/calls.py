@@ -201,6 +201,22 @@ def get_attendance_report(class_id: int | str) -> Call[responses.AttendanceRepor
     return Call("get_attendance_report", fields, responses.parse_attendance_report)
 
 
+#: The packages ``download_recording`` offers: a zip of the recording, or WizIQ's Windows player with it.
+RECORDING_FORMATS = ("zip", "exe")
+
+
+def download_recording(class_id: int | str, *, recording_format: str = "zip") -> Call[responses.RecordingDownload]:
+    """``download_recording``: ``class_id`` and ``recording_format`` (``zip`` or ``exe``, as WizIQ's clients send)."""
+    method = "download_recording"
+    chosen = values.text("recording_format", recording_format)
+    if chosen is None or chosen.lower() not in RECORDING_FORMATS:
+        raise WizIQValidationError(
+            "recording_format", f"must be {' or '.join(RECORDING_FORMATS)}, got {recording_format!r:.40}", method=method
+        )
+    fields = {"class_id": _id("class_id", class_id, method), "recording_format": chosen.lower()}
+    return Call(method, fields, responses.parse_download_recording)
+
+
 def get_account_info() -> Call[responses.AccountInfo]:
     return Call("get_account_info", {}, responses.parse_account_info)
 

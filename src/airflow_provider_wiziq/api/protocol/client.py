@@ -146,6 +146,9 @@ class WizIQClient:
     def get_attendance_report(self, class_id: int | str) -> responses.AttendanceReport:
         return self.execute(calls.get_attendance_report(class_id))
 
+    def download_recording(self, class_id: int | str, *, recording_format: str = "zip") -> responses.RecordingDownload:
+        return self.execute(calls.download_recording(class_id, recording_format=recording_format))
+
     def get_account_info(self) -> responses.AccountInfo:
         return self.execute(calls.get_account_info())
 

@@ -33,6 +33,8 @@ __all__ = [
     "ClassDetails",
     "ClassRecord",
     "Presenter",
+    "RecordingDownload",
+    "RecordingStatus",
     "RecurringSeries",
     "ScheduleEntry",
     "parse_account_info",
@@ -42,8 +44,10 @@ __all__ = [
     "parse_cancel",
     "parse_create",
     "parse_create_recurring",
+    "parse_download_recording",
     "parse_get_data",
     "parse_modify",
+    "parse_recording_status",
     "parse_view_schedule",
     "parse_wiziq_datetime",
 ]
@@ -396,6 +400,25 @@ class AttendanceReport(_Result):
 
 
 @dataclasses.dataclass(frozen=True)
+class RecordingDownload(_Result):
+    """A ``download_recording`` success: whether the class has a recording to download (``status``), whether
+    WizIQ took the request to package it (``download_status``), and the URL of the status document that says
+    when the package is ready (read it with :func:`parse_recording_status`)."""
+
+    status: bool
+    download_status: bool
+    status_xml_path: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordingStatus(_Result):
+    """The status document of a recording download (at ``status_xml_path``): ready or not, and the package's URL."""
+
+    download_status: bool
+    recording_download_path: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class AccountInfo(_Result):
     """A ``get_account_info`` success: whatever account details WizIQ sent, by element name."""
 
@@ -598,6 +621,29 @@ def parse_attendance_report(body: bytes) -> AttendanceReport:
         class_id=_id(element, "class_id", method=method),
         class_duration=_int(element, "class_duration", method=method),
         rows=rows,
+    )
+
+
+def parse_download_recording(body: bytes) -> RecordingDownload:
+    """Read a ``download_recording`` success: ``download_recording[@status]`` with ``download_status`` and
+    ``status_xml_path`` (as WizIQ's WordPress plugin and Moodle module read it)."""
+    method = "download_recording"
+    element = parse_answer(body, method)
+    return RecordingDownload(
+        status=_status_true(element, method),
+        download_status=_truth(_text(element, "download_status") or "") is True,
+        status_xml_path=_text(element, "status_xml_path"),
+    )
+
+
+def parse_recording_status(body: bytes) -> RecordingStatus:
+    """Read the status document a ``download_recording`` answer points to: ``download_recording`` with
+    ``download_status`` and, once it is ``true``, ``recording_download_path``."""
+    method = "download_recording"
+    element = parse_answer(body, method)
+    ready = _truth(_text(element, "download_status") or "") is True
+    return RecordingStatus(
+        download_status=ready, recording_download_path=_text(element, "recording_download_path") if ready else None
     )
 
 

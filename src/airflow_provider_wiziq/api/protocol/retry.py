@@ -26,7 +26,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 #: Methods that a server may receive twice without harm (docs/wiziq-api.md §7); ``cancel`` answers 1033 the
-#: second time, ``modify`` writes the same values, ``add_attendees`` is keyed by attendee_id.
+#: second time, ``modify`` writes the same values, ``add_attendees`` is keyed by attendee_id, and
+#: ``download_recording`` only asks for a package that a second ask finds already made.
 SAFE_TO_REPEAT = frozenset(
     {
         "get_data",
@@ -36,6 +37,7 @@ SAFE_TO_REPEAT = frozenset(
         "cancel",
         "modify",
         "add_attendees",
+        "download_recording",
     }
 )
 
