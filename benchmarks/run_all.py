@@ -83,6 +83,12 @@ ROWS = (
         0.03,
     ),
     Row(
+        "planning 500 sections of explicit dates vs the same as rules (dates -> classes -> pack), instructions",
+        "schedule_packing",
+        rf"^ratio: (?P<value>{NUMBER})",
+        2.0,
+    ),
+    Row(
         "term sync re-run of 1,000 unchanged sections: WizIQ calls (all reads)",
         "term_sync_plan",
         rf"^Plan of the unchanged term: (?P<value>{NUMBER}) calls.*?target <= (?P<bound>{NUMBER})",
