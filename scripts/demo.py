@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
+from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS
 
 DAG_ID = "wiziq_term_provisioning"
 SYNC_DAG, PLAN_DAG = "wiziq_term_sync", "wiziq_term_sync_plan"
@@ -95,7 +96,7 @@ def changed_export(work: Path) -> Path:
     """The export a week later: one section renamed, one moved to 10:00, one dropped."""
     import csv
 
-    with open(ROOT / "example_dags" / "fall_term_sections.csv", newline="") as handle:
+    with open(FALL_TERM_SECTIONS, newline="") as handle:
         rows = list(csv.DictReader(handle))
     rows[0]["title"] = rows[0]["title"] + " (honors)"
     rows[1]["start_time"] = rows[1]["start_time"][:11] + "10:00"

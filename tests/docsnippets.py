@@ -1,24 +1,28 @@
 """The Python snippets of README.md and docs/*.md, found and made ready to run.
 
-A snippet is a fenced ``python`` block. One that cannot run on its own is marked by an HTML comment on the
-line before its fence, giving the reason: ``<!-- snippet: not run, <reason> -->`` (keep it rare). Dates in a
-snippet (``YYYY-MM-DD``) that have passed are moved forward by whole years, to the first shift that keeps
-every date on its weekday, so a snippet written today still runs in later years.
+A snippet is a fenced ``python`` block, at the start of a line or indented (in a list item). One that cannot run
+on its own is marked by an HTML comment on the line before its fence, giving the reason:
+``<!-- snippet: not run, <reason> -->`` (keep it rare); one that needs a newer Airflow than the oldest supported
+is marked ``<!-- snippet: needs Airflow 3.3 -->``. Snippets run as written: a date (``YYYY-MM-DD``) in one that
+is less than six months ahead is reported (:func:`near_dates`), so that the docs are moved on before an
+example books a class in the past.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_RUN = re.compile(r"<!--\s*snippet:\s*not run\b.*-->")
-_FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+NEEDS_AIRFLOW = re.compile(r"<!--\s*snippet:\s*needs Airflow (\d+)\.(\d+)\s*-->")
+_FENCE = re.compile(r"^([ \t]*)```python[ \t]*\n(.*?)^\1```[ \t]*$", re.DOTALL | re.MULTILINE)
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-#: How far ahead the earliest date of a snippet must lie for it to be left as written.
-_AHEAD = timedelta(days=60)
+#: How far ahead every date of a snippet must lie.
+AHEAD = timedelta(days=183)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Snippet:
     line: int  # of the opening fence
     code: str
     run: bool
+    needs_airflow: tuple[int, int] | None = None
 
     @property
     def name(self) -> str:
@@ -36,6 +41,10 @@ class Snippet:
     def is_test_module(self) -> bool:
         """A snippet that defines pytest tests runs as a test module of its own pytest session."""
         return re.search(r"^def test_", self.code, re.MULTILINE) is not None
+
+    def runs_on(self, airflow: tuple[int, int]) -> bool:
+        """Whether the snippet runs on this Airflow minor (its marker may ask for a newer one)."""
+        return self.run and (self.needs_airflow is None or airflow >= self.needs_airflow)
 
 
 def documents() -> list[Path]:
@@ -51,8 +60,25 @@ def snippets() -> list[Snippet]:
             line = text.count("\n", 0, match.start()) + 1
             before = text[: match.start()].rstrip("\n").rpartition("\n")[2]
             doc = path.relative_to(ROOT).as_posix()
-            found.append(Snippet(doc, line, match.group(1), run=NOT_RUN.search(before) is None))
+            needs = NEEDS_AIRFLOW.search(before)
+            found.append(
+                Snippet(
+                    doc,
+                    line,
+                    textwrap.dedent(match.group(2)),
+                    run=NOT_RUN.search(before) is None,
+                    needs_airflow=(int(needs.group(1)), int(needs.group(2))) if needs else None,
+                )
+            )
     return found
+
+
+def installed_airflow() -> tuple[int, int]:
+    """The installed Airflow's minor, as (3, 3)."""
+    from importlib.metadata import version
+
+    major, minor = version("apache-airflow").split(".")[:2]
+    return int(major), int(minor)
 
 
 def toml_block(doc: str, heading: str) -> str:
@@ -62,39 +88,16 @@ def toml_block(doc: str, heading: str) -> str:
     return after.split("```toml\n", 1)[1].split("\n```", 1)[0] + "\n"
 
 
-def in_the_future(code: str, today: date | None = None) -> str:
-    """``code`` with its dates moved forward by whole years, weekdays kept, if the earliest one is near."""
+def near_dates(snippet: Snippet, today: date | None = None) -> list[str]:
+    """Each date of ``snippet`` less than six months ahead of ``today``, as ``doc:line: date``."""
     today = today or date.today()
-    found = {date(int(y), int(m), int(d)) for y, m, d in _DATE.findall(code) if _valid(int(y), int(m), int(d))}
-    if not found or min(found) > today + _AHEAD:
-        return code
-    for years in range(1, 401):
-        moved = {day: _same_day(day, years) for day in found}
-        if all(moved.values()) and min(day for day in moved.values() if day) > today + _AHEAD:
-            break
-    else:  # pragma: no cover - every date keeps its weekday after 400 years
-        raise AssertionError(f"no shift keeps the weekdays of {sorted(found)}")
-
-    def shifted(match: re.Match[str]) -> str:
-        y, m, d = (int(part) for part in match.groups())
-        day = moved.get(date(y, m, d)) if _valid(y, m, d) else None
-        return day.isoformat() if day else match.group(0)
-
-    return _DATE.sub(shifted, code)
-
-
-def _valid(year: int, month: int, day: int) -> bool:
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _same_day(day: date, years: int) -> date | None:
-    """``day`` ``years`` later if that date exists and falls on the same weekday."""
-    try:
-        later = day.replace(year=day.year + years)
-    except ValueError:
-        return None
-    return later if later.weekday() == day.weekday() else None
+    found = []
+    for match in _DATE.finditer(snippet.code):
+        try:
+            day = date(*(int(part) for part in match.groups()))
+        except ValueError:
+            continue
+        if day < today + AHEAD:
+            line = snippet.line + 1 + snippet.code.count("\n", 0, match.start())
+            found.append(f"{snippet.doc}:{line}: {day.isoformat()}")
+    return found

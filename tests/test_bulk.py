@@ -14,6 +14,7 @@ from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.config import config_from_connection
 from airflow_provider_wiziq.api.protocol.ratelimit import RateLimitedSession, TokenBucket
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from airflow_provider_wiziq.operators.bulk import LEDGER_KEY, XCOM_SERIES_RESULTS
 from tests.dagtest import dag_bag, run_dag, task_instances
@@ -282,7 +283,7 @@ def test_bulk_term_provisioning_example_creates_every_section_and_writes_the_rep
     assert bag.import_errors == {}
     dag_run = run_dag(bag.dags["wiziq_term_provisioning_bulk"], run_conf={"report_dir": str(tmp_path)})
     assert dag_run.state == "success"
-    with open(EXAMPLES / "fall_term_sections.csv", newline="") as handle:
+    with open(FALL_TERM_SECTIONS, newline="") as handle:
         sections = list(csv.DictReader(handle))
     report = json.loads((tmp_path / "wiziq_term_report.json").read_text())
     assert [entry["section_id"] for entry in report] == [s["section_id"] for s in sections]

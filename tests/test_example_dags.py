@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
+from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS, ROSTER
 from tests.dagtest import dag_bag, run_dag, task_instances
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_dags"
@@ -29,11 +30,42 @@ def test_every_example_dag_imports_without_errors(example_bag):
     )
 
 
+def test_the_repositorys_example_dags_are_the_packaged_ones(example_bag):
+    """From a pip install the examples are in the package; the repository's example_dags/ only imports them."""
+    import ast
+
+    import airflow_provider_wiziq.example_dags as packaged
+
+    packaged_bag = dag_bag(dag_folder=packaged.FOLDER)
+    assert packaged_bag.import_errors == {}
+    assert (
+        set(packaged_bag.dag_ids)
+        == set(example_bag.dag_ids)
+        == {
+            "wiziq_enrollment_pipeline",
+            "wiziq_term_provisioning",
+            "wiziq_term_provisioning_bulk",
+            "wiziq_term_sync",
+            "wiziq_term_sync_plan",
+        }
+    )
+    assert {path.name for path in EXAMPLES.iterdir() if path.suffix == ".py"} == {
+        path.name for path in packaged.FOLDER.glob("wiziq_*.py")
+    }
+    for path in EXAMPLES.glob("*.py"):  # no second copy of the code: a docstring, imports and __all__
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        kinds = {type(node).__name__ for node in body[1:]}
+        assert kinds <= {"ImportFrom", "Assign"}, path.name
+        imported = {node.module for node in body if isinstance(node, ast.ImportFrom)}
+        assert imported == {"__future__", f"airflow_provider_wiziq.example_dags.{path.stem}"}, path.name
+    assert packaged.FALL_TERM_SECTIONS.is_file() and packaged.ROSTER.is_file()
+
+
 def test_term_provisioning_creates_every_section_and_writes_the_report(example_bag, wiziq_emulator, tmp_path):
     dag = example_bag.dags["wiziq_term_provisioning"]
     dag_run = run_dag(dag, run_conf={"report_dir": str(tmp_path)})
     assert dag_run.state == "success"
-    with open(EXAMPLES / "fall_term_sections.csv", newline="") as handle:
+    with open(FALL_TERM_SECTIONS, newline="") as handle:
         sections = list(csv.DictReader(handle))
     report = json.loads((tmp_path / "wiziq_term_report.json").read_text())
     assert [entry["section_id"] for entry in report] == [s["section_id"] for s in sections]
@@ -73,7 +105,7 @@ def test_enrollment_pipeline_returns_the_rosters_attendance(example_bag, wiziq_e
         mover.join()
     assert dag_run.state == "success"
     tis = task_instances(dag_run)
-    with open(EXAMPLES / "roster.csv", newline="") as handle:
+    with open(ROSTER, newline="") as handle:
         roster = {row["attendee_id"] for row in csv.DictReader(handle)}
     enrolled = tis["enroll_roster"].xcom_pull(task_ids="enroll_roster")
     assert {attendee["attendee_id"] for attendee in enrolled} == roster

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from airflow_provider_wiziq.api.protocol.errors import WizIQValidationError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.rules.export import SECTION_FIELDS, read_export
 from airflow_provider_wiziq.api.rules.term import check_term
+from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS
 
-SAMPLE = Path(__file__).resolve().parent.parent / "example_dags" / "fall_term_sections.csv"
 HEADER = "key,title,presenter_email,time_zone,start_time,class_repeat_type,class_occurrence,duration"
 
 
@@ -159,7 +158,7 @@ def test_the_known_fields_are_the_sections_own_and_create_recurrings():
 def test_section_id_is_another_name_for_key_and_the_sample_export_loads():
     (row,) = read_export([{**{k: v for k, v in spec().items() if k != "key"}, "section_id": "F-1"}])
     assert row["key"] == "F-1" and "section_id" not in row
-    sections, invalid = term(str(SAMPLE))
+    sections, invalid = term(str(FALL_TERM_SECTIONS))
     assert invalid == {} and len(sections) == 40 and "F27-100" in sections
     assert "both key and section_id" in refused([{**spec(), "section_id": "F-1"}])
 

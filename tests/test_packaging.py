@@ -24,7 +24,7 @@ import pytest
 
 from airflow_provider_wiziq import __version__
 from airflow_provider_wiziq.get_provider_info import get_provider_info
-from tests.docsnippets import ROOT, in_the_future, snippets, toml_block
+from tests.docsnippets import ROOT, snippets, toml_block
 
 SOURCES = [
     "src",
@@ -122,6 +122,19 @@ def test_the_sdist_carries_docs_and_licenses_but_no_test_suite(built):
     assert not [name for name in names if name.startswith(("tests/", "benchmarks/", "scripts/", ".ci/"))]
 
 
+def test_the_wheel_ships_the_example_dags_and_sample_exports_and_the_sdist_the_repositorys_too(built):
+    with zipfile.ZipFile(built["wheel"]) as wheel:
+        names = set(wheel.namelist())
+    packaged = "airflow_provider_wiziq/example_dags/"
+    for name in ("__init__.py", "wiziq_term_sync.py", "wiziq_term_provisioning.py", "wiziq_enrollment_pipeline.py"):
+        assert packaged + name in names
+    assert {packaged + "fall_term_sections.csv", packaged + "roster.csv"} <= names
+    with tarfile.open(built["sdist"]) as sdist:
+        in_sdist = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert "src/" + packaged + "fall_term_sections.csv" in in_sdist
+    assert "example_dags/wiziq_term_sync.py" in in_sdist
+
+
 def test_the_readme_recipe_passes_in_a_fresh_project_with_the_wheel(built, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
@@ -142,8 +155,9 @@ def test_the_readme_recipe_passes_in_a_fresh_project_with_the_wheel(built, tmp_p
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text(toml_block("README.md", RECIPE_HEADING))
-    (recipe,) = [s for s in snippets() if s.doc == "README.md" and s.is_test_module]
-    (project / "test_term.py").write_text(in_the_future(recipe.code))
+    recipe_line = (ROOT / "README.md").read_text(encoding="utf-8").splitlines().index(RECIPE_HEADING) + 1
+    (recipe,) = [s for s in snippets() if s.doc == "README.md" and s.is_test_module and s.line > recipe_line]
+    (project / "test_term.py").write_text(recipe.code)
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AIRFLOW", "PYTHON"))}
     check = (
         "import airflow_provider_wiziq as p, importlib.metadata as m; "

@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 from tests.e2e.clients import AirflowAPI, Emulator, recorded_at, writes
 from tests.e2e.deployment import REPO, Deployment, say, wait_until
 
-SECTIONS_CSV = REPO / "example_dags" / "fall_term_sections.csv"
-ROSTER_CSV = REPO / "example_dags" / "roster.csv"
+SAMPLES = REPO / "src" / "airflow_provider_wiziq" / "example_dags"
+SECTIONS_CSV = SAMPLES / "fall_term_sections.csv"
+ROSTER_CSV = SAMPLES / "roster.csv"
 #: Seconds a poll round of the coalescing poller may spread over; rounds are ``poke_interval`` (2 s) apart.
 ROUND_GAP = 1.0
 

@@ -1,0 +1,27 @@
+"""The example DAGs and their sample exports, shipped with the provider so that a pip install can run them.
+
+Airflow finds DAGs among the globals of a file in its DAG folder, so one line there brings an example in::
+
+    from airflow_provider_wiziq.example_dags.wiziq_term_sync import plan_dag, sync_dag
+
+- :mod:`.wiziq_term_provisioning`: ``provisioning_dag`` (one mapped task per section) and
+  ``provisioning_bulk_dag`` (one bulk task), a 40-section term and a provisioning report;
+- :mod:`.wiziq_term_sync`: ``sync_dag`` and ``plan_dag``, the same term kept in sync (Airflow 3.3);
+- :mod:`.wiziq_enrollment_pipeline`: ``enrollment_dag``, create, enroll, wait, attendance.
+
+The sample exports are package data: :data:`FALL_TERM_SECTIONS` (40 sections in seven time zones, by WizIQ's
+parameter names, ``section_id`` as their key) and :data:`ROSTER` (``attendee_id``, ``screen_name``, language).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The folder these files are installed in.
+FOLDER = Path(__file__).resolve().parent
+#: A term's export: 40 sections, one row each (``section_id`` and ``create_recurring``'s parameters).
+FALL_TERM_SECTIONS = FOLDER / "fall_term_sections.csv"
+#: A class roster: ``attendee_id``, ``screen_name``, ``language_culture_name``.
+ROSTER = FOLDER / "roster.csv"
+
+__all__ = ["FALL_TERM_SECTIONS", "FOLDER", "ROSTER"]
