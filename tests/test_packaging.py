@@ -129,6 +129,8 @@ def test_the_wheel_ships_the_example_dags_and_sample_exports_and_the_sdist_the_r
     for name in ("__init__.py", "wiziq_term_sync.py", "wiziq_term_provisioning.py", "wiziq_enrollment_pipeline.py"):
         assert packaged + name in names
     assert {packaged + "fall_term_sections.csv", packaged + "roster.csv"} <= names
+    oneroster = ("oneroster_meeting_patterns.csv", "oneroster_calendar.csv", "oneroster_sample/manifest.csv")
+    assert {packaged + name for name in oneroster} <= names
     with tarfile.open(built["sdist"]) as sdist:
         in_sdist = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert "src/" + packaged + "fall_term_sections.csv" in in_sdist

@@ -10,7 +10,10 @@ Airflow finds DAGs among the globals of a file in its DAG folder, so one line th
 - :mod:`.wiziq_enrollment_pipeline`: ``enrollment_dag``, create, enroll, wait, attendance.
 
 The sample exports are package data: :data:`FALL_TERM_SECTIONS` (40 sections in seven time zones, by WizIQ's
-parameter names, ``section_id`` as their key) and :data:`ROSTER` (``attendee_id``, ``screen_name``, language).
+parameter names, ``section_id`` as their key) and :data:`ROSTER` (``attendee_id``, ``screen_name``, language);
+and a small generated OneRoster 1.1 bundle, :data:`ONEROSTER_SAMPLE` (12 classes, 150 students), with the
+:data:`ONEROSTER_MEETING_PATTERNS` that say what its periods mean and the :data:`ONEROSTER_CALENDAR` of its
+A/B days (read by :func:`airflow_provider_wiziq.oneroster.read_oneroster`).
 """
 
 from __future__ import annotations
@@ -24,4 +27,18 @@ FALL_TERM_SECTIONS = FOLDER / "fall_term_sections.csv"
 #: A class roster: ``attendee_id``, ``screen_name``, ``language_culture_name``.
 ROSTER = FOLDER / "roster.csv"
 
-__all__ = ["FALL_TERM_SECTIONS", "FOLDER", "ROSTER"]
+#: A OneRoster 1.1 CSV bundle (a folder): a fall semester of 12 classes and 150 students.
+ONEROSTER_SAMPLE = FOLDER / "oneroster_sample"
+#: What each period of the sample bundle means: days or cycle days, time, length, zone (period 8: nothing).
+ONEROSTER_MEETING_PATTERNS = FOLDER / "oneroster_meeting_patterns.csv"
+#: The sample's fall instructional days, alternating A and B days (``date,day``).
+ONEROSTER_CALENDAR = FOLDER / "oneroster_calendar.csv"
+
+__all__ = [
+    "FALL_TERM_SECTIONS",
+    "FOLDER",
+    "ONEROSTER_CALENDAR",
+    "ONEROSTER_MEETING_PATTERNS",
+    "ONEROSTER_SAMPLE",
+    "ROSTER",
+]
