@@ -31,6 +31,7 @@ class Received:
     query: dict[str, str]
     form: dict[str, str]
     client_port: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def ok(method: str, inner: str = "") -> bytes:
@@ -69,6 +70,7 @@ class ScriptedServer:
                             {k: v[0] for k, v in parse_qs(parts.query).items()},
                             {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()},
                             self.client_address[1],
+                            dict(self.headers.items()),
                         )
                     )
                     answer = server.script.popleft() if server.script else server.default

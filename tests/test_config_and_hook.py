@@ -268,3 +268,91 @@ def test_the_hook_downloads_a_recording_as_wiziq_documents_it(wiziq_emulator):
     sent = wiziq_emulator.requests("download_recording")[0]["fields"]
     assert (sent["class_id"], sent["recording_format"]) == (str(made.class_id), "zip")
     assert hook.download_recording(made.class_id, recording_format="exe").status is True
+
+
+class TestCredentialsInTheEndpoint:
+    """A connection host like ``https://user:password@host/...``: the password travels as HTTP basic auth,
+    reaches no plain attribute, repr or traceback, and Airflow's secrets masker knows it."""
+
+    HOST = "http://robin:hunter%32@127.0.0.1:{port}/apimanager.ashx"
+
+    def test_it_reaches_the_server_as_basic_auth_from_both_clients(self, scripted_server, monkeypatch):
+        import asyncio
+        import base64
+
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        host = scripted_server.url.replace("http://", "http://robin:hunter%32@")
+        connection(monkeypatch, host=host, login="ak", password=SECRET)
+        scripted_server.then(Answer(ok("get_account_info")), Answer(ok("get_account_info")))
+        hook = WizIQHook()
+        hook.get_account_info()
+
+        async def from_a_trigger() -> None:
+            client = await hook.get_async_client()
+            try:
+                await client.get_account_info()
+            finally:
+                await client.aclose()
+
+        asyncio.run(from_a_trigger())
+        expected = "Basic " + base64.b64encode(b"robin:hunter2").decode()
+        assert [received.headers.get("Authorization") for received in scripted_server.received] == [expected] * 2
+        assert all(received.path == "/apimanager.ashx" for received in scripted_server.received)
+
+    def test_it_is_in_no_plain_attribute_repr_or_traceback_with_locals(self, monkeypatch):
+        import asyncio
+        import traceback
+
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        # port 9 on loopback: nothing listens, the connection is refused, the call fails inside the client
+        connection(monkeypatch, host=self.HOST.format(port=9), login="ak", password=SECRET, extra={"max_retries": 0})
+        hook = WizIQHook()
+        texts = [repr(vars(hook)), repr(vars(hook.config)), repr(hook.config), str(hook.config)]
+        texts += [str(value) for value in vars(hook.config).values()]
+        with pytest.raises(WizIQTransportError) as caught:
+            hook.get_account_info()
+        texts.append("".join(traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()))
+
+        async def from_a_trigger() -> None:
+            client = await hook.get_async_client()
+            try:
+                await client.get_account_info()
+            finally:
+                await client.aclose()
+
+        with pytest.raises(WizIQTransportError) as caught_async:
+            asyncio.run(from_a_trigger())
+        texts.append(
+            "".join(traceback.TracebackException.from_exception(caught_async.value, capture_locals=True).format())
+        )
+        for text in texts:
+            assert "hunter" not in text
+            assert SECRET not in text
+        assert "127.0.0.1:9" in texts[-1]  # the locals were printed: the test would see a leak
+
+    def test_the_hook_registers_it_with_airflows_secrets_masker(self, monkeypatch):
+        import asyncio
+
+        from airflow.providers.common.compat.sdk import redact
+
+        from airflow_provider_wiziq.hooks.wiziq import WizIQHook
+
+        host = "https://robin:w1zard%2Bpass@api.example.com/apimanager.ashx?token=t0k3n-8734"
+        connection(monkeypatch, host=host, login="ak", password=SECRET)
+        WizIQHook().config  # noqa: B018 - reading the connection is what registers it
+        line = "calling https://robin:w1zard%2Bpass@api.example.com/apimanager.ashx?token=t0k3n-8734 as w1zard+pass"
+        shown = redact(line)
+        assert "w1zard" not in shown and "t0k3n-8734" not in shown
+        assert "api.example.com" in shown
+
+        async_host = "https://robin:tr1gger-pass@api.example.com/apimanager.ashx"
+        connection(monkeypatch, conn_id="wiziq_async", host=async_host, login="ak", password=SECRET)
+
+        async def from_a_trigger() -> None:
+            client = await WizIQHook(wiziq_conn_id="wiziq_async").get_async_client()
+            await client.aclose()
+
+        asyncio.run(from_a_trigger())
+        assert "tr1gger-pass" not in redact("password tr1gger-pass")

@@ -3,8 +3,10 @@ and extras left over from the connection's former type."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
+import pickle
 
 import pytest
 
@@ -41,6 +43,33 @@ class TestCredentialsInTheEndpoint:
         for text in (repr(made), str(made)):
             assert "hunter2" not in text
             assert "api.example.com" in text
+
+    def test_no_plain_attribute_holds_the_password_or_the_secret_key(self):
+        made = make(host="https://robin:hunter2@api.example.com/apimanager.ashx?token=t0k3n", password="sk-s3cr3t")
+        attributes = vars(made)
+        for secret in ("hunter2", "t0k3n", "sk-s3cr3t"):
+            assert secret not in repr(attributes)
+            assert not any(secret in str(value) or secret in repr(value) for value in attributes.values())
+        # read as before: the endpoint as given, the key for signing
+        assert (made.endpoint, made.secret_key) == (
+            "https://robin:hunter2@api.example.com/apimanager.ashx?token=t0k3n",
+            "sk-s3cr3t",
+        )
+        assert made == make(
+            host="https://robin:hunter2@api.example.com/apimanager.ashx?token=t0k3n", password="sk-s3cr3t"
+        )
+        assert made != make(
+            host="https://robin:other@api.example.com/apimanager.ashx?token=t0k3n", password="sk-s3cr3t"
+        )
+        assert pickle.loads(pickle.dumps(made)) == made == copy.deepcopy(made)
+
+    def test_requests_go_to_the_url_without_them_and_carry_them_as_basic_auth(self):
+        made = make(host="https://robin:hunter%32@api.example.com/apimanager.ashx?token=t0k3n")
+        assert made.request_url == "https://api.example.com/apimanager.ashx?token=t0k3n"
+        assert made.endpoint_auth() == ("robin", "hunter2")  # percent-decoded, as requests and httpx read it
+        assert set(made.endpoint_secrets()) == {"hunter%32", "hunter2", "token=t0k3n"}
+        plain = make(host="https://api.example.com/apimanager.ashx")
+        assert (plain.request_url, plain.endpoint_auth(), plain.endpoint_secrets()) == (plain.endpoint, None, ())
 
     def test_a_refused_endpoint_is_named_without_them(self):
         with pytest.raises(WizIQConfigError) as caught:

@@ -41,10 +41,18 @@ class WizIQHook(BaseHook):
 
     @cached_property
     def config(self) -> ClientConfig:
-        """The connection read and checked; a bad one raises :class:`WizIQConfigError` before any request."""
+        """The connection read and checked; a bad one raises :class:`WizIQConfigError` before any request.
+
+        Airflow masks the connection's password (the secret key) in logs; a password or a token in the host
+        URL (``https://user:password@host/...``) is registered with the masker here too.
+        """
+        from airflow_provider_wiziq._compat import mask_secret
         from airflow_provider_wiziq.api.protocol.config import config_from_airflow_connection
 
-        return config_from_airflow_connection(self.get_connection(self.wiziq_conn_id))
+        config = config_from_airflow_connection(self.get_connection(self.wiziq_conn_id))
+        for secret in config.endpoint_secrets():
+            mask_secret(secret)
+        return config
 
     @cached_property
     def client(self) -> WizIQClient:
@@ -72,12 +80,15 @@ class WizIQHook(BaseHook):
     async def get_async_client(self) -> AsyncWizIQClient:
         """A new async client for triggers, the connection read without blocking the event loop (and without
         the supervisor deadlock Airflow before 3.3.2 risks there). The caller closes it (``aclose``)."""
-        from airflow_provider_wiziq._compat import get_async_connection
+        from airflow_provider_wiziq._compat import amask_secret, get_async_connection
         from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
         from airflow_provider_wiziq.api.protocol.config import config_from_airflow_connection
 
         connection = await get_async_connection(self.wiziq_conn_id, hook=self)
-        return AsyncWizIQClient(config_from_airflow_connection(connection))
+        config = config_from_airflow_connection(connection)
+        for secret in config.endpoint_secrets():
+            await amask_secret(secret)
+        return AsyncWizIQClient(config)
 
     def status_ping_url(self) -> str | None:
         """The ``status_ping_url`` to give the classes made through this connection: the connection's

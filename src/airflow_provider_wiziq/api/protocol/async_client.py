@@ -44,6 +44,7 @@ class AsyncWizIQClient:
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
             headers={"User-Agent": USER_AGENT},
+            auth=config.endpoint_auth(),  # the endpoint's user:password@, as httpx would send them itself
         )
 
     async def __aenter__(self) -> AsyncWizIQClient:

@@ -61,9 +61,11 @@ class Call(Generic[T]):
 
 
 def method_url(config: ClientConfig, method: str) -> str:
-    """The URL a call of ``method`` is posted to: the endpoint with ``method`` in its query."""
-    separator = "&" if "?" in config.endpoint else "?"
-    return f"{config.endpoint}{separator}method={method}"
+    """The URL a call of ``method`` is posted to: the endpoint with ``method`` in its query (and without
+    ``user:password@``: the clients send those as HTTP basic auth, ``config.endpoint_auth()``)."""
+    url = config.request_url
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}method={method}"
 
 
 def settle_resend(call: Call[T], error: WizIQAPIError, attempt_number: int) -> T:

@@ -159,9 +159,10 @@ def configure_session(session: requests.Session, config: ClientConfig, pool_size
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    session.auth = config.endpoint_auth()  # the endpoint's user:password@, as requests would send them itself
     # requests reads proxy and CA-bundle settings from the environment on every request, a scan of os.environ
     # that costs more than the rest of a call: read them once, for this client's one endpoint.
-    settings = session.merge_environment_settings(config.endpoint, {}, None, None, None)
+    settings = session.merge_environment_settings(config.request_url, {}, None, None, None)
     session.proxies.update(settings["proxies"])
     session.verify = settings["verify"]
     session.cert = settings["cert"]

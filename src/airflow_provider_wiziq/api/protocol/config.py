@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from typing import Any, overload
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from airflow_provider_wiziq.api.protocol.errors import WizIQConfigError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
@@ -61,13 +61,63 @@ EXTRAS: dict[str, Extra] = {
 _LIMIT_EXTRAS = {f.name for f in fields(PlanLimits)}
 
 
+class Concealed:
+    """A secret kept out of ``repr``, ``str``, ``vars()`` and tracebacks that print locals: they show ``shown``;
+    :meth:`reveal` gives the text itself."""
+
+    __slots__ = ("_shown", "_text")
+
+    def __init__(self, text: str, shown: str = "***") -> None:
+        self._text = text
+        self._shown = shown
+
+    def reveal(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"<concealed {self._shown}>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Concealed) and other._text == self._text
+
+    def __hash__(self) -> int:
+        return hash(self._text)
+
+
+class _ConcealedField:
+    """A string attribute kept as :class:`Concealed` in the instance (under ``_<name>``) and read back as its
+    text: it works as a plain ``str`` attribute, yet ``vars()`` and what it lists hold no secret text."""
+
+    def __init__(self, name: str, shown: Callable[[str], str]) -> None:
+        self._slot = f"_{name}"
+        self._shown = shown
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _ConcealedField: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> str: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> str | _ConcealedField:
+        if instance is None:
+            return self
+        concealed: Concealed = instance.__dict__[self._slot]
+        return concealed.reveal()
+
+    def __set__(self, instance: object, value: str) -> None:
+        instance.__dict__[self._slot] = Concealed(value, self._shown(value))
+
+
 @dataclass(frozen=True)
 class ClientConfig:
-    """Where and how to call WizIQ. ``repr`` leaves out the secret key and the endpoint's credentials."""
+    """Where and how to call WizIQ. ``repr`` and ``vars()`` leave out the secret key and the endpoint's
+    credentials (``user:password@`` and its query string): both are kept :class:`Concealed`, read as text."""
 
-    endpoint: str = field(repr=False)
+    endpoint: str  # concealed, see below the class
     access_key: str
-    secret_key: str = field(repr=False)
+    secret_key: str  # concealed
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_retries: int = 4  # re-sends after the first attempt, for calls that are safe to repeat
@@ -102,8 +152,42 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         shown = [f"endpoint={url_without_credentials(self.endpoint)!r}"]
-        shown += [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr]
+        shown += [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name not in _CONCEALED]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+    @property
+    def request_url(self) -> str:
+        """The endpoint every request goes to: without ``user:password@``, which travels as HTTP basic auth
+        (:meth:`endpoint_auth`), so no URL a client builds, logs or keeps in a local variable holds it."""
+        parts = urlsplit(self.endpoint)
+        if "@" not in parts.netloc:
+            return self.endpoint
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+    def endpoint_auth(self) -> tuple[str, str] | None:
+        """The endpoint's ``user:password@`` as HTTP basic auth credentials (percent-decoded, as requests and
+        httpx read them from a URL); None when it has none."""
+        parts = urlsplit(self.endpoint)
+        if "@" not in parts.netloc:
+            return None
+        return unquote(parts.username or ""), unquote(parts.password or "")
+
+    def endpoint_secrets(self) -> tuple[str, ...]:
+        """What a log masker should hide of the endpoint: its password, as written and decoded, and its
+        query string (a token, often). The secret key is the connection's password: Airflow masks it."""
+        parts = urlsplit(self.endpoint)
+        found = [parts.password or "", unquote(parts.password or ""), parts.query]
+        return tuple(dict.fromkeys(secret for secret in found if secret))
+
+
+#: ClientConfig's fields kept concealed, with what their ``Concealed`` shows: set on the class once the dataclass is
+#: made, so that its ``__init__`` stores them through :class:`_ConcealedField` while they stay required fields.
+_CONCEALED: dict[str, Callable[[str], str]] = {
+    "endpoint": lambda url: url_without_credentials(url),  # defined below
+    "secret_key": lambda key: "***",
+}
+for _name, _shown in _CONCEALED.items():
+    setattr(ClientConfig, _name, _ConcealedField(_name, _shown))
 
 
 def config_from_connection(
