@@ -128,9 +128,13 @@ def test_the_signed_url_is_the_base_with_the_connection_and_its_token():
 
 def test_airflows_api_server_mounts_the_plugins_route(monkeypatch, tmp_path):
     """What the api-server does with every loaded plugin (``init_plugins``), on a bare app: the route answers."""
+    from importlib.metadata import entry_points
+
     from airflow.api_fastapi.app import init_plugins
 
     assert WizIQPingPlugin.fastapi_apps[0]["url_prefix"] == URL_PREFIX == "/wiziq"
+    declared = [e for e in entry_points(group="airflow.plugins") if e.value.startswith("airflow_provider_wiziq")]
+    assert declared, "the provider's airflow.plugins entry point is not installed: reinstall it (scripts/_venv.sh)"
     app = FastAPI()
     init_plugins(app)
     pings_on(monkeypatch, tmp_path)

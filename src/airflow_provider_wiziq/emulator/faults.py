@@ -23,7 +23,12 @@ KINDS: dict[str, bool] = {
     "malformed": True,  # HTTP 200 with XML cut in the middle (correct Content-Length)
     "truncated": True,  # Content-Length larger than what is sent, then the connection closes
     "html": False,  # an HTML error page (HTTP ``status``, 502 unless given)
+    # Status pings (the emulator's own posts to a class's status_ping_url), ``count`` pings:
+    "ping_drop": False,  # not sent, as when the receiver is down or the network loses it
+    "ping_bad_token": False,  # sent with the URL's ``k`` query parameter changed, as a forger would send it
 }
+#: The fault kinds that apply to status pings rather than API calls.
+PING_KINDS = frozenset(kind for kind in KINDS if kind.startswith("ping_"))
 
 
 @dataclass

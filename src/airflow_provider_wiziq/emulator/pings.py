@@ -3,7 +3,8 @@
 A scan compares each watched class's status with the last one announced and queues a form POST of
 ``class_id`` and ``class_status`` for every change (the steps a clock jump skipped included, in order).
 Scans run when the clock jumps, when a call changes a class, and every ``interval`` seconds as time
-passes. One sender thread delivers the queue, so a slow receiver never holds up an API answer.
+passes. One sender thread delivers the queue, so a slow receiver never holds up an API answer. The ``ping_*``
+faults (``faults.py``) drop the next pings or send them with a wrong token.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from airflow_provider_wiziq.api.protocol.status import ClassStatus
+from airflow_provider_wiziq.emulator.faults import FaultPlan
 from airflow_provider_wiziq.emulator.lifecycle import phase, steps
 from airflow_provider_wiziq.emulator.store import Store
 
@@ -64,6 +66,7 @@ class StatusPinger:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.faults = FaultPlan()  # ping_drop, ping_bad_token
 
     def start(self) -> None:
         self._stop.clear()
@@ -151,6 +154,12 @@ class StatusPinger:
     def _deliver(self, ping: _Ping) -> _Ping:
         body = urlencode({"class_id": ping.class_id, "class_status": ping.class_status}).encode()
         url = ping.url if "://" in ping.url else f"http://{ping.url}"  # the seed's own example has no scheme
+        fault = self.faults.take(None)
+        if fault is not None and fault.kind == "ping_drop":
+            log.info("WizIQ emulator: fault ping_drop: the ping for class %s is not sent", ping.class_id)
+            return _Ping(ping.url, ping.class_id, ping.class_status, ping.at, False, "dropped (fault ping_drop)")
+        if fault is not None and fault.kind == "ping_bad_token":
+            url = _wrong_token(url)
         request = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"}
         )
@@ -179,6 +188,13 @@ class StatusPinger:
             return _Ping(ping.url, ping.class_id, ping.class_status, ping.at, False, type(error).__name__)
         log.debug("WizIQ emulator: status ping for class %s: %s", ping.class_id, ping.class_status)
         return _Ping(ping.url, ping.class_id, ping.class_status, ping.at, True)
+
+
+def _wrong_token(url: str) -> str:
+    """``url`` with its ``k`` query parameter (the provider's ping token) replaced by one no secret signed."""
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True) if name != "k"]
+    return parts._replace(query=urlencode([*query, ("k", "forged-" + "0" * 36)])).geturl()
 
 
 def _opener(url: str) -> urllib.request.OpenerDirector:

@@ -36,7 +36,7 @@ from airflow_provider_wiziq.emulator.config import (
     TIMESTAMP_WINDOW,
     EmulatorConfig,
 )
-from airflow_provider_wiziq.emulator.faults import Fault, FaultPlan
+from airflow_provider_wiziq.emulator.faults import PING_KINDS, Fault, FaultPlan
 from airflow_provider_wiziq.emulator.handler import EmulatorHTTPServer, Reply
 from airflow_provider_wiziq.emulator.lifecycle import Report, phase, recording
 from airflow_provider_wiziq.emulator.pings import StatusPinger
@@ -252,14 +252,17 @@ class WizIQEmulator:
         retry_after: int = 1,
         status: int | None = None,
     ) -> Fault:
-        """Make the next ``count`` API calls (of ``method`` only, if given) meet the fault ``kind``."""
-        return self._faults.add(Fault(kind, int(count), method, float(seconds), int(retry_after), status))
+        """Make the next ``count`` API calls (of ``method`` only, if given) meet the fault ``kind``; a ``ping_*``
+        kind applies to the next ``count`` status pings instead."""
+        fault = Fault(kind, int(count), method, float(seconds), int(retry_after), status)
+        return (self.pinger.faults if kind in PING_KINDS else self._faults).add(fault)
 
     def faults(self) -> list[Fault]:
-        return self._faults.pending()
+        return self._faults.pending() + self.pinger.faults.pending()
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self.pinger.faults.clear()
 
     # What happened --------------------------------------------------------------------------------------
 
