@@ -302,3 +302,11 @@ def test_datetimes_in_rows_count_by_their_date():
 def test_an_ics_calendar_that_never_ends_is_an_error():
     with pytest.raises(WizIQValidationError, match="calendar: BEGIN:VCALENDAR is never ended"):
         read_calendar("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20270907\nSUMMARY:A\nEND:VEVENT\n")
+
+
+def test_a_relative_calendar_file_is_read_from_base(tmp_path):
+    (tmp_path / "days.csv").write_text("date,day\n2027-09-07,A\n")
+    assert dict(read_calendar("days.csv", base=tmp_path)) == {date(2027, 9, 7): "A"}
+    assert read_calendar(tmp_path / "days.csv", base="/elsewhere") == read_calendar("days.csv", base=str(tmp_path))
+    with pytest.raises(WizIQValidationError, match="calendar: no file"):
+        read_calendar("days.csv", base=tmp_path / "missing")

@@ -82,8 +82,9 @@ class Calendar(Mapping[date, str]):
         return [{"date": day.isoformat(), "day": label} for day, label in self._days.items()]
 
 
-def read_calendar(value: Any) -> Calendar:
+def read_calendar(value: Any, *, base: str | os.PathLike[str] | None = None) -> Calendar:
     """The term's calendar from any form it is given in (see the module); nothing given is an empty calendar.
+    A relative ``.csv``/``.ics`` path is read from ``base`` (the DAG file's folder, as the export is).
 
     Every error names ``calendar`` and the row, line or entry it is about. A date given twice with two labels
     is an error; the same label twice is not.
@@ -93,13 +94,13 @@ def read_calendar(value: Any) -> Calendar:
     if isinstance(value, bytes):
         value = value.decode("utf-8-sig")
     if isinstance(value, os.PathLike):
-        return _read_file(Path(value))
+        return _read_file(Path(value), base)
     if not values.is_given(value):
         return Calendar()
     if isinstance(value, str):
         text = value.strip().lstrip("\ufeff")
         if "\n" not in text and text.lower().endswith((".csv", ".ics")):
-            return _read_file(Path(text))
+            return _read_file(Path(text), base)
         return _read_text(text, "")
     if isinstance(value, Mapping):
         return _collect((f"entry {key!r}", key, label) for key, label in value.items())
@@ -112,7 +113,8 @@ def read_calendar(value: Any) -> Calendar:
     )
 
 
-def _read_file(path: Path) -> Calendar:
+def _read_file(given: Path, base: str | os.PathLike[str] | None) -> Calendar:
+    path = Path(base) / given if base is not None and not given.is_absolute() else given
     if not path.is_file():
         raise WizIQValidationError("calendar", f"no file {str(path)!r}")
     text = path.read_text(encoding="utf-8-sig").strip()
