@@ -58,6 +58,7 @@ class Expected:
     zone: str
     duration: int  # minutes
     instants: tuple[datetime, ...]  # aware UTC, every held class (past ones included), in order
+    on_holidays: tuple[datetime, ...]  # the slots of its rule on a holiday, up to its last class
     roster: frozenset[str]  # attendee ids
 
     @property
@@ -77,13 +78,15 @@ def expect(sections: Iterable[Mapping[str, Any]], holidays: Any = None) -> dict[
         key = str(section["key"]).strip()
         if key in found:
             raise ValueError(f"section key {key!r} is declared twice")
+        held, on_holidays = _expand(section, days)
         found[key] = Expected(
             key=key,
             presenter=str(section["presenter_email"]).strip().casefold(),
             title=str(section["title"]).strip(),
             zone=_zone_name(section),
             duration=int(section.get("duration") or 60),
-            instants=section_classes(section, days),
+            instants=held,
+            on_holidays=on_holidays,
             roster=frozenset(str(item["attendee_id"]).strip() for item in section.get("attendees") or ()),
         )
     return found
@@ -97,23 +100,30 @@ def future(instants: Iterable[datetime], now: datetime) -> tuple[datetime, ...]:
 
 def section_classes(section: Mapping[str, Any], holidays: Iterable[date] = ()) -> tuple[datetime, ...]:
     """A section's held classes as aware UTC instants, in order: its rule's slots minus those on holidays."""
-    days = frozenset(holidays)
+    return _expand(section, frozenset(holidays))[0]
+
+
+def _expand(section: Mapping[str, Any], days: frozenset[date]) -> tuple[tuple[datetime, ...], tuple[datetime, ...]]:
+    """The held classes, and the slots of the rule that fall on holidays before the last held class."""
     zone = ZoneInfo(_zone_name(section))
     occurrence = _count(section.get("class_occurrence"))
     end = _end_date(section.get("class_end_date"))
     if (occurrence is None) == (end is None):
         raise ValueError(f"section {section.get('key')!r}: give exactly one of class_occurrence and class_end_date")
     held: list[datetime] = []
+    skipped: list[datetime] = []
     for position, wall in enumerate(_slots(section, end)):
         if position >= MAX_SLOTS:
             raise ValueError(f"section {section.get('key')!r}: no end within {MAX_SLOTS} slots")
         instant = wall_to_utc(wall, zone)
         if instant.astimezone(zone).date() in days:
+            skipped.append(instant)
             continue
         held.append(instant)
         if occurrence is not None and len(held) == occurrence:
             break
-    return tuple(held)
+    last = held[-1] if held else None
+    return tuple(held), tuple(instant for instant in skipped if last is not None and instant < last)
 
 
 def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:

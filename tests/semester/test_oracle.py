@@ -251,6 +251,7 @@ def test_expect_reads_the_term_and_matches_by_presenter_and_title():
     assert term["A"].identity == ("ann@school.example", "Algebra")
     assert term["A"].instants == (utc(2027, 9, 7, 13),)
     assert term["A"].roster == {"7"}
+    assert term["A"].on_holidays == (utc(2027, 9, 6, 13),)
     assert term["A"].future(utc(2027, 9, 7, 12, 30)) == ()
     assert term["B"].instants == (utc(2027, 9, 7, 14),) and term["B"].duration == 90
     assert set(by_identity(term)) == {("ann@school.example", "Algebra"), ("t@school.example", "Biology")}
