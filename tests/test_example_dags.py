@@ -47,6 +47,8 @@ def test_the_repositorys_example_dags_are_the_packaged_ones(example_bag):
             "wiziq_term_provisioning_bulk",
             "wiziq_term_sync",
             "wiziq_term_sync_plan",
+            "wiziq_wait_for_class",
+            "wiziq_after_class",
         }
     )
     assert {path.name for path in EXAMPLES.iterdir() if path.suffix == ".py"} == {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from airflow_provider_wiziq._compat import (
 from airflow_provider_wiziq.api.rules.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import Asset, AssetAlias, Context
 
     from airflow_provider_wiziq.api.protocol.status import ClassStatus
     from airflow_provider_wiziq.api.rules.wait import ClassWait, Verdict
@@ -34,6 +35,25 @@ if TYPE_CHECKING:
 _ERRORS_KEY = "wiziq_class_status_errors"
 #: Extra time a deferral may take past the trigger's own end time before Airflow steps in.
 DEFERRAL_GRACE = timedelta(minutes=5)
+
+
+def class_events_asset(wiziq_conn_id: str = "wiziq_default") -> Asset:
+    """The asset a connection's class events are emitted on (``emit_asset_event``): ``wiziq://classes/<conn_id>``.
+
+    One asset per connection, not per class (a term would make thousands of asset rows); each event's extra
+    names its class: ``{"class_id", "status", "checked_at"}``. Schedule attendance or recording DAGs on it.
+    """
+    from airflow.sdk import Asset
+
+    return Asset(name=f"wiziq-classes-{wiziq_conn_id}", uri=f"wiziq://classes/{wiziq_conn_id}")
+
+
+def class_events_alias(wiziq_conn_id: str = "wiziq_default") -> AssetAlias:
+    """The alias a sensor emits its class event through: an event only when it says so (a verified final
+    status), never on every success as a plain outlet would."""
+    from airflow.sdk import AssetAlias
+
+    return AssetAlias(name=f"wiziq-classes-{wiziq_conn_id}-events")
 
 
 class WizIQWaitFailed(AirflowFailException):
@@ -58,6 +78,10 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         Defaults to ``[operators] default_deferrable``.
     :param soft_fail: skip instead of failing when the class reaches a final status that is not a target, or
         when the wait times out. An unknown class, a permanent WizIQ error and a run of WizIQ errors still fail.
+    :param emit_asset_event: when the wait succeeds on a final status (``completed``, ``expired``,
+        ``cancelled``) read from WizIQ, emit an event on the connection's asset ``wiziq://classes/<conn_id>``
+        (:func:`class_events_asset`) with extra ``{"class_id", "status", "checked_at"}``, for event-scheduled
+        attendance or recording DAGs.
 
     Works in ``poke``, ``reschedule`` and deferrable mode. Returns (XCom ``return_value``) the class's record:
     the ``get_data`` status columns with ``status`` in the five-state model. A class that reaches a final
@@ -79,10 +103,14 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         soft_fail: bool = False,
+        emit_asset_event: bool = False,
         **kwargs: Any,
     ) -> None:
         if soft_fail and kwargs.get("never_fail"):
             raise ValueError("soft_fail and never_fail are mutually exclusive, you can not provide both.")
+        self.emit_asset_event = bool(emit_asset_event)
+        if self.emit_asset_event:
+            kwargs["outlets"] = [*(kwargs.get("outlets") or []), class_events_alias(wiziq_conn_id)]
         # soft_fail is applied by this sensor, to the failures it covers (see _result). Airflow's own handling
         # skips every AirflowException, an unknown class included, so it is left off.
         super().__init__(soft_fail=False, **kwargs)
@@ -136,7 +164,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
             polled = pick(self.hook.get_data(class_id=wait.class_id, columns=STATUS_COLUMNS), wait.class_id)
         except WizIQError as error:
             polled = error
-        verdict = wait.judge(polled)
+        verdict = replace(wait.judge(polled), checked_at=time.time())
         if wait.errors != errors_before:
             self._store_errors(context, wait.errors)
         if verdict.waiting:
@@ -145,7 +173,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
             else:
                 self.log.info("%s", verdict.message)
             return PokeReturnValue(is_done=False)
-        return PokeReturnValue(is_done=True, xcom_value=self._result(verdict))
+        return PokeReturnValue(is_done=True, xcom_value=self._result(verdict, context))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger's event: the record on success, else the matching failure."""
@@ -155,7 +183,7 @@ class WizIQClassStatusSensor(BaseSensorOperator):
             verdict = Verdict.from_event(event)
         except ValueError as error:
             raise WizIQWaitFailed(f"Unexpected event from the WizIQ trigger: {error}") from None
-        return self._result(verdict)
+        return self._result(verdict, context)
 
     def _defer(self) -> None:
         from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
@@ -176,13 +204,14 @@ class WizIQClassStatusSensor(BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
         )
 
-    def _result(self, verdict: Verdict) -> dict[str, Any]:
+    def _result(self, verdict: Verdict, context: Context) -> dict[str, Any]:
         """The record when the class reached a target; otherwise the exception its verdict calls for. The one
         place that says which failures ``soft_fail`` covers."""
         from airflow_provider_wiziq.api.rules.wait import Outcome
 
         if verdict.outcome is Outcome.SUCCESS and isinstance(verdict.record, dict):
             self.log.info("%s", verdict.message)
+            self._emit(verdict, context)
             return verdict.record
         if verdict.outcome in (Outcome.WRONG_STATUS, Outcome.TIMEOUT) and self.soft_fail_skips:
             raise AirflowSkipException(f"{verdict.message} (soft_fail: skipped)")
@@ -193,6 +222,24 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         if verdict.outcome is Outcome.ERROR and verdict.retryable:
             raise WizIQWaitErrors(verdict.message)
         raise WizIQWaitFailed(verdict.message)
+
+    def _emit(self, verdict: Verdict, context: Context) -> None:
+        """The class event, when asked for and the status WizIQ answered is final (only WizIQ's answer makes one:
+        a ping never does)."""
+        from airflow_provider_wiziq.api.protocol.status import ClassStatus
+
+        if not self.emit_asset_event or verdict.status is None or not ClassStatus(verdict.status).is_terminal:
+            return
+        checked = verdict.checked_at if verdict.checked_at is not None else time.time()
+        extra: dict[str, Any] = {
+            "class_id": verdict.class_id,
+            "status": verdict.status,
+            "checked_at": datetime.fromtimestamp(checked, timezone.utc).isoformat(),
+        }
+        context["outlet_events"][class_events_alias(self.wiziq_conn_id)].add(
+            class_events_asset(self.wiziq_conn_id), extra=extra
+        )
+        self.log.info("Class event on %s: %s", class_events_asset(self.wiziq_conn_id).uri, extra)
 
     # Helpers -----------------------------------------------------------------------------------------------
 
@@ -245,4 +292,6 @@ __all__ = [
     "WizIQClassStatusSensor",
     "WizIQWaitErrors",
     "WizIQWaitFailed",
+    "class_events_alias",
+    "class_events_asset",
 ]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -104,6 +105,8 @@ class WizIQClassStatusTrigger(BaseTrigger):
                 finally:
                     news.cancel()
                 verdict = news.result() if done else watch.expire()  # the trigger's own end time
+                if done:
+                    verdict = replace(verdict, checked_at=time.time())  # the answer came just now
                 if not verdict.waiting:
                     event = verdict.event()
                 elif verdict.errors:

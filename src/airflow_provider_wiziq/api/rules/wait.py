@@ -49,6 +49,7 @@ class Verdict:
     status: str | None = None  # the five-state status, when the poll read one (or the last one read)
     retryable: bool = False  # ERROR only: the task may be retried (transient errors ran out)
     errors: int = 0  # consecutive transient errors so far
+    checked_at: float | None = None  # when WizIQ's answer was read (Unix seconds), set by whoever asked
 
     @property
     def waiting(self) -> bool:
@@ -65,6 +66,7 @@ class Verdict:
             "record": self.record,
             "retryable": self.retryable,
             "message": self.message,
+            "checked_at": self.checked_at,
         }
 
     @classmethod
@@ -79,6 +81,7 @@ class Verdict:
                 record=event.get("record"),
                 status=event.get("class_status"),
                 retryable=bool(event.get("retryable", False)),
+                checked_at=float(event["checked_at"]) if event.get("checked_at") is not None else None,
             )
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"not a WizIQ wait event: status {event.get('status')!r}") from None
