@@ -1,6 +1,9 @@
 """The main job's driver (run by scripts/demo.sh): emulator up, term DAG run, created series printed;
 then the term kept in sync: its plan, the apply, a re-run that changes nothing, a changed export's plan.
 
+Each step's heading is printed before the step runs, with how long it takes (``STEPS``, measured on two busy
+cores), and after it what it did and how long it took.
+
 Usage: .venv/bin/python scripts/demo.py   (the report goes to $WIZIQ_REPORT_DIR, default output/; Airflow runs
 on a throwaway AIRFLOW_HOME that is removed at the end, whatever happens)
 """
@@ -16,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.emulator.server import WizIQEmulator
 from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS
 
@@ -23,6 +27,27 @@ DAG_ID = "wiziq_term_provisioning"
 SYNC_DAG, PLAN_DAG = "wiziq_term_sync", "wiziq_term_sync_plan"
 WRITES = {"create_recurring", "create", "modify", "cancel", "add_attendees"}
 ROOT = Path(__file__).resolve().parent.parent
+#: Each step's heading and its expected seconds: between two runs measured on two cores busy with other work
+#: (the whole demo took 113 s and 279 s; the README's "two commands" says so).
+STEPS = {
+    "migrate": ("Preparing a throwaway Airflow database (airflow db migrate)", 10),
+    "provision": (f"Provisioning the term: the {DAG_ID} DAG, one mapped task per section (airflow dags test)", 40),
+    "plan": ("1. the plan of a new term", 35),
+    "apply": ("2. apply", 50),
+    "again": ("3. the same export again", 35),
+    "changed": ("4. the plan for a changed export", 35),
+}
+
+
+def step(name: str) -> float:
+    """Say which step comes next and how long it takes, before it runs; the moment it starts."""
+    title, seconds = STEPS[name]
+    print(f"\n== {title} (about {seconds} s) ...", flush=True)
+    return time.monotonic()
+
+
+def took(started: float) -> str:
+    return f"{time.monotonic() - started:.0f} s"
 
 
 def airflow(*args: str, env: dict[str, str], log: Path) -> None:
@@ -76,15 +101,15 @@ def last_result(dag_id: str) -> dict:
         return XComModel.deserialize_value(row)
 
 
-def show_sync(title: str, dag_id: str, emulator: WizIQEmulator, *, only_changes: bool = False) -> None:
-    """The run's plan table (only the sections that change, if asked), its calls and its summary."""
+def show_sync(dag_id: str, emulator: WizIQEmulator, started: float, *, only_changes: bool = False) -> None:
+    """The run's calls, its plan table (only the sections that change, if asked) and its summary."""
     from airflow_provider_wiziq.api.engine.sync import plan_table
 
     result = last_result(dag_id)
     rows = [row for row in result["plan"] if not (only_changes and row["action"] == "unchanged")]
     calls = emulator.requests()
     writes = sum(1 for call in calls if call["method"] in WRITES)
-    print(f"\n== {title} ({dag_id}): {len(calls)} WizIQ calls, {writes} of them writes")
+    print(f"{dag_id} took {took(started)}: {counted(len(calls), 'WizIQ call')}, {writes} of them writes")
     print(plan_table(rows))
     if only_changes:
         print(f"({len(result['plan']) - len(rows)} unchanged sections not shown)")
@@ -118,20 +143,24 @@ def sync_demo(work: Path, env: dict[str, str], log: Path) -> None:
     with WizIQEmulator(access_key=secrets.token_hex(8), secret_key=secrets.token_urlsafe(24)) as emulator:
         env = {**env, "AIRFLOW_CONN_WIZIQ_DEFAULT": emulator.connection_json}
         print(f"\nKeeping the term in sync (SyncTermOperator) on a fresh WizIQ emulator, {emulator.url}")
+        started = step("plan")
         airflow("dags", "test", PLAN_DAG, env=env, log=log)
-        show_sync("1. the plan of a new term", PLAN_DAG, emulator)
+        show_sync(PLAN_DAG, emulator, started)
         emulator.clear_requests()
+        started = step("apply")
         airflow("dags", "test", SYNC_DAG, env=env, log=log)
-        show_sync("2. apply", SYNC_DAG, emulator)
+        show_sync(SYNC_DAG, emulator, started)
         standing = sum(1 for cls in emulator.classes() if not cls["cancelled_at"])
         print(f"the emulator holds {len(emulator.series())} series, {standing} classes not cancelled")
         emulator.clear_requests()
+        started = step("again")
         airflow("dags", "test", SYNC_DAG, env=env, log=log)
-        show_sync("3. the same export again", SYNC_DAG, emulator, only_changes=True)
+        show_sync(SYNC_DAG, emulator, started, only_changes=True)
         emulator.clear_requests()
         conf = json.dumps({"sections_csv": str(changed_export(work))})
+        started = step("changed")
         airflow("dags", "test", PLAN_DAG, "--conf", conf, env=env, log=log)
-        show_sync("4. the plan for a changed export", PLAN_DAG, emulator, only_changes=True)
+        show_sync(PLAN_DAG, emulator, started, only_changes=True)
 
 
 def main() -> None:
@@ -144,7 +173,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="wiziq-demo-") as work,
         WizIQEmulator(access_key=secrets.token_hex(8), secret_key=secrets.token_urlsafe(24)) as emulator,
     ):
-        print(f"WizIQ emulator on {emulator.url}")
+        print(f"WizIQ emulator on {emulator.url}; Airflow's output goes to {log}", flush=True)
         env = {
             **os.environ,
             "AIRFLOW_HOME": str(Path(work) / "airflow-home"),
@@ -153,9 +182,12 @@ def main() -> None:
             "WIZIQ_REPORT_DIR": str(report_dir),
             "AIRFLOW_CONN_WIZIQ_DEFAULT": emulator.connection_json,
         }
+        started = step("migrate")
         airflow("db", "migrate", env=env, log=log)
-        print(f"Running the {DAG_ID} DAG with `airflow dags test` (log: {log}) ...")
+        print(f"done in {took(started)}")
+        started = step("provision")
         airflow("dags", "test", DAG_ID, env=env, log=log)
+        print(f"{DAG_ID} took {took(started)}")
         report_path = report_dir / "wiziq_term_report.json"
         print_report(json.loads(report_path.read_text()), emulator)
         print(f"Report: {report_path} and {report_dir / 'wiziq_term_report.csv'}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import os
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,48 +24,15 @@ import pytest
 from airflow_provider_wiziq import __version__
 from airflow_provider_wiziq.get_provider_info import get_provider_info
 from tests.docsnippets import ROOT, snippets, toml_block
+from tests.support.dists import build
 
-SOURCES = [
-    "src",
-    "docs",
-    "example_dags",
-    "pyproject.toml",
-    "README.md",
-    "CHANGELOG.md",
-    "LICENSE",
-    "NOTICE",
-    "MANIFEST.in",
-]
 RECIPE_HEADING = "## The emulator in your own CI"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path | str]:
     """The sdist and the wheel, and what the build printed."""
-    copy = tmp_path_factory.mktemp("source")
-    for name in SOURCES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(source, copy / name)
-    out = copy / "dist"
-    script = (
-        "import setuptools.build_meta as backend\n"
-        f"print('BUILT', backend.build_sdist({str(out)!r}))\n"
-        f"print('BUILT', backend.build_wheel({str(out)!r}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-W", "default", "-c", script],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    sdist_name, wheel_name = [line.split(" ", 1)[1] for line in done.stdout.splitlines() if line.startswith("BUILT ")]
-    return {"sdist": out / sdist_name, "wheel": out / wheel_name, "output": done.stdout + done.stderr}
+    return build(tmp_path_factory.mktemp("dists"))
 
 
 @pytest.fixture(scope="module")

@@ -85,6 +85,26 @@ def test_the_dst_column_shows_each_change_of_utc_offset():
     assert demo.dst_column([{"local_start": "2027-10-25T09:30:00+05:30"}]) == "none"
 
 
+def test_the_demo_says_each_step_and_its_duration_before_running_it(tmp_path, monkeypatch, capsys):
+    """A step is a minute or two of silence: its heading (with how long it takes) comes first."""
+    demo = load_demo()
+    for name in ("AIRFLOW_HOME", "AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__DAGS_FOLDER"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # the demo sets them for its own runs
+    monkeypatch.setenv("WIZIQ_REPORT_DIR", str(tmp_path))
+    (tmp_path / "wiziq_term_report.json").write_text("[]")
+    monkeypatch.setattr(demo, "airflow", lambda *args, env, log: print("RAN", " ".join(args[:3])))
+    monkeypatch.setattr(demo, "print_report", lambda report, emulator: None)
+    monkeypatch.setattr(demo, "show_sync", lambda *args, **kwargs: None)
+    demo.main()
+    lines = capsys.readouterr().out.splitlines()
+    ran = [index for index, line in enumerate(lines) if line.startswith("RAN ")]
+    headings = [line for line in lines if line.startswith("== ")]
+    assert len(ran) == len(demo.STEPS) == len(headings) == 6
+    for index, (title, seconds) in zip(ran, demo.STEPS.values(), strict=True):
+        assert lines[index - 1] == f"== {title} (about {seconds} s) ...", lines[index - 1]
+    assert lines[-1].startswith("Done in ")
+
+
 @pytest.mark.skipif(not HAS_ASSET_STATE_STORE, reason="the demo keeps a term in sync, which needs Airflow 3.3")
 def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
     scratch = tmp_path / "tmp"
@@ -107,8 +127,8 @@ def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
     assert list(scratch.iterdir()) == []
     # The term kept in sync: an unchanged re-run sends no write, a changed export's plan shows the changes.
     out = done.stdout
-    assert "== 3. the same export again (wiziq_term_sync):" in out
-    assert out.split("== 3.")[1].split("\n")[0].endswith(" 0 of them writes")
-    changed = out.split("== 4.")[1]
-    assert " 0 of them writes" in changed.split("\n")[0]
-    assert {"update", "reschedule", "cancel"} <= {line.split()[1] for line in changed.splitlines()[2:5]}
+    again = out.split("== 3. the same export again (about ")[1].splitlines()
+    assert again[1].startswith("wiziq_term_sync took ") and again[1].endswith(" 0 of them writes")
+    changed = out.split("== 4.")[1].splitlines()
+    assert changed[1].startswith("wiziq_term_sync_plan took ") and changed[1].endswith(" 0 of them writes")
+    assert {"update", "reschedule", "cancel"} <= {line.split()[1] for line in changed[3:6]}
