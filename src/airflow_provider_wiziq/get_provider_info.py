@@ -53,6 +53,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "file:///opt/airflow/wiziq-pings",
                         "default": None,
                     },
+                    "ping_idle_interval": {
+                        "description": "Seconds between a triggerer's full polls of a pinged connection's waits "
+                        "(or the sensors' poke_interval, if longer): how late a lost ping is made up for.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "600",
+                        "default": "900",
+                    },
                 },
             }
         },

@@ -17,13 +17,15 @@ import pytest
 import requests
 
 from airflow_provider_wiziq.api.protocol.request import CreateClassRequest
-from airflow_provider_wiziq.plugins import ping_url
+from airflow_provider_wiziq.plugins import ping_url, settings
 from airflow_provider_wiziq.plugins.inbox import PingInbox
 from airflow_provider_wiziq.triggers import poller as poller_module
 from airflow_provider_wiziq.triggers.poller import POLLERS
 from airflow_provider_wiziq.triggers.wiziq import WizIQClassStatusTrigger
 from tests.pings.support import form, pings_on
 from tests.support.classes import HOUR, emulator_client, schedule_class, use_emulator
+
+real_ping_idle_interval = settings.ping_idle_interval
 
 
 @pytest.fixture
@@ -33,6 +35,7 @@ def pinged(wiziq_emulator, ping_route, monkeypatch, tmp_path):
     pings_on(monkeypatch, tmp_path)
     monkeypatch.setattr(poller_module, "DOORBELL_INTERVAL", 0.05)
     monkeypatch.setattr(poller_module, "PING_IDLE_INTERVAL", 3600.0)
+    monkeypatch.setattr(settings, "ping_idle_interval", lambda: None)  # the module's constant, not the option
     return wiziq_emulator
 
 
@@ -228,3 +231,21 @@ def test_a_connection_without_ping_base_url_polls_as_before(wiziq_emulator, monk
         return poller
 
     assert asyncio.run(main()).rung == 0
+
+
+@pytest.mark.parametrize(("setting", "idle"), [("30", 30.0), ("", 3600.0), ("2", 3600.0), ("soon", 3600.0)])
+def test_the_idle_interval_is_the_option_when_it_is_valid(pinged, monkeypatch, setting, idle):
+    monkeypatch.setattr(settings, "ping_idle_interval", real_ping_idle_interval)
+    monkeypatch.setenv("AIRFLOW__WIZIQ__PING_IDLE_INTERVAL", setting)
+    class_id = pinged_class(pinged)
+
+    async def main() -> float:
+        waiting = asyncio.create_task(first_event(trigger(class_id, poll_interval=5)))
+        await until(lambda: calls(pinged) >= 1, "the first ask")
+        (poller,) = POLLERS.pollers()
+        interval = poller.interval
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        return interval
+
+    assert asyncio.run(main()) == idle

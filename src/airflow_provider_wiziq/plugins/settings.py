@@ -37,4 +37,22 @@ def ping_inbox() -> str | None:
     return _option("ping_inbox") or None
 
 
-__all__ = ["MIN_SECRET_LENGTH", "SECTION", "ping_inbox", "ping_secrets"]
+def ping_idle_interval() -> float | None:
+    """``[wiziq] ping_idle_interval``: seconds between a triggerer's full polls of a connection whose classes are
+    pinged (None: the provider's default, ``triggers.poller.PING_IDLE_INTERVAL``)."""
+    text = _option("ping_idle_interval")
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 10 <= seconds <= 86400:  # NaN fails too
+        raise WizIQConfigError(
+            f"The Airflow option [{SECTION}] ping_idle_interval must be a number of seconds from 10 to 86400, "
+            f"got {text[:40]!r}."
+        )
+    return seconds
+
+
+__all__ = ["MIN_SECRET_LENGTH", "SECTION", "ping_idle_interval", "ping_inbox", "ping_secrets"]

@@ -41,9 +41,9 @@ BATCH_SIZE = 100
 _MAX_CONCURRENT_REQUESTS = 10
 #: Seconds between two reads of the ping inbox, when pings are on: how soon a ping is acted on.
 DOORBELL_INTERVAL = 2.0
-#: Seconds between full rounds when pings are on (or the poll interval, if longer): the longest a class whose
-#: ping was lost (Airflow down, a class made without a status_ping_url) waits to be noticed. A quarter of an
-#: hour keeps 1,000 waits under 10% of a one-minute poll's calls while a lost ping costs at most that.
+#: Seconds between full rounds when pings are on (or the poll interval, if longer; ``[wiziq] ping_idle_interval``
+#: sets another): the longest a class whose ping was lost (Airflow down, a class made without a status_ping_url)
+#: waits to be noticed. A quarter of an hour keeps 1,000 waits under 10% of a one-minute poll's calls.
 PING_IDLE_INTERVAL = 900.0
 # The coalescing poller ------------------------------------------------------------------------------------
 
@@ -167,6 +167,7 @@ class ClassStatusPoller:
         self._failed_rounds = 0
         self._last_round = 0.0
         self.doorbell: Doorbell | None = None  # the inbox reader, once the client is open and pings are on
+        self.idle_interval = PING_IDLE_INTERVAL  # or [wiziq] ping_idle_interval, read when pings turn on
         self._due: set[int] = set()  # classes that rang and have not been answered since
         self._last_bell = 0.0
         self._failed_bells = 0  # doorbell rounds in a row WizIQ failed (their classes stay due)
@@ -186,7 +187,7 @@ class ClassStatusPoller:
         """Seconds between full rounds: the shortest poll interval asked for; with pings on, at least
         ``PING_IDLE_INTERVAL``."""
         shortest = min(waiter.poll_interval for waiter in self._waiters)
-        return max(shortest, PING_IDLE_INTERVAL) if self.pings else shortest
+        return max(shortest, self.idle_interval) if self.pings else shortest
 
     def add(self, watch: ClassWait, poll_interval: float) -> _Subscription:
         subscription = _Subscription(self, watch, poll_interval)
@@ -284,6 +285,12 @@ class ClassStatusPoller:
 
     async def _open_doorbell(self, client: AsyncWizIQClient) -> Doorbell | None:
         """The connection's inbox reader when pings are on for it, else None (a failure to read it: None, logged)."""
+        from airflow_provider_wiziq.plugins.settings import ping_idle_interval
+
+        try:
+            self.idle_interval = ping_idle_interval() or PING_IDLE_INTERVAL
+        except WizIQConfigError as error:
+            log.error("%s Using %.0f s.", error, PING_IDLE_INTERVAL)
         try:
             return await self._doorbell_factory(self.conn_id, client.config.ping_base_url)
         except Exception as error:
