@@ -33,6 +33,7 @@ STAGES: dict[str, list[tuple[str, Scenario]]] = {
         ("enrollment pipeline, deferrable sensor", s.enrollment_pipeline),
         ("reschedule-mode sensor", s.reschedule_sensor),
         ("200 deferrable sensors, one triggerer", s.many_waits(200)),
+        ("50 waits woken by status pings; pings lost: polling; a wrong token refused", s.pinged_waits(50)),
         ("triggerer SIGKILLed and restarted", s.triggerer_killed),
         ("task SIGKILLed, create_recurring in flight", s.task_killed("task", "in_flight")),
         ("task SIGKILLed, series committed", s.task_killed("task", "committed")),
@@ -54,6 +55,8 @@ DAGS = (
     "e2e_waits",
     "e2e_series",
     "e2e_reschedule",
+    "e2e_pings",
+    "e2e_pings_lost",
 )
 #: Scenarios that need a DAG some checkouts do not ship yet: skipped (and said so) without it.
 NEEDS = {s.term_sync_adopts_then_idles: "wiziq_term_sync", s.term_sync_killed_mid_apply: "wiziq_term_sync"}

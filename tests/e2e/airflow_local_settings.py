@@ -14,6 +14,8 @@ SHORT_POLL = 2.0
 
 
 def task_policy(task: Any) -> None:
+    if getattr(task, "dag_id", "").startswith("e2e_pings"):  # their intervals are the scenario's point
+        return
     if type(task).__name__ == "WizIQClassStatusSensor" and task.deferrable:
         task.poke_interval = min(float(task.poke_interval), SHORT_POLL)
     if type(task).__name__ == "WizIQAttendanceReportOperator":

@@ -149,6 +149,14 @@ class Emulator:
     def set_latency(self, seconds: float) -> None:
         self._call("POST", "/latency", {"seconds": seconds})
 
+    def pings(self) -> list[dict[str, Any]]:
+        """The status pings sent: ``class_id``, ``class_status``, ``delivered``, ``error`` (never the URL's token
+        in a figure: the URL is not shown)."""
+        return self._call("GET", "/pings")["pings"]
+
+    def wait_for_pings(self, timeout: float = 5.0) -> bool:
+        return bool(self._call("POST", "/pings/wait", {"timeout": timeout})["done"])
+
     def inject(self, kind: str, **options: Any) -> None:
         self._call("POST", "/faults", {"kind": kind, **options})
 

@@ -116,6 +116,7 @@ class Deployment:
         self.emulator_port = free_port()
         self.api_port = free_port()
         self.secret_key = secrets.token_urlsafe(24)
+        self.ping_secret = secrets.token_urlsafe(32)
         self.password = secrets.token_urlsafe(16)
         self.airflow_home = work / "airflow"
         self.executor = "LocalExecutor"
@@ -350,6 +351,20 @@ class Deployment:
                     "password": self.secret_key,
                 }
             ),
+            # Status pings (docs/deployment.md): on for the connection wiziq_pings only, whose classes get the
+            # api-server's /wiziq/ping as their status_ping_url; wiziq_default's waits poll as before.
+            "AIRFLOW_CONN_WIZIQ_PINGS": json.dumps(
+                {
+                    "conn_type": "wiziq",
+                    "host": f"{self.emulator_url}/apimanager.ashx",
+                    "login": ACCESS_KEY,
+                    "password": self.secret_key,
+                    "extra": {"ping_base_url": self.ping_base_url},
+                }
+            ),
+            "AIRFLOW__WIZIQ__PING_SECRET": self.ping_secret,
+            "AIRFLOW__WIZIQ__PING_INBOX": self.ping_inbox.as_uri(),
+            "AIRFLOW__WIZIQ__PING_IDLE_INTERVAL": "20",
             "WIZIQ_REPORT_DIR": str(self.work / "reports"),
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
@@ -365,6 +380,15 @@ class Deployment:
                 }
             )
         return {**os.environ, **settings, **extra}
+
+    @property
+    def ping_base_url(self) -> str:
+        """The api-server's status-ping route (the plugin's), as WizIQ would reach it."""
+        return f"http://127.0.0.1:{self.api_port}/wiziq/ping"
+
+    @property
+    def ping_inbox(self) -> Path:
+        return self.work / "ping-inbox"
 
     def airflow(self, *args: str) -> None:
         """Run one ``airflow`` CLI command to completion (e.g. ``db migrate``)."""

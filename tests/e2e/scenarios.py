@@ -255,6 +255,84 @@ def many_waits(count: int) -> Callable[[Context], str]:
     return scenario
 
 
+#: How soon after its class ends a pinged wait's trigger must have fired (the task instance scheduled again).
+PING_DEADLINE = 5.0
+
+
+def inbox_entries(ctx: Context) -> int:
+    return sum(1 for path in ctx.deployment.ping_inbox.rglob("*") if path.is_file() and path.name != "bell")
+
+
+def pinged_round(ctx: Context, dag_id: str, count: int, timeout: float) -> tuple[float, list[dict[str, Any]]]:
+    """Run ``dag_id``'s ``count`` waits until all are deferred and asked once, end every class with one clock
+    jump, and wait for the run's success: the longest delay from the jump to a wait's trigger firing (its task
+    instance's ``scheduled_when``), and the poller's get_data calls after the jump."""
+    run_id = ctx.trigger(dag_id, {"count": count})
+    ctx.wait_for_states(dag_id, run_id, "wait", "deferred", count, 900)
+    wanted = {c["class_id"] for c in ctx.emulator.classes()}
+    check(len(wanted) == count, f"{len(wanted)} classes booked, not {count}")
+
+    def asked() -> bool:  # with pings on, a new wait is asked once at the next read of the inbox
+        return set().union(*(polled_ids(entry) for entry in poller_calls(ctx.emulator))) >= wanted
+
+    ctx.until(asked, 120, "every new wait asked once", (dag_id, run_id))
+    time.sleep(3)  # the last asks' answers delivered
+    before = len(poller_calls(ctx.emulator))
+    ended = datetime.now(timezone.utc)
+    ctx.emulator.advance(days=60)  # every class of the series is over: two pings each (live, completed)
+    ctx.expect_success(dag_id, run_id, timeout)
+    tis = ctx.tis(dag_id, run_id, "wait")
+    check(sum(ti["state"] == "success" for ti in tis) == count, f"not all {count} waits succeeded")
+    fired = [datetime.fromisoformat(ti["scheduled_when"].replace("Z", "+00:00")) for ti in tis]
+    return max((moment - ended).total_seconds() for moment in fired), poller_calls(ctx.emulator)[before:]
+
+
+def pinged_waits(count: int) -> Callable[[Context], str]:
+    def scenario(ctx: Context) -> str:
+        """``count`` deferred waits on the connection whose classes ping the api-server's /wiziq/ping (polling
+        every 600 s): each trigger fires within ``PING_DEADLINE`` s of its class ending, with at most one
+        get_data per round. A forged ping is refused (403) and recorded nothing. Then, with every ping dropped
+        or forged by the emulator, the same waits complete by the triggerer's full rounds (every 20 s here)."""
+        import requests
+
+        worst, calls = pinged_round(ctx, "e2e_pings", count, 600)
+        widest = max(len(r) for r in rounds(calls))
+        check(widest <= 1, f"a poll round after the pings held {widest} get_data calls (at most 1)")
+        check(worst <= PING_DEADLINE, f"a pinged wait fired {worst:.1f} s after its class ended (> {PING_DEADLINE})")
+        check(ctx.emulator.wait_for_pings(30), "the emulator's pings were not all delivered")
+        pings = ctx.emulator.pings()
+        check(len(pings) == 2 * count and all(p["delivered"] for p in pings), "not every ping was recorded")
+        pinged = f"{count}/{count} fired <= {worst:.1f} s after their classes ended, {len(calls)} get_data"
+
+        recorded = inbox_entries(ctx)
+        with requests.Session() as session:
+            session.trust_env = False
+            answer = session.post(
+                f"{ctx.deployment.ping_base_url}?conn_id=wiziq_pings&k=forged",
+                data={"class_id": "15001", "class_status": "completed"},
+                timeout=30,
+            )
+        check(answer.status_code == 403, f"a forged ping got HTTP {answer.status_code}, not 403")
+        check(inbox_entries(ctx) == recorded, "a forged ping was recorded")
+
+        ctx.emulator.reset()
+        ctx.emulator.inject("ping_drop", count=count)
+        ctx.emulator.inject("ping_bad_token", count=count)
+        lost_worst, lost_calls = pinged_round(ctx, "e2e_pings_lost", count, 600)
+        check(ctx.emulator.wait_for_pings(30), "the emulator's pings were not all sent")
+        lost = ctx.emulator.pings()
+        refused = sum(p["error"] == "HTTP 403" for p in lost)
+        check(len(lost) == 2 * count and not any(p["delivered"] for p in lost), "a ping got through")
+        check(refused == count, f"{refused} wrong-token pings refused with 403, not {count}")
+        check(inbox_entries(ctx) == recorded, "a dropped or forged ping was recorded")
+        return (
+            f"pings: {pinged} (at most {widest} a round); forged ping 403; pings lost: {count}/{count} by polling "
+            f"<= {lost_worst:.0f} s, {len(lost_calls)} get_data"
+        )
+
+    return scenario
+
+
 def triggerer_killed(ctx: Context) -> str:
     """The triggerer is SIGKILLed while waits are deferred; a new one takes them over and all complete."""
     count = 20
