@@ -89,6 +89,12 @@ ROWS = (
         2.0,
     ),
     Row(
+        "status pings vs polling only, WizIQ calls an hour of 1,000 deferred waits",
+        "ping_waits",
+        rf"^ratio: calls (?P<value>{NUMBER})",
+        0.1,
+    ),
+    Row(
         "term sync re-run of 1,000 unchanged sections: WizIQ calls (all reads)",
         "term_sync_plan",
         rf"^Plan of the unchanged term: (?P<value>{NUMBER}) calls.*?target <= (?P<bound>{NUMBER})",

@@ -111,6 +111,10 @@ class WizIQClassStatusSensor(BaseSensorOperator):
         self.emit_asset_event = bool(emit_asset_event)
         if self.emit_asset_event:
             kwargs["outlets"] = [*(kwargs.get("outlets") or []), class_events_alias(wiziq_conn_id)]
+            # Also an inlet, so that Airflow makes the asset's row when it parses the DAG: an asset first named by
+            # an alias's event is made then, and many sensors ending at once race to make it (on Airflow 3.3.2 the
+            # losers' tasks fail with a unique-key violation, found by the e2e).
+            kwargs["inlets"] = [*(kwargs.get("inlets") or []), class_events_asset(wiziq_conn_id)]
         # soft_fail is applied by this sensor, to the failures it covers (see _result). Airflow's own handling
         # skips every AirflowException, an unknown class included, so it is left off.
         super().__init__(soft_fail=False, **kwargs)
