@@ -184,8 +184,8 @@ class ClassStatusPoller:
 
     @property
     def interval(self) -> float:
-        """Seconds between full rounds: the shortest poll interval asked for; with pings on, at least
-        ``PING_IDLE_INTERVAL``."""
+        """Seconds between full rounds: the shortest poll interval asked for; with pings on, at least the idle
+        interval (``[wiziq] ping_idle_interval``, else ``PING_IDLE_INTERVAL``)."""
         shortest = min(waiter.poll_interval for waiter in self._waiters)
         return max(shortest, self.idle_interval) if self.pings else shortest
 
@@ -313,6 +313,7 @@ class ClassStatusPoller:
             self._due.update(await asyncio.to_thread(self.doorbell.read))
         except Exception as error:  # the inbox is a hint: full rounds go on without it
             log.warning("WizIQ poller for connection %r: reading the ping inbox failed: %s", self.conn_id, error)
+        self._due &= {waiter.class_id for waiter in self._waiters}  # a class no one waits for is no one's news
         if self._failed_bells and loop.time() < self._last_bell_round + backoff(DOORBELL_INTERVAL, self._failed_bells):
             return
         ask = [waiter for waiter in self._waiters if not waiter.asked or waiter.class_id in self._due]
