@@ -16,7 +16,8 @@ from airflow_provider_wiziq.api.protocol.ratelimit import RateLimitedSession, To
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
-from airflow_provider_wiziq.operators.bulk import LEDGER_KEY, XCOM_SERIES_RESULTS
+from airflow_provider_wiziq.api.engine.ledger import SERIES_LEDGER_KEY as LEDGER_KEY
+from airflow_provider_wiziq.operators.bulk import XCOM_SERIES_RESULTS
 from tests.dagtest import dag_bag, run_dag, task_instances
 from tests.support.bulk import EXAMPLES, YEAR, FakeStore, bulk, execute, series_identities, spec
 

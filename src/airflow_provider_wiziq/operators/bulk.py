@@ -9,9 +9,7 @@ the task state store, and on a retry creates only what is missing, never booking
 
 from __future__ import annotations
 
-import math
 import time
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,10 +26,6 @@ if TYPE_CHECKING:
     from airflow_provider_wiziq.api.protocol.client import WizIQClient
     from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
 
-#: Task state store keys ``wiziq_series_by_key/0``, ``/1``...: each a dict {spec key: class_master_id}.
-LEDGER_KEY = "wiziq_series_by_key"
-#: Spec keys per state-store value, so that one write stays small (Airflow warns above 64 KB).
-LEDGER_SHARD_SIZE = 1000
 #: XCom key of the per-key result when the task fails (on success it is the return value).
 XCOM_SERIES_RESULTS = "series_results"
 #: Failed keys named in a task failure's message; the log lists them all.
@@ -117,6 +111,8 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         if not planned:
             self.log.info("No series to create")
             return results
+        from airflow_provider_wiziq.api.engine.ledger import SeriesLedger
+
         ledger = SeriesLedger(context.get("task_state_store"), len(specs))
         earlier = {key: master for key, master in ledger.load().items() if key in planned}
         if earlier:
@@ -228,44 +224,6 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         message = f"{len(failed)} of {total} WizIQ series failed ({why}):\n" + "\n".join(listed)
         return AirflowException(message) if transient else AirflowFailException(message)
 
-
-class SeriesLedger:
-    """Which key became which series, in the task state store: a few small dicts, rewritten only when changed.
-
-    Writes are batched (``flush``), so a worker killed between two flushes may leave a created series
-    unrecorded; the next try then finds it by lookup, which is why a retry looks up every key it lacks.
-    """
-
-    def __init__(self, store: Any, keys: int) -> None:
-        self._store = store
-        self._shards = max(1, math.ceil(keys / LEDGER_SHARD_SIZE))
-        self._ids: list[dict[str, int]] = [{} for _ in range(self._shards)]
-        self._dirty: set[int] = set()
-
-    def load(self) -> dict[str, int]:
-        """Every series recorded by earlier tries, by key."""
-        if self._store is None:
-            return {}
-        found: dict[str, int] = {}
-        for shard in range(self._shards):
-            stored = self._store.get(f"{LEDGER_KEY}/{shard}")
-            if isinstance(stored, dict):
-                self._ids[shard].update({str(key): int(master) for key, master in stored.items()})
-                found.update(self._ids[shard])
-        return found
-
-    def record(self, key: str, class_master_id: int) -> None:
-        shard = zlib.crc32(key.encode()) % self._shards
-        if self._ids[shard].get(key) != class_master_id:
-            self._ids[shard][key] = class_master_id
-            self._dirty.add(shard)
-
-    def flush(self) -> None:
-        if self._store is None:
-            return
-        for shard in sorted(self._dirty):
-            self._store.set(f"{LEDGER_KEY}/{shard}", dict(self._ids[shard]))
-        self._dirty.clear()
 
 
 class Progress:

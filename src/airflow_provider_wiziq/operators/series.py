@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 CREATE_RECURRING_PARAMETERS = CREATE_PARAMETERS + RECURRENCE_PARAMETERS
 
 #: Task state store key holding the created series' id, so a retry never creates a second one.
-SERIES_KEY = "wiziq_class_master_id"
 #: XCom key of the series' id when a try fails after the series exists (on success it is in the return value).
 XCOM_CLASS_MASTER_ID = "class_master_id"
 #: Where a create operator keeps its return value's ``presenter_url`` for the class link.
@@ -155,10 +154,11 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
         self, hook: WizIQHook, request: CreateRecurringRequest, preview: tuple[ScheduledClass, ...], context: Context
     ) -> tuple[int, str | None]:
         """The series' id, created now or found from an earlier try; and WizIQ's summary when created now."""
+        from airflow_provider_wiziq.api.engine.ledger import read_series_id
         from airflow_provider_wiziq.api.rules.identity import identity_of
 
         store = context.get("task_state_store")
-        stored = store.get(SERIES_KEY) if store is not None else None
+        stored = read_series_id(store)
         if stored:
             self.log.info("Series %s was created by an earlier try; reusing it", stored)
             return int(cast("int | str", stored)), None  # what _remember stored
@@ -176,8 +176,9 @@ class CreateRecurringClassOperator(RendersOnlyTemplates, BaseOperator):
 
     def _remember(self, master_id: int, store: Any) -> int:
         """Record the series before anything else can fail, so no later try creates it again."""
-        if store is not None:
-            store.set(SERIES_KEY, master_id)
+        from airflow_provider_wiziq.api.engine.ledger import write_series_id
+
+        write_series_id(store, master_id)
         return master_id
 
     def _verify(self, preview: Sequence[ScheduledClass], entries: Sequence[Any]) -> None:

@@ -1,43 +1,65 @@
-"""The term ledger: what the sync made for each section, kept in a key-value state store.
+"""Every ledger the provider keeps, and its stored format: the one module that writes them (docs/term-sync.md).
 
-The store is Airflow's asset state store of the term's asset (any object with ``get``, ``set`` and
-``delete`` works). One small key per section (``section/<key>``), an index of the section keys
-(``index/<n>``), a format version (``format``), a lease (``lease``) and a **marker** (``marker``) written
-when a run has recorded every write it made; a run that creates series removes it first. Without the
-marker the ledger may not be whole (it was deleted, never written, or a run stopped before its end): the
-sync then adopts what stands on WizIQ before it creates anything.
+**The term ledger** (``SyncTermOperator``), in any key-value store with ``get``, ``set`` and ``delete``
+(:mod:`.stores`; the term asset's state store on Airflow 3.3). It is scoped by **account**: a digest of the
+connection's endpoint URL and access key (never the key itself) prefixes every key, so a term name synced from
+two connections keeps two ledgers that never meet. Per account:
+
+- ``<account>/head``: the format version, a generation bumped by every run that writes, the number of shards,
+  the **marker** (written when a run has recorded every write it made), the **lease** (refusing a concurrent
+  run) and whether unannounced changes are kept;
+- ``<account>/s/<n>``: the sections, packed into shards of at most 60 KiB (Airflow's state store policy is
+  64 KiB); a run rewrites only the shards whose sections changed;
+- ``<account>/news``: what runs changed that no asset event has announced yet (a failed run's changes).
+
+Every stored value is decoded strictly. An entry that cannot be read is treated as missing (its section is then
+adopted from WizIQ, with a warning naming the key); a head, lease or marker that cannot be read is treated as
+absent. The first format (``format``, ``marker``, ``lease``, ``index/<n>``, ``section/<key>``, not scoped) is read
+and upgraded in place by the next run that writes.
+
+**The series ledgers** of ``CreateRecurringClassOperator`` (one key) and ``CreateRecurringClassesOperator``
+(sharded dicts of key -> series id), in the task state store (Airflow 3.3), are here too.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import math
 import threading
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, Protocol, TypeGuard
 
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
+from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_wiziq.api.rules.state import (
+    STATES,
+    LedgerClass,
+    Marker,
+    PendingCreate,
+    SectionEntry,
+    TermState,
+)
 
-FORMAT_VERSION = 1
-FORMAT_KEY = "format"
-MARKER_KEY = "marker"
-LEASE_KEY = "lease"
-INDEX_KEY = "index"
-SECTION_KEY = "section"
-#: Section keys per index value, so that each stays small.
-INDEX_SHARD = 400
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2
 #: A lease not renewed for this long belongs to a run that died: another run may take it over.
 LEASE_SECONDS = 900
+#: A run renews its lease at most this often.
+RENEW_SECONDS = 60
+#: The most bytes one stored value holds (Airflow's state store policy is 64 KiB per value).
+SHARD_BYTES = 60 * 1024
+#: What one section's ledger may hold at most (it must fit in one shard).
+MAX_ENTRY_BYTES = SHARD_BYTES
 
-#: A class's state in the ledger, and the word the report uses for it.
-SCHEDULED = "scheduled"
-CANCELLED_HOLIDAY = "cancelled_holiday"
-CANCELLED_REMOVED = "cancelled_removed"
-CANCELLED_ON_WIZIQ = "cancelled_on_wiziq"  # cancelled by someone else; a new class replaces it
-CANCELLED = "cancelled"  # a class the sync no longer wants for another reason (an extra slot of a series)
-_CODES = {SCHEDULED: "s", CANCELLED_HOLIDAY: "h", CANCELLED_REMOVED: "r", CANCELLED_ON_WIZIQ: "w", CANCELLED: "x"}
-_STATES = {code: state for state, code in _CODES.items()}
+_STATE_CODES = dict(zip(STATES, ("s", "h", "r", "p", "w", "x", "l"), strict=True))
+_CODE_STATES = {code: state for state, code in _STATE_CODES.items()}
 
 
 class StateStore(Protocol):
@@ -49,214 +71,625 @@ class StateStore(Protocol):
 
 
 class LedgerError(WizIQError):
-    """The ledger cannot be used: written by a newer format, or another run of the term holds it."""
+    """The ledger cannot be used as it stands (the message says how to reset it)."""
 
 
-@dataclass
-class LedgerClass:
-    """One class the sync made or adopted."""
+class LeaseHeld(LedgerError):
+    """Another run of the term holds its lease: retrying after it ends (or its lease expires) is safe."""
 
-    class_id: int
-    start: datetime  # aware UTC
-    state: str
-    class_master_id: int | None
-    fields: str = ""  # fingerprint of the update fields last written to it ("" unknown)
-    roster: str = ""  # fingerprint of the roster last enrolled in it
-
-    def encode(self) -> list[Any]:
-        return [
-            self.class_id,
-            int(self.start.timestamp()),
-            _CODES[self.state],
-            self.class_master_id,
-            self.fields,
-            self.roster,
-        ]
-
-    @classmethod
-    def decode(cls, item: list[Any]) -> LedgerClass:
-        class_id, epoch, code, master, fields, roster = item
-        start = datetime.fromtimestamp(int(epoch), timezone.utc)
-        return cls(int(class_id), start, _STATES[code], None if master is None else int(master), fields, roster)
+    transient = True
 
 
-@dataclass
-class SectionEntry:
-    """One section's ledger: its placement (presenter and zone), its series and classes, creates in flight."""
+class _Unreadable(Exception):
+    """A stored value that is not what this format writes."""
 
-    placement: str = ""
-    spec: str = ""  # fingerprint of the whole section and holidays as last applied
-    series: list[int] = field(default_factory=list)
-    classes: list[LedgerClass] = field(default_factory=list)
-    pending: list[list[Any]] = field(default_factory=list)  # [title, presenter, zone, epoch]: sent, unanswered
-    removed: bool = False  # no longer declared
-    #: For each fields fingerprint its classes carry, the values get_data shows of it (title, duration,
-    #: attendee limit): a class showing new values had its modify applied, even if no record of it was kept.
-    shown: dict[str, list[str]] = field(default_factory=dict)
 
-    def encode(self) -> dict[str, Any]:
-        used = {item.fields for item in self.classes}
-        return {
-            "placement": self.placement,
-            "spec": self.spec,
-            "series": list(self.series),
-            "classes": [item.encode() for item in sorted(self.classes, key=lambda c: (c.start, c.class_id))],
-            "pending": [list(item) for item in self.pending],
-            "removed": self.removed,
-            "shown": {fingerprint: list(values) for fingerprint, values in self.shown.items() if fingerprint in used},
-        }
+def account_scope(endpoint: str, access_key: str) -> str:
+    """The account a ledger belongs to: a digest of the endpoint URL and the access key (not reversible)."""
+    return hashlib.sha256(f"{endpoint}\n{access_key}".encode()).hexdigest()[:16]
 
-    @classmethod
-    def decode(cls, value: Any) -> SectionEntry:
-        if not isinstance(value, dict):
-            raise LedgerError(f"a ledger section is not a dict but {type(value).__name__}")
-        return cls(
-            placement=str(value.get("placement", "")),
-            spec=str(value.get("spec", "")),
-            series=[int(item) for item in value.get("series", [])],
-            classes=[LedgerClass.decode(item) for item in value.get("classes", [])],
-            pending=[list(item) for item in value.get("pending", [])],
-            removed=bool(value.get("removed", False)),
-            shown={str(key): [str(item) for item in items] for key, items in value.get("shown", {}).items()},
-        )
 
-    def by_id(self) -> dict[int, LedgerClass]:
-        return {item.class_id: item for item in self.classes}
+def _encoded_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+# The term ledger --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Head:
+    generation: int = 0
+    shards: int = 0
+    marker: Marker | None = None
+    lease: Mapping[str, Any] | None = None
+    news: bool = False
 
 
 class TermLedger:
-    """Reads and writes a term's ledger in ``store``; every write goes straight to the store, one at a time."""
+    """A term's ledger on one account, in ``store``. Reads are whole; writes go shard by shard, in batches."""
 
-    def __init__(self, store: StateStore, *, clock: Any = time.time) -> None:
+    def __init__(self, store: StateStore, *, term: str, account: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        self.term = term
+        self.account = account
         self._clock = clock
         self._lock = threading.RLock()
-        self.writes = 0
+        self._head = _Head()
+        self._shard_of: dict[str, int] = {}
+        self._shards: list[dict[str, Any]] = []  # encoded entries per shard, as stored
+        self._v1_keys: list[str] = []
+        self._lease: dict[str, Any] | None = None
+        self.calls = {"get": 0, "set": 0, "delete": 0}
 
-    # The whole ledger -------------------------------------------------------------------------------------
+    def _key(self, name: str) -> str:
+        return f"{self.account}/{name}"
 
-    def check_format(self) -> None:
-        found = self._get(FORMAT_KEY)
-        if found is not None and found != FORMAT_VERSION:
+    # Reading ---------------------------------------------------------------------------------------------
+
+    def read(self) -> TermState:
+        """The whole ledger of this account (the head, then every shard, then the news if any)."""
+        stored = self._get(self._key("head"))
+        if stored is None:
+            return self._read_first_format()
+        try:
+            head = _decode_head(stored)
+        except _Unreadable as error:
+            log.warning("The term ledger's head %r cannot be read (%s): treated as absent", self._key("head"), error)
+            head = _Head(shards=self._count_shards())
+        self._head = head
+        entries: dict[str, SectionEntry] = {}
+        unreadable: list[str] = []
+        self._shards = []
+        for number in range(head.shards):
+            shard = self._get(self._key(f"s/{number}"))
+            if not isinstance(shard, dict):
+                if shard is not None:
+                    log.warning(
+                        "Ledger shard %r is not a dict: its sections are adopted again", self._key(f"s/{number}")
+                    )
+                shard = {}
+            self._shards.append(dict(shard))
+            for key, value in shard.items():
+                self._shard_of[key] = number
+                try:
+                    entries[key] = decode_entry(value)
+                except _Unreadable as error:
+                    unreadable.append(key)
+                    log.warning(
+                        "The ledger entry of section %r (in %r) cannot be read (%s): the section is adopted from "
+                        "WizIQ as if it had no ledger",
+                        key,
+                        self._key(f"s/{number}"),
+                        error,
+                    )
+        news: dict[str, Mapping[str, tuple[int, ...]]] = {}
+        if head.news:
+            news = _decode_news(self._get(self._key("news")))
+        return TermState(
+            entries=MappingProxyType(entries),
+            marker=head.marker,
+            news=MappingProxyType(news),
+            generation=head.generation,
+            unreadable=tuple(unreadable),
+            found=True,
+        )
+
+    def _count_shards(self) -> int:
+        number = 0
+        while self._get(self._key(f"s/{number}")) is not None:
+            number += 1
+        return number
+
+    def _read_first_format(self) -> TermState:
+        """A ledger written by format 1 (not scoped by account), upgraded by the next run that writes."""
+        version = self._get("format")
+        if version is None:
+            return TermState()
+        if version != 1:
             raise LedgerError(
-                f"The term's ledger has format {found!r}; this provider reads format {FORMAT_VERSION}. "
-                "Upgrade the provider (or clear the asset's state to start the ledger again)."
-            )
-
-    def marker(self) -> dict[str, Any] | None:
-        found = self._get(MARKER_KEY)
-        return found if isinstance(found, dict) else None
-
-    def write_marker(self, term: str, sections: int, run: str) -> None:
-        self._set(FORMAT_KEY, FORMAT_VERSION)
-        stamp = datetime.fromtimestamp(self._clock(), timezone.utc).isoformat(timespec="seconds")
-        self._set(MARKER_KEY, {"term": term, "sections": sections, "run": run, "at": stamp})
-
-    def clear_marker(self) -> None:
-        """Mark the ledger as possibly incomplete until ``write_marker`` (a run is about to create series)."""
-        self._delete(MARKER_KEY)
-
-    def keys(self) -> list[str]:
-        """Every section key the ledger holds."""
+                f"The term's ledger has format {version!r}, which this provider does not read (it reads "
+                f"{FORMAT_VERSION} and 1). Upgrade the provider, or clear the term asset's state to start again."
+            ) from None
         keys: list[str] = []
         shard = 0
-        while True:
-            found = self._get(f"{INDEX_KEY}/{shard}")
-            if not isinstance(found, list):
-                break
+        while isinstance(found := self._get(f"index/{shard}"), list):
             keys.extend(str(item) for item in found)
             shard += 1
-        return keys
+        self._v1_keys = ["format", "marker", *(f"index/{n}" for n in range(shard))]
+        entries: dict[str, SectionEntry] = {}
+        unreadable = []
+        for key in keys:
+            self._v1_keys.append(f"section/{key}")
+            value = self._get(f"section/{key}")
+            if value is None:
+                continue
+            try:
+                entries[key] = _decode_first_format(value)
+            except _Unreadable as error:
+                unreadable.append(key)
+                log.warning("The ledger entry %r cannot be read (%s): the section is adopted", f"section/{key}", error)
+        marker = self._get("marker")
+        log.info(
+            "Read the term ledger in its first format (%d sections); the next run that writes upgrades it", len(entries)
+        )
+        self._shard_of = {}
+        self._shards = []
+        return TermState(
+            entries=MappingProxyType(entries),
+            marker=Marker(str(marker.get("run", "")), str(marker.get("at", ""))) if isinstance(marker, dict) else None,
+            unreadable=tuple(unreadable),
+            found=True,
+        )
 
-    def write_keys(self, keys: Iterable[str]) -> None:
-        ordered = list(dict.fromkeys(keys))
-        shards = [ordered[i : i + INDEX_SHARD] for i in range(0, len(ordered), INDEX_SHARD)]
-        for number, shard in enumerate(shards):
-            self._set(f"{INDEX_KEY}/{number}", shard)
-        number = len(shards)
-        while self._get(f"{INDEX_KEY}/{number}") is not None:
-            self._delete(f"{INDEX_KEY}/{number}")
-            number += 1
-
-    # Sections --------------------------------------------------------------------------------------------
-
-    def section(self, key: str) -> SectionEntry | None:
-        found = self._get(f"{SECTION_KEY}/{key}")
-        return None if found is None else SectionEntry.decode(found)
-
-    def save(self, key: str, entry: SectionEntry) -> None:
-        self._set(f"{SECTION_KEY}/{key}", entry.encode())
+    @property
+    def upgrading(self) -> bool:
+        """The ledger was read in the first format: the next write upgrades it."""
+        return bool(self._v1_keys)
 
     # The lease: refusing a concurrent run ------------------------------------------------------------------
 
-    def acquire(self, owner: str, run: str) -> None:
-        """Take the term for this run, refusing if another run holds a fresh lease.
+    def acquire(self, owner: str, run: str, *, generation: int, clear_marker: bool) -> None:
+        """Take the term for this run, refusing if another run holds a fresh lease or wrote since this run read.
 
-        ``owner`` names this try (run and try number); a lease held by another try of the same ``run`` is
-        taken over (that try is over: Airflow runs one try of a task instance at a time).
+        ``owner`` names this try (run and try number); a lease held by another try of the same ``run`` is taken
+        over (Airflow runs one try of a task instance at a time). ``clear_marker``: the run is about to write
+        to WizIQ, so until it ends the ledger may not hold every write.
         """
-        held = self._get(LEASE_KEY)
-        now = self._clock()
-        if isinstance(held, dict) and held.get("owner") != owner and held.get("run") != run:
-            age = now - float(held.get("at", 0))
-            if 0 <= age < LEASE_SECONDS:
-                raise LedgerError(
-                    f"Another run of this term ({held.get('run')!r}) is in progress (it renewed its lease "
-                    f"{age:.0f} s ago): refusing to run at the same time, which could corrupt the ledger. Run the "
-                    f"sync with max_active_runs=1. A lease not renewed for {LEASE_SECONDS} s is taken over."
+        with self._lock:
+            stored = self._get(self._key("head"))
+            try:
+                head = _decode_head(stored) if stored is not None else _Head(generation=0)
+            except _Unreadable:
+                head = replace(self._head, lease=None)
+            now = self._now()
+            held = head.lease
+            if held is not None and held.get("owner") != owner and held.get("run") != run:
+                age = now - float(held.get("at", 0))
+                if 0 <= age < LEASE_SECONDS:
+                    raise LeaseHeld(
+                        f"Another run of this term ({held.get('run')!r}) is in progress (it renewed its lease "
+                        f"{age:.0f} s ago): refusing to run at the same time, which could corrupt the ledger. Run "
+                        f"the sync with max_active_runs=1; retries wait it out (a lease not renewed for "
+                        f"{LEASE_SECONDS} s is taken over)."
+                    )
+            if head.generation != generation:
+                raise LeaseHeld(
+                    "Another run of this term wrote its ledger after this run read it: planning again is needed "
+                    "(a retry does it)."
                 )
-        self._lease: dict[str, Any] | None = {"owner": owner, "run": run, "at": now}
-        self._set(LEASE_KEY, self._lease)
-        confirmed = self._get(LEASE_KEY)
-        if not isinstance(confirmed, dict) or confirmed.get("owner") != owner:
-            raise LedgerError(f"Another run of this term took its lease at the same moment ({confirmed!r}).")
+            self._lease = {"owner": owner, "run": run, "at": now}
+            marker = None if clear_marker else head.marker
+            self._head = replace(head, lease=self._lease, marker=marker, shards=max(head.shards, len(self._shards)))
+            self._write_head()
+            confirmed = self._get(self._key("head"))
+            if not isinstance(confirmed, dict) or (confirmed.get("lease") or {}).get("owner") != owner:
+                self._lease = None
+                raise LeaseHeld("Another run of this term took its lease at the same moment: a retry runs after it.")
 
     def renew(self) -> None:
         """Renew the lease (at most once a minute), refusing to go on if another run has taken it."""
-        lease = getattr(self, "_lease", None)
-        if lease is None or self._clock() - lease["at"] < 60:
-            return
-        held = self._get(LEASE_KEY)
-        if not isinstance(held, dict) or held.get("owner") != lease["owner"]:
-            raise LedgerError(f"Another run of this term has taken its lease ({held!r}): stopping.")
-        lease["at"] = self._clock()
-        self._set(LEASE_KEY, lease)
+        with self._lock:
+            lease = self._lease
+            if lease is None or self._now() - lease["at"] < RENEW_SECONDS:
+                return
+            stored = self._get(self._key("head"))
+            held = stored.get("lease") if isinstance(stored, dict) else None
+            if not isinstance(held, dict) or held.get("owner") != lease["owner"]:
+                raise LedgerError(f"Another run of this term has taken its lease ({held!r}): stopping.")
+            lease["at"] = self._now()
+            self._head = replace(self._head, lease=lease)
+            self._write_head()
+
+    def finish(self, run: str, *, news: Mapping[str, Mapping[str, Iterable[int]]] | None) -> None:
+        """End a run that recorded every write: the marker, a new generation, the news kept, the lease released."""
+        with self._lock:
+            stamp = self._clock.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+            self._store_news(news)
+            self._head = replace(
+                self._head,
+                generation=self._head.generation + 1,
+                marker=Marker(run, stamp),
+                lease=None,
+                news=bool(news),
+            )
+            self._write_head()
+            self._lease = None
 
     def release(self) -> None:
-        lease = getattr(self, "_lease", None)
-        if lease is None:
-            return
-        held = self._get(LEASE_KEY)
-        if isinstance(held, dict) and held.get("owner") == lease["owner"]:
-            self._delete(LEASE_KEY)
-        self._lease = None
+        """Give the lease back without a marker (a run that stopped before recording everything)."""
+        with self._lock:
+            if self._lease is None:
+                return
+            self._head = replace(self._head, lease=None, generation=self._head.generation + 1)
+            self._write_head()
+            self._lease = None
 
-    # Every access goes through one lock: worker threads record sections while the main thread renews the
-    # lease, and a store's channel to Airflow may serve one call at a time (dag.test()'s in-process one does).
+    # Writing sections --------------------------------------------------------------------------------------
+
+    def record(
+        self,
+        entries: Mapping[str, SectionEntry | None],
+        *,
+        news: Mapping[str, Mapping[str, Iterable[int]]] | None = None,
+    ) -> None:
+        """Write these sections (None deletes one), rewriting only the shards they are in; and the news so far."""
+        with self._lock:
+            dirty: set[int] = set()
+            if self._v1_keys:
+                dirty.update(range(len(self._shards)))
+            for key, entry in entries.items():
+                number = self._shard_of.get(key)
+                if entry is None:
+                    if number is not None:
+                        self._shards[number].pop(key, None)
+                        del self._shard_of[key]
+                        dirty.add(number)
+                    continue
+                encoded = encode_entry(entry)
+                if number is not None and self._shards[number].get(key) == encoded:
+                    continue
+                if number is not None:
+                    self._shards[number].pop(key)
+                number = self._place(key, encoded)
+                self._shards[number][key] = encoded
+                self._shard_of[key] = number
+                dirty.add(number)
+            for number in sorted(dirty):
+                self._set(self._key(f"s/{number}"), self._shards[number])
+            if len(self._shards) != self._head.shards:
+                self._head = replace(self._head, shards=len(self._shards))
+                self._write_head()
+            if news is not None:
+                self._store_news(news)
+            if self._v1_keys:
+                for key in self._v1_keys:
+                    self._delete(key)
+                log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
+                self._v1_keys = []
+
+    def _place(self, key: str, encoded: Any) -> int:
+        """A shard with room for the entry (a new one when none has)."""
+        size = _encoded_size({key: encoded})
+        if size > MAX_ENTRY_BYTES:
+            raise LedgerError(
+                f"Section {key!r} holds too much for one ledger value ({size} bytes, at most {MAX_ENTRY_BYTES}): "
+                "split it into shorter sections."
+            )
+        for number, shard in enumerate(self._shards):
+            if _encoded_size(shard) + size + 1 <= SHARD_BYTES:
+                return number
+        self._shards.append({})
+        return len(self._shards) - 1
+
+    def _store_news(self, news: Mapping[str, Mapping[str, Iterable[int]]] | None) -> None:
+        if news:
+            self._set(self._key("news"), {key: {k: sorted(v) for k, v in ids.items()} for key, ids in news.items()})
+            if not self._head.news:
+                self._head = replace(self._head, news=True)
+                self._write_head()
+        elif self._head.news:
+            self._delete(self._key("news"))
+            self._head = replace(self._head, news=False)
+
+    def _write_head(self) -> None:
+        head = self._head
+        value = {
+            "v": FORMAT_VERSION,
+            "term": self.term,
+            "gen": head.generation,
+            "shards": head.shards,
+            "marker": None if head.marker is None else {"run": head.marker.run, "at": head.marker.at},
+            "lease": head.lease,
+            "news": head.news,
+        }
+        self._set(self._key("head"), value)
+
+    # Every store call goes through one lock: worker threads record while the main thread renews the lease,
+    # and a store's channel to Airflow may serve one call at a time (dag.test()'s in-process one does).
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
 
     def _get(self, key: str) -> Any:
         with self._lock:
+            self.calls["get"] += 1
             return self._store.get(key)
 
     def _set(self, key: str, value: Any) -> None:
         with self._lock:
+            self.calls["set"] += 1
             self._store.set(key, value)
-            self.writes += 1
 
     def _delete(self, key: str) -> None:
         with self._lock:
+            self.calls["delete"] += 1
             self._store.delete(key)
 
 
+# Stored forms ---------------------------------------------------------------------------------------------
+
+
+def _decode_head(value: Any) -> _Head:
+    if not isinstance(value, dict):
+        raise _Unreadable(f"not a dict but {type(value).__name__}")
+    version = value.get("v")
+    if version != FORMAT_VERSION:
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise LedgerError(
+                f"The term's ledger has format {version}; this provider reads format {FORMAT_VERSION}. Upgrade the "
+                "provider (or clear the term asset's state to start the ledger again)."
+            ) from None
+        raise _Unreadable(f"format {version!r}")
+    generation, shards = value.get("gen"), value.get("shards")
+    if not _is_int(generation) or not _is_int(shards) or shards < 0:
+        raise _Unreadable("generation or shard count")
+    return _Head(
+        generation=generation,
+        shards=shards,
+        marker=_decode_marker(value.get("marker")),
+        lease=_decode_lease(value.get("lease")),
+        news=value.get("news") is True,
+    )
+
+
+def _decode_marker(value: Any) -> Marker | None:
+    if isinstance(value, dict) and isinstance(value.get("run"), str) and isinstance(value.get("at"), str):
+        return Marker(value["run"], value["at"])
+    return None  # absent, or unreadable: treated as absent
+
+
+def _decode_lease(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict) and isinstance(value.get("owner"), str) and isinstance(value.get("at"), (int, float)):
+        return dict(value)
+    return None
+
+
+def _decode_news(value: Any) -> dict[str, Mapping[str, tuple[int, ...]]]:
+    news: dict[str, Mapping[str, tuple[int, ...]]] = {}
+    if not isinstance(value, dict):
+        return news
+    for key, ids in value.items():
+        if isinstance(key, str) and isinstance(ids, dict):
+            news[key] = {
+                what: tuple(int(i) for i in found if _is_int(i))
+                for what, found in ids.items()
+                if what in ("created", "cancelled") and isinstance(found, list)
+            }
+    return news
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def encode_entry(entry: SectionEntry) -> dict[str, Any]:
+    """One section's ledger as stored: classes as short rows ``[id, minute, state, series, fields, roster, ok]``
+    (the last four left out while they are 0, 0, 0, 1), fingerprints and series ids by position."""
+    fields = _by_use(item.fields for item in entry.classes)
+    rosters = _by_use(item.roster for item in entry.classes)
+    series = list(entry.series)
+    for item in entry.classes:
+        if item.class_master_id is not None and item.class_master_id not in series:
+            series.append(item.class_master_id)
+    rows = []
+    for item in sorted(entry.classes, key=lambda c: (c.start, c.class_id)):
+        master = -1 if item.class_master_id is None else series.index(item.class_master_id)
+        tail = [master, fields.index(item.fields), rosters.index(item.roster), int(item.verified)]
+        while tail and tail[-1] == (1 if len(tail) == 4 else 0):
+            tail.pop()
+        rows.append([item.class_id, int(item.start.timestamp()) // 60, _STATE_CODES[item.state], *tail])
+    used = set(fields)
+    value: dict[str, Any] = {
+        "p": entry.presenter,
+        "z": entry.time_zone,
+        "sp": dict(entry.spec),
+        "ser": series,
+        "c": rows,
+        "f": fields,
+        "r": rosters,
+    }
+    optional = {
+        "pn": [[p.title, p.presenter, p.time_zone, int(p.first_start.timestamp())] for p in entry.pending],
+        "ro": list(entry.roster_ids),
+        "le": list(entry.left),
+        "mi": entry.missing,
+        "rm": entry.removed,
+        "sh": {fp: list(shown) for fp, shown in entry.shown.items() if fp in used},
+    }
+    value.update({name: item for name, item in optional.items() if item})
+    return value
+
+
+def _by_use(fingerprints: Iterable[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for fingerprint in fingerprints:
+        counts[fingerprint] = counts.get(fingerprint, 0) + 1
+    return sorted(counts, key=lambda fp: (-counts[fp], fp)) or [""]
+
+
+def decode_entry(value: Any) -> SectionEntry:
+    """A stored section read strictly: anything this format does not write is :class:`_Unreadable`."""
+    try:
+        return _decode_entry(value)
+    except _Unreadable:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as error:
+        raise _Unreadable(f"{type(error).__name__}: {error}") from None
+
+
+def _decode_entry(value: Any) -> SectionEntry:
+    if not isinstance(value, dict):
+        raise _Unreadable(f"not a dict but {type(value).__name__}")
+    presenter, zone, spec = value["p"], value["z"], value.get("sp", {})
+    series, rows, fields, rosters = value["ser"], value["c"], value["f"], value["r"]
+    _check(isinstance(presenter, str) and isinstance(zone, str) and isinstance(spec, dict), "presenter, zone or spec")
+    _check(all(isinstance(k, str) and isinstance(v, str) for k, v in spec.items()), "spec")
+    _check(isinstance(series, list) and all(_is_int(s) and s > 0 for s in series), "series")
+    _check(isinstance(fields, list) and all(isinstance(f, str) for f in fields) and bool(fields), "fields")
+    _check(isinstance(rosters, list) and all(isinstance(r, str) for r in rosters) and bool(rosters), "rosters")
+    _check(isinstance(rows, list), "classes")
+    classes = []
+    for row in rows:
+        _check(isinstance(row, list) and 3 <= len(row) <= 7, "a class row")
+        class_id, minute, code = row[0], row[1], row[2]
+        tail: list[Any] = [*row[3:], *(0, 0, 0, 1)[len(row) - 3 :]]
+        master, field_at, roster_at, verified = tail
+        _check(_is_int(class_id) and class_id > 0 and _is_int(minute) and code in _CODE_STATES, "a class row")
+        _check(all(_is_int(n) for n in (master, field_at, roster_at, verified)), "a class row")
+        start = datetime.fromtimestamp(minute * 60, timezone.utc)
+        classes.append(
+            LedgerClass(
+                class_id=class_id,
+                start=start,
+                state=_CODE_STATES[code],
+                class_master_id=None if master < 0 else series[master],
+                fields=fields[field_at],
+                roster=rosters[roster_at],
+                verified=bool(verified),
+            )
+        )
+    pending = []
+    for item in value.get("pn", []):
+        title, who, where, epoch = item
+        _check(isinstance(title, str) and isinstance(who, str) and isinstance(where, str) and _is_int(epoch), "pending")
+        pending.append(PendingCreate(title, who, where, datetime.fromtimestamp(epoch, timezone.utc)))
+    roster_ids, left = value.get("ro", []), value.get("le", [])
+    _check(isinstance(roster_ids, list) and all(isinstance(r, str) for r in roster_ids), "roster")
+    _check(isinstance(left, list) and all(isinstance(r, str) for r in left), "roster")
+    missing, removed, shown = value.get("mi", 0), value.get("rm", False), value.get("sh", {})
+    _check(_is_int(missing) and missing >= 0 and isinstance(removed, bool) and isinstance(shown, dict), "flags")
+    _check(all(isinstance(v, list) and all(isinstance(s, str) for s in v) for v in shown.values()), "shown")
+    return SectionEntry(
+        presenter=presenter,
+        time_zone=zone,
+        spec=MappingProxyType(dict(spec)),
+        series=tuple(series),
+        classes=tuple(classes),
+        pending=tuple(pending),
+        roster_ids=tuple(roster_ids),
+        left=tuple(left),
+        missing=missing,
+        removed=removed,
+        shown=MappingProxyType({fp: tuple(v) for fp, v in shown.items()}),
+    )
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise _Unreadable(f"unreadable {what}")
+
+
+_FIRST_CODES = {"s": "scheduled", "h": "cancelled_holiday", "r": "cancelled_removed", "w": "cancelled_on_wiziq"}
+
+
+def _decode_first_format(value: Any) -> SectionEntry:
+    """A section entry of format 1 (``placement`` = presenter|zone; classes with their own fingerprints)."""
+    try:
+        _check(isinstance(value, dict), "entry")
+        presenter, _, zone = str(value.get("placement", "")).rpartition("|")
+        classes = []
+        for class_id, epoch, code, master, fields, roster in value.get("classes", []):
+            state = _FIRST_CODES.get(code, "cancelled")
+            start = datetime.fromtimestamp(int(epoch), timezone.utc)
+            master_id = None if master is None else int(master)
+            classes.append(LedgerClass(int(class_id), start, state, master_id, str(fields), str(roster)))
+        pending = [
+            PendingCreate(str(t), str(p), str(z), datetime.fromtimestamp(int(e), timezone.utc))
+            for t, p, z, e in value.get("pending", [])
+        ]
+        shown = {str(k): tuple(str(i) for i in v) for k, v in value.get("shown", {}).items()}
+        return SectionEntry(
+            presenter=presenter,
+            time_zone=zone,
+            series=tuple(int(s) for s in value.get("series", [])),
+            classes=tuple(classes),
+            pending=tuple(pending),
+            removed=bool(value.get("removed", False)),
+            shown=MappingProxyType(shown),
+        )
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as error:
+        raise _Unreadable(f"{type(error).__name__}: {error}") from None
+
+
+# The series ledgers of the create operators ---------------------------------------------------------------
+
+#: ``CreateRecurringClassOperator``'s task state store key: the series its earlier try created.
+SERIES_KEY = "wiziq_class_master_id"
+#: ``CreateRecurringClassesOperator``'s task state store keys: ``<LEDGER_KEY>/<shard>`` -> {key: series id}.
+SERIES_LEDGER_KEY = "wiziq_series_by_key"
+#: Keys per shard of the bulk operator's series ledger.
+SERIES_SHARD_SIZE = 1000
+
+
+def read_series_id(store: StateStore | None) -> int | None:
+    """The series an earlier try of a single create recorded, or None (also when the value is unreadable)."""
+    stored = store.get(SERIES_KEY) if store is not None else None
+    if _is_int(stored) and stored > 0:
+        return int(stored)
+    if isinstance(stored, str) and stored.isdigit() and int(stored) > 0:
+        return int(stored)
+    return None
+
+
+def write_series_id(store: StateStore | None, class_master_id: int) -> None:
+    if store is not None:
+        store.set(SERIES_KEY, class_master_id)
+
+
+class SeriesLedger:
+    """Which key became which series, in the task state store: a few small dicts, rewritten only when changed.
+
+    Writes are batched (``flush``), so a worker killed between two flushes may leave a created series
+    unrecorded; the next try then finds it by lookup, which is why a retry looks up every key it lacks.
+    """
+
+    def __init__(self, store: StateStore | None, keys: int) -> None:
+        self._store = store
+        self._shards = max(1, math.ceil(keys / SERIES_SHARD_SIZE))
+        self._ids: list[dict[str, int]] = [{} for _ in range(self._shards)]
+        self._dirty: set[int] = set()
+
+    def load(self) -> dict[str, int]:
+        """Every series recorded by earlier tries, by key (an unreadable value is skipped)."""
+        if self._store is None:
+            return {}
+        found: dict[str, int] = {}
+        for shard in range(self._shards):
+            stored = self._store.get(f"{SERIES_LEDGER_KEY}/{shard}")
+            if isinstance(stored, dict):
+                ids = {str(k): int(v) for k, v in stored.items() if _is_int(v) and v > 0}
+                self._ids[shard].update(ids)
+                found.update(ids)
+        return found
+
+    def record(self, key: str, class_master_id: int) -> None:
+        shard = zlib.crc32(key.encode()) % self._shards
+        if self._ids[shard].get(key) != class_master_id:
+            self._ids[shard][key] = class_master_id
+            self._dirty.add(shard)
+
+    def flush(self) -> None:
+        if self._store is None:
+            return
+        for shard in sorted(self._dirty):
+            self._store.set(f"{SERIES_LEDGER_KEY}/{shard}", dict(self._ids[shard]))
+        self._dirty.clear()
+
+
 __all__ = [
-    "CANCELLED",
-    "CANCELLED_HOLIDAY",
-    "CANCELLED_ON_WIZIQ",
-    "CANCELLED_REMOVED",
-    "SCHEDULED",
-    "LedgerClass",
+    "FORMAT_VERSION",
+    "LEASE_SECONDS",
+    "SERIES_KEY",
+    "SERIES_LEDGER_KEY",
+    "SHARD_BYTES",
+    "LeaseHeld",
     "LedgerError",
-    "SectionEntry",
+    "SeriesLedger",
     "StateStore",
     "TermLedger",
+    "account_scope",
+    "decode_entry",
+    "encode_entry",
+    "read_series_id",
+    "write_series_id",
 ]

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from airflow_provider_wiziq.api.engine.reconcile import scan_account
+from airflow_provider_wiziq.api.engine.reconcile import MAX_SCAN_PAGES, scan_account
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.errors import (
     NOT_SENT,
@@ -58,8 +58,9 @@ class Made:
 class SeriesMaker:
     """Creates series once; looks them up in one scan of the account, shared by every worker thread."""
 
-    def __init__(self, client: WizIQClient) -> None:
+    def __init__(self, client: WizIQClient, *, max_scan_pages: int = MAX_SCAN_PAGES) -> None:
         self.client = client
+        self.max_scan_pages = max_scan_pages
         self._index: AccountIndex | None = None
         self._scans = 0
         self._lock = threading.Lock()
@@ -68,7 +69,7 @@ class SeriesMaker:
         """The account index, read again if the one held was read before scan number ``newer_than``."""
         with self._lock:
             if self._index is None or self._scans < newer_than:
-                self._index = scan_account(self.client)
+                self._index = scan_account(self.client, max_pages=self.max_scan_pages)
                 self._scans += 1
             return self._index
 

@@ -7,13 +7,13 @@ looks for it (:func:`find_series`, by the one "same series" rule of :mod:`.ident
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
-from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, is_no_record
+from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQResponseError, is_no_record
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.responses import ClassRecord, ScheduleEntry
 from airflow_provider_wiziq.api.rules.identity import LOOKUP_COLUMNS, AccountIndex, identity_of
@@ -23,37 +23,69 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def paged(fetch: Callable[[int], Sequence[T]], *, none_is_empty: bool) -> Iterator[T]:
+#: The most pages one listing of the account is read to (100 classes a page: 100,000 classes).
+MAX_SCAN_PAGES = 1000
+
+
+def paged(
+    fetch: Callable[[int], Sequence[T]],
+    *,
+    none_is_empty: bool,
+    max_pages: int = MAX_SCAN_PAGES,
+    ident: Callable[[T], Hashable] | None = None,
+    what: str = "listing",
+) -> Iterator[T]:
     """Every item of a paged WizIQ listing read ``MAX_PAGE_SIZE`` at a time; a page past the end answers 1013.
 
     ``none_is_empty``: a 1013 on the first page means an empty listing (else it is raised: an unknown id).
+    The listing stops with an error naming the page when it runs past ``max_pages`` or when a page holds only
+    items of earlier pages (``ident`` names an item: a server that ignores ``page_number`` repeats its first).
     """
     page = 1
+    seen: set[Hashable] = set()
     while True:
+        if page > max_pages:
+            raise _endless(f"the {what} goes on past {max_pages} pages (stopped at page {page})")
         try:
             batch = fetch(page)
         except WizIQAPIError as error:
             if is_no_record(error) and (none_is_empty or page > 1):
                 return
             raise
+        if ident is not None and batch:
+            names = {ident(item) for item in batch}
+            if names <= seen:
+                raise _endless(f"page {page} of the {what} repeats items of earlier pages (is page_number ignored?)")
+            seen |= names
         yield from batch
         if len(batch) < MAX_PAGE_SIZE:
             return
         page += 1
 
 
-def paged_records(client: WizIQClient, columns: Iterable[str] = LOOKUP_COLUMNS) -> Iterator[ClassRecord]:
+def _endless(reason: str) -> WizIQResponseError:
+    error = WizIQResponseError(reason, method="get_data")
+    error.transient = False
+    return error
+
+
+def paged_records(
+    client: WizIQClient, columns: Iterable[str] = LOOKUP_COLUMNS, *, max_pages: int = MAX_SCAN_PAGES
+) -> Iterator[ClassRecord]:
     """Every class of the account (``get_data`` with no filter, 100 a page; a page past the end is 1013)."""
     names = tuple(columns)
     return paged(
         lambda page: client.get_data(columns=names, page_size=MAX_PAGE_SIZE, page_number=page),
         none_is_empty=True,
+        max_pages=max_pages,
+        ident=lambda record: record.class_id,
+        what="account's classes",
     )
 
 
-def scan_account(client: WizIQClient) -> AccountIndex:
+def scan_account(client: WizIQClient, *, max_pages: int = MAX_SCAN_PAGES) -> AccountIndex:
     """The account's series by identity, from one read of every class of the account."""
-    index = AccountIndex(paged_records(client))
+    index = AccountIndex(paged_records(client, max_pages=max_pages))
     log.info("Read %d classes (%d series) of the WizIQ account", index.classes, index.series)
     return index
 

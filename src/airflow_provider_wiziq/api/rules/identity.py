@@ -48,6 +48,22 @@ def presenter_key(presenter_email: str | None, presenter_id: str | None) -> str:
     return f"email:{email}" if email else f"id:{(presenter_id or '').strip()}"
 
 
+def zones_agree(first: str, second: str, instants: Iterable[datetime]) -> bool:
+    """Whether two zone names give the same local time at every one of ``instants`` (aware).
+
+    Aliases (``US/Eastern`` and ``America/New_York``, ``Asia/Calcutta`` and ``Asia/Kolkata``, ``Etc/UTC`` and
+    ``UTC``) always agree; two zones whose rules differ agree where their offsets happen to match. The sync
+    compares a section's zones this way, at its classes' instants: a spelling is never a change.
+    """
+    if first == second:
+        return True
+    try:
+        one, other = ZoneInfo(first), ZoneInfo(second)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return all(moment.astimezone(one).utcoffset() == moment.astimezone(other).utcoffset() for moment in instants)
+
+
 def identity_of(request: CreateClassRequest, first_start: datetime) -> SeriesIdentity:
     """The identity of the series ``request`` creates when its first class starts at ``first_start``."""
     return SeriesIdentity(

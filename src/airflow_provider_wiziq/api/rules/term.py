@@ -15,6 +15,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from airflow_provider_wiziq.api.protocol.errors import Code, WizIQError, WizIQValidationError
@@ -31,11 +32,12 @@ from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, expand
 MAX_SECTION_CLASSES = 500
 #: The most holiday dates a term may list (ranges count each of their days).
 MAX_HOLIDAY_DATES = MAX_DATES
-#: The fields ``modify`` may change on a class without changing its instant or its join links.
+#: The fields ``modify`` may change on a class without changing its instant or its join links. The status
+#: ping URL is left out: it is a delivery address, not part of the class a school sees (adding one plans no change).
 UPDATE_FIELDS = tuple(
     name
     for name in CREATE_PARAMETERS
-    if name not in ("start_time", "time_zone", "presenter_email", "presenter_id", "presenter_name")
+    if name not in ("start_time", "time_zone", "presenter_email", "presenter_id", "presenter_name", "status_ping_url")
 )
 #: The update fields a ``get_data`` record shows, so a sync can see whether a ``modify`` was applied.
 SHOWN_FIELDS = ("title", "duration", "attendee_limit")
@@ -43,36 +45,52 @@ SHOWN_FIELDS = ("title", "duration", "attendee_limit")
 
 @dataclass(frozen=True)
 class Section:
-    """One declared section: its key, its spec as WizIQ reads it, and its roster."""
+    """One declared section: its key, its spec as WizIQ reads it, and its roster.
+
+    Its derived values are computed once (a term plans tens of thousands of classes against them).
+    """
 
     key: str
     request: CreateRecurringRequest
     attendees: tuple[tuple[str, str, str | None], ...] = ()  # (attendee_id, screen_name, language), sorted
 
-    @property
-    def placement(self) -> str:
-        """Who presents and in which zone: a class keeps its id only while this and its instant are unchanged."""
-        return f"{presenter_key(self.request.presenter_email, self.request.presenter_id)}|{self.request.time_zone}"
+    @cached_property
+    def presenter(self) -> str:
+        """Who presents (``identity.presenter_key``): a class keeps its id only while this is unchanged."""
+        return presenter_key(self.request.presenter_email, self.request.presenter_id)
 
     @property
+    def time_zone(self) -> str:
+        return self.request.time_zone
+
+    @cached_property
+    def wire(self) -> dict[str, str]:
+        """The section's ``create_recurring`` fields as WizIQ's wire strings."""
+        return self.request.to_wire()
+
+    @cached_property
     def fields(self) -> dict[str, str]:
         """The update fields as WizIQ's wire strings (what ``modify`` sends)."""
-        wire = self.request.to_wire()
+        wire = self.wire
         return {name: wire[name] for name in UPDATE_FIELDS if name in wire}
 
-    @property
-    def shown(self) -> list[str]:
+    @cached_property
+    def shown(self) -> tuple[str, ...]:
         """The update fields get_data shows (title, duration, attendee limit), as their wire strings."""
         fields = self.fields
-        return [fields.get(name, "") for name in SHOWN_FIELDS]
+        return tuple(fields.get(name, "") for name in SHOWN_FIELDS)
 
-    @property
+    @cached_property
     def fields_hash(self) -> str:
         return short_hash(sorted(self.fields.items()))
 
-    @property
+    @cached_property
     def roster_hash(self) -> str:
         return short_hash(self.attendees) if self.attendees else ""
+
+    @cached_property
+    def roster_ids(self) -> tuple[str, ...]:
+        return tuple(attendee_id for attendee_id, _, _ in self.attendees)
 
     def roster(self) -> list[dict[str, str]]:
         """The roster as ``add_attendees`` takes it."""

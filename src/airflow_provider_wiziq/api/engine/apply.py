@@ -1,0 +1,556 @@
+"""Applying a term's plan: its operations sent in their order, their effects recorded in batches.
+
+An operation runs once every operation it waits for has succeeded (:mod:`..rules.ordering`); operations run
+side by side up to ``max_concurrency``. A failure fails its section: the section's operations not yet started
+are not sent, and operations of other sections that wait for it are not sent either. What was done is written
+to the ledger every few seconds and at the end (the run's first ledger write removed the marker, so a run lost
+between two batches leaves the next run to adopt what stands on WizIQ). A create whose answer was lost is looked
+up on WizIQ at the end (one scan for all) and adopted, never sent again blindly. The plan is never edited.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from airflow_provider_wiziq.api.engine.ledger import TermLedger
+from airflow_provider_wiziq.api.engine.provision import SeriesMaker, may_have_been_created
+from airflow_provider_wiziq.api.engine.reconcile import read_schedule
+from airflow_provider_wiziq.api.protocol.client import WizIQClient
+from airflow_provider_wiziq.api.protocol.errors import (
+    WizIQAPIError,
+    WizIQError,
+    is_already_cancelled,
+    is_too_late_to_cancel,
+)
+from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
+from airflow_provider_wiziq.api.protocol.values import wire_datetime
+from airflow_provider_wiziq.api.rules.identity import SeriesIdentity, identity_of
+from airflow_provider_wiziq.api.rules.plan import CANCEL, Cancel, Create, Enroll, Modify, Move, Op, TermPlan
+from airflow_provider_wiziq.api.rules.planner import DeclaredTerm
+from airflow_provider_wiziq.api.rules.recurrence import localize
+from airflow_provider_wiziq.api.rules.state import (
+    CANCELLED,
+    CANCELLED_HOLIDAY,
+    CANCELLED_ON_WIZIQ,
+    SCHEDULED,
+    LedgerClass,
+    PendingCreate,
+    SectionEntry,
+)
+from airflow_provider_wiziq.api.rules.term import Section
+
+log = logging.getLogger(__name__)
+
+#: Writes are recorded in the ledger at least this often (and at the end).
+BATCH_SECONDS = 5.0
+#: Progress is logged at least this often (and at every tenth of the planned writes).
+PROGRESS_SECONDS = 10.0
+#: How long a stopped run waits for the calls in flight before it records what was done.
+STOP_WAIT_SECONDS = 2.0
+
+
+class StopRequested(WizIQError):
+    """The run was stopped (the task was killed): what was done is recorded, the rest is left for the next run."""
+
+    transient = True
+
+
+@dataclass
+class ApplyOutcome:
+    """What a run did: per section the class ids created and cancelled, the errors, and totals."""
+
+    created: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    cancelled: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, WizIQError] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0})
+    presenter_urls: dict[int, str] = field(default_factory=dict)
+    entries: dict[str, SectionEntry] = field(default_factory=dict)
+    stopped: bool = False
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What one operation's calls returned, for the dispatcher to record."""
+
+    op: Op
+    error: WizIQError | None = None
+    master: int | None = None  # a created series (or adopted after a lost answer)
+    classes: tuple[LedgerClass, ...] = ()  # classes a create brought, as recorded
+    cancelled: tuple[tuple[int, str], ...] = ()  # (class id, state) of a create's unwanted classes
+    enrolled: tuple[int, ...] = ()
+    urls: tuple[tuple[int, str], ...] = ()
+    lost: bool = False  # a create whose answer was lost: settled at the end
+    left_alone: bool = False  # a cancel WizIQ refused because the class has started
+
+
+class Applier:
+    """Sends one plan. ``stop`` (an event) ends it early: no new calls, calls in flight awaited briefly."""
+
+    def __init__(
+        self,
+        client: WizIQClient,
+        ledger: TermLedger,
+        plan: TermPlan,
+        declared: DeclaredTerm,
+        *,
+        maker: SeriesMaker,
+        max_concurrency: int,
+        run: str,
+        stop: threading.Event | None = None,
+        on_tick: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.plan = plan
+        self.sections: Mapping[str, Section] = declared.sections
+        self.holidays = declared.holidays
+        self.maker = maker
+        self.max_concurrency = max_concurrency
+        self.run_id = run
+        self.stop = stop or threading.Event()
+        self.on_tick = on_tick
+        self.outcome = ApplyOutcome()
+        self.entries: dict[str, SectionEntry] = dict(plan.base)
+        self._dirty: set[str] = set(self._changed_by_plan())
+        self._ops_left: dict[str, int] = defaultdict(int)
+        for op in plan.ops:
+            self._ops_left[op.key] += 1
+        self._total_writes = plan.writes
+        self._writes_done = 0
+        self._started = time.monotonic()
+        self._last_batch = self._last_progress = self._started
+        self._next_share = 0.1
+
+    def _changed_by_plan(self) -> list[str]:
+        """Sections whose entry the plan itself changed (read on WizIQ, adopted, renamed)."""
+        before = self.plan.state.entries
+        return [key for key, entry in self.entries.items() if before.get(key) != entry]
+
+    # The run ---------------------------------------------------------------------------------------------
+
+    def apply(self) -> ApplyOutcome:
+        plan = self.plan
+        for new, old in plan.renames.items():
+            self._dirty.add(new)
+            self.entries.pop(old, None)
+        waits = {op.id: set(op.after) for op in plan.ops}
+        dependents: dict[int, list[int]] = defaultdict(list)
+        for op in plan.ops:
+            for before in op.after:
+                dependents[before].append(op.id)
+        by_id = {op.id: op for op in plan.ops}
+        ready = [op.id for op in plan.ops if not waits[op.id]]
+        failed_ops: set[int] = set()
+        lost: list[_Done] = []
+        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="wiziq-apply")
+        running: dict[Future[_Done], Op] = {}
+        try:
+            while ready or running:
+                while ready and len(running) < self.max_concurrency and not self.stop.is_set():
+                    op = by_id[ready.pop(0)]
+                    if op.key in self.outcome.errors:
+                        self._skip(op, failed_ops, dependents, by_id, ready, waits, why=None)
+                        continue
+                    running[pool.submit(self._send, op)] = op
+                if self.stop.is_set() and not running:
+                    break
+                timeout = STOP_WAIT_SECONDS if self.stop.is_set() else 1.0
+                finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+                if self.stop.is_set() and not finished:
+                    break  # calls still in flight after the wait: left for the next run to find
+                for future in finished:
+                    op = running.pop(future)
+                    done = future.result()
+                    if done.lost:
+                        lost.append(done)
+                        self._pending(done)
+                        continue
+                    self._record(done)
+                    if done.error is not None:
+                        self._skip(op, failed_ops, dependents, by_id, ready, waits, why=done.error)
+                        continue
+                    for later in dependents[op.id]:
+                        waits[later].discard(op.id)
+                        if not waits[later] and later not in failed_ops:
+                            ready.append(later)
+                    ready.sort()
+                self._tick()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for future in list(running):
+                if future.done() and not future.cancelled():
+                    self._record(future.result())
+        if self.stop.is_set():
+            self.outcome.stopped = True
+            for key in {op.key for op in plan.ops if self._ops_left[op.key]}:
+                self.outcome.errors.setdefault(key, StopRequested("the run was stopped before this section finished"))
+        elif lost:
+            self._settle(lost)
+        self._finish_sections()
+        self._flush()
+        self.outcome.entries = self.entries
+        self._progress(final=True)
+        return self.outcome
+
+    def _skip(
+        self,
+        op: Op,
+        failed_ops: set[int],
+        dependents: Mapping[int, list[int]],
+        by_id: Mapping[int, Op],
+        ready: list[int],
+        waits: Mapping[int, set[int]],
+        why: WizIQError | None,
+    ) -> None:
+        """An operation that failed or was not sent: every operation waiting for it is not sent either."""
+        failed_ops.add(op.id)
+        self._ops_left[op.key] -= 1
+        if why is not None:
+            self.outcome.errors.setdefault(op.key, why)
+        for later in dependents.get(op.id, ()):
+            if later in failed_ops:
+                continue
+            other = by_id[later]
+            if other.key != op.key:
+                self.outcome.errors.setdefault(
+                    other.key,
+                    WizIQError(f"not applied: it waits for a change of section {op.key!r}, which failed"),
+                )
+            if later in ready:
+                ready.remove(later)
+            self._skip(other, failed_ops, dependents, by_id, ready, waits, why=None)
+
+    # One operation's calls (in a worker thread) ------------------------------------------------------------
+
+    def _send(self, op: Op) -> _Done:
+        if self.stop.is_set():
+            return _Done(op, StopRequested("not sent: the run was stopped"))
+        try:
+            if isinstance(op, Cancel):
+                return self._cancel(op)
+            if isinstance(op, Move):
+                assert op.to is not None
+                fields = dict(op.fields)
+                fields.update(start_time=wire_datetime(op.to.wall_clock), time_zone=op.time_zone)
+                self.client.modify(op.class_id, **fields)
+                return _Done(op)
+            if isinstance(op, Modify):
+                self.client.modify(op.class_id, **dict(op.fields))
+                return _Done(op)
+            if isinstance(op, Enroll):
+                self.client.add_attendees(op.class_id, self.sections[op.key].roster())
+                return _Done(op, enrolled=(op.class_id,))
+            if isinstance(op, Create):
+                return self._create(op)
+        except WizIQError as error:
+            return _Done(op, error)
+        raise AssertionError(f"unknown operation {op!r}")
+
+    def _cancel(self, op: Cancel) -> _Done:
+        try:
+            self.client.cancel(op.class_id)
+        except WizIQAPIError as error:
+            if is_too_late_to_cancel(error):
+                log.info("Section %s: class %s has started and is left alone", op.key, op.class_id)
+                return _Done(op, left_alone=True)
+            if not is_already_cancelled(error):
+                raise
+        return _Done(op)
+
+    def _create(self, op: Create) -> _Done:
+        request = op.request
+        assert request is not None
+        if isinstance(request, CreateRecurringRequest):
+            try:
+                series = self.maker.create(request)
+            except WizIQError as error:
+                if may_have_been_created(error):
+                    return _Done(op, error, lost=True)
+                raise
+            return self._after_create(op, series.class_master_id)
+        details = self.client.create(request)
+        item = LedgerClass(details.class_id, op.first.utc_start, SCHEDULED, None, self.sections[op.key].fields_hash)
+        urls = ((details.class_id, details.presenter_url),) if details.presenter_url else ()
+        enrolled = self._enroll_new(op.key, (item,))
+        return _Done(op, classes=(item,), urls=urls, enrolled=enrolled)
+
+    def _after_create(self, op: Create, master: int) -> _Done:
+        """A series exists: read its classes back, cancel the ones not wanted, enroll the roster in the others."""
+        section = self.sections[op.key]
+        zone = ZoneInfo(section.time_zone)
+        wanted = {slot.utc_start: flag for slot, flag in zip(op.slots, op.wanted, strict=True)}
+        known = {item.class_id for entry in self.entries.values() for item in entry.classes}
+        classes: list[LedgerClass] = []
+        urls: list[tuple[int, str]] = []
+        for scheduled in read_schedule(self.client, master):
+            if scheduled.start_time is None or scheduled.class_id in known:
+                continue
+            instant = localize(scheduled.start_time, zone)[0].astimezone(timezone.utc)
+            classes.append(LedgerClass(scheduled.class_id, instant, SCHEDULED, master, section.fields_hash))
+            if scheduled.presenters and scheduled.presenters[0].url:
+                urls.append((scheduled.class_id, scheduled.presenters[0].url))
+        cancelled: list[tuple[int, str]] = []
+        try:
+            for item in classes:
+                if not wanted.get(item.start, False):
+                    on_holiday = item.start.astimezone(zone).date() in self.holidays
+                    self._cancel(Cancel(op.id, op.key, "", class_id=item.class_id, start=item.start))
+                    cancelled.append((item.class_id, CANCELLED_HOLIDAY if on_holiday else CANCELLED))
+            staying = [item for item in classes if wanted.get(item.start, False)]
+            enrolled = self._enroll_new(op.key, staying)
+        except WizIQError as error:
+            return _Done(op, error, master=master, classes=tuple(classes), cancelled=tuple(cancelled), urls=tuple(urls))
+        return _Done(
+            op, master=master, classes=tuple(classes), cancelled=tuple(cancelled), enrolled=enrolled, urls=tuple(urls)
+        )
+
+    def _enroll_new(self, key: str, classes: Any) -> tuple[int, ...]:
+        section = self.sections[key]
+        if not section.roster_hash:
+            return ()
+        done = []
+        for item in classes:
+            self.client.add_attendees(item.class_id, section.roster())
+            done.append(item.class_id)
+        return tuple(done)
+
+    # Recording (in the dispatching thread) ------------------------------------------------------------------
+
+    def _record(self, done: _Done) -> None:
+        op, key = done.op, done.op.key
+        entry = self.entries.get(key, SectionEntry())
+        section = self.sections.get(key)
+        classes = {item.class_id: item for item in entry.classes}
+        writes = 0
+        if isinstance(op, Cancel) and done.error is None and not done.left_alone:
+            classes[op.class_id] = replace(classes[op.class_id], state=op.state)
+            self._count(key, "cancelled", op.class_id)
+            writes += 1
+        elif isinstance(op, Move) and done.error is None and op.to is not None:
+            fields = section.fields_hash if section is not None else classes[op.class_id].fields
+            classes[op.class_id] = replace(classes[op.class_id], start=op.to.utc_start, fields=fields, verified=False)
+            if not op.temporary:
+                self.outcome.counts["modified"] += 1
+            writes += 1
+        elif isinstance(op, Modify) and done.error is None:
+            item = classes[op.class_id]
+            fields = section.fields_hash if section is not None and "title" in dict(op.fields) else item.fields
+            classes[op.class_id] = replace(item, fields=fields, verified=False)
+            self.outcome.counts["modified"] += 1
+            writes += 1
+        elif isinstance(op, Create):
+            writes += 1 if done.master is not None or done.classes else 0
+            if done.master is not None and done.master not in entry.series:
+                entry = replace(entry, series=(*entry.series, done.master))
+            if section is not None and (done.master is not None or done.classes):
+                entry = replace(entry, presenter=section.presenter, time_zone=section.time_zone)
+                identity = _identity(op)
+                entry = replace(entry, pending=tuple(p for p in entry.pending if _pending_identity(p) != identity))
+            for item in done.classes:
+                classes[item.class_id] = item
+                if (item.class_id, CANCELLED_HOLIDAY) not in done.cancelled and all(
+                    class_id != item.class_id for class_id, _ in done.cancelled
+                ):
+                    self._count(key, "created", item.class_id)
+            for class_id, state in done.cancelled:
+                classes[class_id] = replace(classes[class_id], state=state)
+                self.outcome.counts["cancelled"] += 1
+                writes += 1
+        if done.enrolled and section is not None:
+            for class_id in done.enrolled:
+                classes[class_id] = replace(classes[class_id], roster=section.roster_hash)
+            self.outcome.counts["enrolled"] += len(done.enrolled)
+            writes += len(done.enrolled)
+        self.outcome.presenter_urls.update(done.urls)
+        self.entries[key] = replace(entry, classes=tuple(sorted(classes.values(), key=lambda c: (c.start, c.class_id))))
+        self._dirty.add(key)
+        self._writes_done += writes
+        if not done.lost:
+            self._ops_left[key] -= 1
+
+    def _count(self, key: str, what: str, class_id: int) -> None:
+        self.outcome.counts[what] += 1
+        getattr(self.outcome, what)[key].append(class_id)
+
+    def _pending(self, done: _Done) -> None:
+        """A create whose answer was lost: kept as pending until found (at the end of this run, or the next)."""
+        op = done.op
+        assert isinstance(op, Create)
+        entry = self.entries.get(op.key, SectionEntry())
+        identity = _identity(op)
+        pending = PendingCreate(identity.title, identity.presenter, identity.time_zone, identity.first_start)
+        if pending not in entry.pending:
+            self.entries[op.key] = replace(entry, pending=(*entry.pending, pending))
+            self._dirty.add(op.key)
+
+    def _settle(self, lost: list[_Done]) -> None:
+        """Find the series whose create answer was lost (one scan); found ones are completed, the rest fail."""
+        log.info("Looking up %d series whose create answer was lost", len(lost))
+        claimed = {master for entry in self.entries.values() for master in entry.series}
+        try:
+            found = self.maker.settle(_identity(done.op) for done in lost)
+        except WizIQError as error:
+            for done in lost:
+                self.outcome.errors.setdefault(done.op.key, error)
+                self._ops_left[done.op.key] -= 1
+            return
+        for done in lost:
+            op = done.op
+            assert isinstance(op, Create) and done.error is not None
+            master = found.get(_identity(op))
+            if master is None or master in claimed:
+                self.outcome.errors.setdefault(op.key, done.error)
+                self._ops_left[op.key] -= 1
+                continue
+            claimed.add(master)
+            log.info("Section %s: series %s was created although its answer was lost; recording it", op.key, master)
+            try:
+                result = self._after_create(op, master)
+            except WizIQError as error:
+                result = _Done(op, error, master=master)
+            self._record(result)
+            if result.error is not None:
+                self.outcome.errors.setdefault(op.key, result.error)
+
+    def _finish_sections(self) -> None:
+        """Sections whose every operation succeeded now hold the export's placement, spec and roster."""
+        plan = self.plan
+        for row in plan.sections:
+            key = row.key
+            if key in self.outcome.errors or self._ops_left.get(key, 0) > 0:
+                continue
+            entry = self.entries.get(key)
+            section = self.sections.get(key)
+            if section is not None:
+                if row.action == "failed" or (row.action == "ended" and entry is None):
+                    continue
+                entry = entry or SectionEntry()
+                finished = replace(
+                    entry,
+                    presenter=section.presenter,
+                    time_zone=section.time_zone,
+                    spec=dict(section.wire),
+                    roster_ids=section.roster_ids,
+                    left=row.left_enrolled if _has_future(entry, plan.cutoff) else (),
+                    missing=0,
+                    removed=False,
+                    shown={**entry.shown, section.fields_hash: section.shown},
+                )
+            elif entry is not None and row.action == CANCEL:
+                finished = replace(entry, removed=True, missing=0)
+            else:
+                continue
+            if finished != entry:
+                self.entries[key] = finished
+                self._dirty.add(key)
+        if not self.outcome.errors and not self.outcome.stopped:
+            for key, runs in plan.missing.items():
+                entry = self.entries.get(key)
+                if entry is not None and entry.missing != runs:
+                    self.entries[key] = replace(entry, missing=runs)
+                    self._dirty.add(key)
+
+    # Batches and progress ------------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last_batch >= BATCH_SECONDS:
+            self._flush()
+        if self.on_tick is not None:
+            self.on_tick()
+        share = self._writes_done / self._total_writes if self._total_writes else 1.0
+        if now - self._last_progress >= PROGRESS_SECONDS or share >= self._next_share:
+            self._progress()
+            while self._next_share <= share:
+                self._next_share += 0.1
+
+    def _flush(self) -> None:
+        changed: dict[str, SectionEntry | None] = {key: self.entries.get(key) for key in self._dirty}
+        for old in self.plan.renames.values():
+            changed[old] = None
+        if changed:
+            self.ledger.record(changed, news=self.news())
+        self._dirty.clear()
+        self._last_batch = time.monotonic()
+
+    def news(self) -> dict[str, dict[str, list[int]]]:
+        """What is not yet announced: earlier unannounced changes and this run's (adopted series as created)."""
+        return announcement(self.plan, self.outcome)
+
+    def _progress(self, *, final: bool = False) -> None:
+        now = time.monotonic()
+        elapsed = max(now - self._started, 1e-9)
+        rate = self._writes_done / elapsed
+        total = self._total_writes
+        finished = sum(1 for key, left in self._ops_left.items() if left <= 0)
+        sections = len(self._ops_left)
+        if final:
+            log.info(
+                "Applied %d of %d planned writes in %.1f s (%.1f writes/s); %d of %d sections finished",
+                self._writes_done, total, elapsed, rate, finished, sections,
+            )  # fmt: skip
+        else:
+            left = (total - self._writes_done) / rate if rate > 0 else float("nan")
+            log.info(
+                "Applying: %d/%d writes (%.0f%%), %d/%d sections finished, %.1f writes/s, about %.0f s left",
+                self._writes_done, total, 100 * self._writes_done / max(total, 1), finished, sections, rate, left,
+            )  # fmt: skip
+        self._last_progress = now
+
+
+def announcement(plan: TermPlan, outcome: ApplyOutcome) -> dict[str, dict[str, list[int]]]:
+    """Per section, ``created`` (ids that stand after the run) and ``cancelled`` (ids cancelled since the last
+    event), from the earlier runs' unannounced changes, this run's, series adopted and classes found cancelled on
+    WizIQ. A class created and cancelled before any event announced it is in neither list."""
+    created: dict[str, set[int]] = defaultdict(set)
+    cancelled: dict[str, set[int]] = defaultdict(set)
+    renamed = {old: new for new, old in plan.renames.items()}
+    for key, ids in plan.state.news.items():
+        key = renamed.get(key, key)
+        created[key].update(ids.get("created", ()))
+        cancelled[key].update(ids.get("cancelled", ()))
+    for key, entry in plan.base.items():
+        before = {item.class_id: item for item in plan.state.entries.get(renamed.get(key, key), SectionEntry()).classes}
+        for item in entry.classes:
+            if item.state == CANCELLED_ON_WIZIQ and before.get(item.class_id, item).state != CANCELLED_ON_WIZIQ:
+                cancelled[key].add(item.class_id)
+    for key, masters in plan.adopted.items():
+        for item in plan.base[key].classes:
+            if item.class_master_id in masters and item.state == SCHEDULED and item.start >= plan.cutoff:
+                created[key].add(item.class_id)
+    for key, made in outcome.created.items():
+        created[key].update(made)
+    for key, ended in outcome.cancelled.items():
+        cancelled[key].update(ended)
+    news: dict[str, dict[str, list[int]]] = {}
+    for key in sorted(set(created) | set(cancelled)):
+        both = created[key] & cancelled[key]
+        made, ended = sorted(created[key] - both), sorted(cancelled[key] - both)
+        if made or ended:
+            news[key] = {"created": made, "cancelled": ended}
+    return news
+
+
+def _identity(op: Op) -> SeriesIdentity:
+    assert isinstance(op, Create) and op.request is not None
+    return identity_of(op.request, op.first.utc_start)
+
+
+def _pending_identity(pending: PendingCreate) -> SeriesIdentity:
+    return SeriesIdentity(pending.title, pending.presenter, pending.time_zone, pending.first_start)
+
+
+def _has_future(entry: SectionEntry, cutoff: datetime) -> bool:
+    return any(item.state == SCHEDULED and item.start >= cutoff for item in entry.classes)
+
+
+__all__ = ["BATCH_SECONDS", "Applier", "ApplyOutcome", "StopRequested", "announcement"]
