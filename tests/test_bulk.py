@@ -10,13 +10,13 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException
+from airflow_provider_wiziq.api.engine.ledger import SERIES_LEDGER_KEY as LEDGER_KEY
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.config import config_from_connection
 from airflow_provider_wiziq.api.protocol.ratelimit import RateLimitedSession, TokenBucket
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS
 from airflow_provider_wiziq.hooks.wiziq import WizIQHook
-from airflow_provider_wiziq.api.engine.ledger import SERIES_LEDGER_KEY as LEDGER_KEY
 from airflow_provider_wiziq.operators.bulk import XCOM_SERIES_RESULTS
 from tests.dagtest import dag_bag, run_dag, task_instances
 from tests.support.bulk import EXAMPLES, YEAR, FakeStore, bulk, execute, series_identities, spec

@@ -26,7 +26,7 @@ def term(wiziq_emulator, monkeypatch, request):
     """A runner for a term named after the test; the sync plans on the emulator's clock."""
     import airflow_provider_wiziq.operators.sync as sync_module
 
-    monkeypatch.setattr(sync_module, "now", wiziq_emulator.clock.now)
+    monkeypatch.setattr(sync_module, "clock", wiziq_emulator.clock)
     name = request.node.name.replace("_", "-")[5:45].strip("-[]")
     return TermRunner(wiziq_emulator, name)
 
@@ -53,6 +53,8 @@ def test_a_75_class_section_is_two_series_with_no_holiday_class_standing(term, w
         "created": 71,
         "modified": 0,
         "cancelled": 3,  # the Thanksgiving classes the first series brings are cancelled at once
+        "enrolled": 0,
+        "reason": "new section",
         "first_affected": "2027-09-07",
     }
     report = run.sections["A"]
@@ -188,6 +190,8 @@ def test_a_dry_run_sends_only_reads_and_returns_the_exact_plan(term, wiziq_emula
             "created": 0,
             "modified": 71,
             "cancelled": 0,
+            "enrolled": 0,
+            "reason": "start_time 09:00 -> 10:00",
             "first_affected": "2027-09-07",
         },
         {
@@ -197,6 +201,8 @@ def test_a_dry_run_sends_only_reads_and_returns_the_exact_plan(term, wiziq_emula
             "created": 71,
             "modified": 0,
             "cancelled": 3,
+            "enrolled": 0,
+            "reason": "new section",
             "first_affected": "2027-09-07",
         },
     ]

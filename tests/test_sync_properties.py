@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_wiziq.api.engine.ledger import TermLedger
-from airflow_provider_wiziq.api.engine.sync import SAFETY_MARGIN, SyncOptions, TermSync, run_sync
+from airflow_provider_wiziq.api.engine.sync import SAFETY_MARGIN, SyncOptions, TermSync, read_declared
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.config import config_from_connection
+from airflow_provider_wiziq.api.protocol.errors import WizIQError
 from airflow_provider_wiziq.api.rules.term import check_term, desired_schedule
 from airflow_provider_wiziq.emulator import WizIQEmulator
 
@@ -97,20 +97,17 @@ def sync_once(emulator: WizIQEmulator, store: DictStore, declared: list[dict[str
         extra={"max_retries": 2, "backoff_initial": 0.01, "backoff_max": 0.02},
     )
     valid, days, _ = check_term(declared, holidays, config.limits)
+    # Only the valid sections are declared (an invalid one refuses the whole run: tested elsewhere).
+    term = read_declared([spec for spec in declared if spec["key"] in valid], holidays, config.limits)
+    options = SyncOptions(max_cancel_fraction=None, max_change_fraction=None, max_concurrency=3)
     with WizIQClient(config) as client:
-        sync = TermSync(
-            client,
-            TermLedger(store),
-            term="prop",
-            sections=valid,
-            holidays=days,
-            now=emulator.clock.now(),
-            max_series_classes=config.limits.max_series_classes,
-            options=SyncOptions(max_cancel_fraction=None, max_concurrency=3),
-        )
+        sync = TermSync(client, store, term="prop", clock=emulator.clock, options=options)
         run = f"run{next(_RUNS)}"
-        _, errors = run_sync(sync, owner=run, run=run)
-    return valid, days, errors
+        try:
+            outcome = sync.run(term, owner=run, run=run)
+        except WizIQError as error:  # a read of the ledger's classes or of the account failed (a fault)
+            return valid, days, {"*": error}
+    return valid, days, outcome.errors
 
 
 def check_converged(emulator: WizIQEmulator, valid: dict[str, Any], days: frozenset[date]) -> None:

@@ -2,7 +2,8 @@
 
 Which faults commit the call (the server did the work, the answer is what goes wrong):
 ``reset_after``, ``malformed``, ``truncated`` and ``delay`` commit; ``reset_before``, the ``http_*`` ones
-and ``html`` answer before the call is processed, so nothing is stored.
+and ``html`` answer before the call is processed, so nothing is stored; ``ignored`` answers as if it had done
+the call (``<modify status="true"/>``) and does nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KINDS: dict[str, bool] = {
     "malformed": True,  # HTTP 200 with XML cut in the middle (correct Content-Length)
     "truncated": True,  # Content-Length larger than what is sent, then the connection closes
     "html": False,  # an HTML error page (HTTP ``status``, 502 unless given)
+    "ignored": False,  # answered with success, and nothing done (a server that drops a change it accepted)
     # Status pings (the emulator's own posts to a class's status_ping_url), ``count`` pings:
     "ping_drop": False,  # not sent, as when the receiver is down or the network loses it
     "ping_bad_token": False,  # sent with the URL's ``k`` query parameter changed, as a forger would send it

@@ -42,6 +42,7 @@ from airflow_provider_wiziq.emulator.lifecycle import Report, phase, recording
 from airflow_provider_wiziq.emulator.pings import StatusPinger
 from airflow_provider_wiziq.emulator.requestlog import RecordedRequest, RequestLog, without_signature
 from airflow_provider_wiziq.emulator.store import Store, StoredClass, as_dict
+from airflow_provider_wiziq.emulator.xmlwriter import element
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +399,7 @@ class WizIQEmulator:
         else:
             reply = Reply()
         if fault is not None:
-            reply = _faulty(fault, reply.body)
+            reply = _faulty(fault, reply.body, method or "")
             log.info("WizIQ emulator: fault %s on %s", fault.kind, method)
         self._log.record(
             RecordedRequest(
@@ -421,9 +422,11 @@ class WizIQEmulator:
         self.pinger.poke()
 
 
-def _faulty(fault: Fault, body: bytes) -> Reply:
+def _faulty(fault: Fault, body: bytes, method: str) -> Reply:
     """The broken answer a fault asks for (``body`` is the real answer when the fault commits)."""
     kind = fault.kind
+    if kind == "ignored":
+        return Reply(body=answers.success(method, element(method, status="true")))
     if kind in ("reset_before", "reset_after"):
         return Reply(action="reset")
     if kind == "delay":

@@ -225,7 +225,6 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         return AirflowException(message) if transient else AirflowFailException(message)
 
 
-
 class Progress:
     """Counts outcomes and logs ``240/1000 done (200 created, 30 adopted, 10 earlier), 3 failed, 41 calls/s``.
 

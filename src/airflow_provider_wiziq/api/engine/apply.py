@@ -70,6 +70,7 @@ class ApplyOutcome:
 
     created: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     cancelled: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    modified: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, WizIQError] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0})
     presenter_urls: dict[int, str] = field(default_factory=dict)
@@ -90,6 +91,51 @@ class _Done:
     urls: tuple[tuple[int, str], ...] = ()
     lost: bool = False  # a create whose answer was lost: settled at the end
     left_alone: bool = False  # a cancel WizIQ refused because the class has started
+
+
+class _Order:
+    """Which operations may be sent now: those whose every operation to wait for has succeeded."""
+
+    def __init__(self, ops: tuple[Op, ...]) -> None:
+        self._by_id = {op.id: op for op in ops}
+        self._waits = {op.id: set(op.after) for op in ops}
+        self._dependents: dict[int, list[int]] = defaultdict(list)
+        for op in ops:
+            for before in op.after:
+                self._dependents[before].append(op.id)
+        self.ready = [op.id for op in ops if not op.after]
+        self._ended: set[int] = set()
+
+    def take(self) -> Op:
+        return self._by_id[self.ready.pop(0)]
+
+    def succeeded(self, op: Op) -> None:
+        self._ended.add(op.id)
+        for later in self._dependents.get(op.id, ()):
+            self._waits[later].discard(op.id)
+            if not self._waits[later] and later not in self._ended:
+                self.ready.append(later)
+        self.ready.sort()
+
+    def failed(self, op: Op) -> list[Op]:
+        """Mark ``op`` ended; returns the operations that can no longer be sent because they wait for it."""
+        self._ended.add(op.id)
+        dropped: list[Op] = []
+        stack = list(self._dependents.get(op.id, ()))
+        while stack:
+            later = stack.pop()
+            if later in self._ended:
+                continue
+            self._ended.add(later)
+            if later in self.ready:
+                self.ready.remove(later)
+            dropped.append(self._by_id[later])
+            stack.extend(self._dependents.get(later, ()))
+        return dropped
+
+    def unsent(self) -> list[Op]:
+        """Operations neither sent to the end nor dropped (a stopped run)."""
+        return [op for op_id, op in self._by_id.items() if op_id not in self._ended]
 
 
 class Applier:
@@ -142,92 +188,66 @@ class Applier:
         for new, old in plan.renames.items():
             self._dirty.add(new)
             self.entries.pop(old, None)
-        waits = {op.id: set(op.after) for op in plan.ops}
-        dependents: dict[int, list[int]] = defaultdict(list)
-        for op in plan.ops:
-            for before in op.after:
-                dependents[before].append(op.id)
-        by_id = {op.id: op for op in plan.ops}
-        ready = [op.id for op in plan.ops if not waits[op.id]]
-        failed_ops: set[int] = set()
+        order = _Order(plan.ops)
         lost: list[_Done] = []
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="wiziq-apply")
         running: dict[Future[_Done], Op] = {}
         try:
-            while ready or running:
-                while ready and len(running) < self.max_concurrency and not self.stop.is_set():
-                    op = by_id[ready.pop(0)]
+            while True:
+                while order.ready and len(running) < self.max_concurrency and not self.stop.is_set():
+                    op = order.take()
                     if op.key in self.outcome.errors:
-                        self._skip(op, failed_ops, dependents, by_id, ready, waits, why=None)
-                        continue
-                    running[pool.submit(self._send, op)] = op
-                if self.stop.is_set() and not running:
+                        self._fail(order, op, None)
+                    else:
+                        running[pool.submit(self._send, op)] = op
+                if running:
+                    timeout = STOP_WAIT_SECONDS if self.stop.is_set() else 1.0
+                    finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+                    if self.stop.is_set() and not finished:
+                        break  # calls still in flight after the wait: left for the next run to find
+                    results = []
+                    for future in finished:
+                        del running[future]
+                        results.append(future.result())
+                elif lost and not self.stop.is_set():
+                    results, lost = self._settle(lost), []  # one scan for every create whose answer was lost
+                else:
                     break
-                timeout = STOP_WAIT_SECONDS if self.stop.is_set() else 1.0
-                finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
-                if self.stop.is_set() and not finished:
-                    break  # calls still in flight after the wait: left for the next run to find
-                for future in finished:
-                    op = running.pop(future)
-                    done = future.result()
+                for done in results:
                     if done.lost:
                         lost.append(done)
                         self._pending(done)
                         continue
                     self._record(done)
-                    if done.error is not None:
-                        self._skip(op, failed_ops, dependents, by_id, ready, waits, why=done.error)
-                        continue
-                    for later in dependents[op.id]:
-                        waits[later].discard(op.id)
-                        if not waits[later] and later not in failed_ops:
-                            ready.append(later)
-                    ready.sort()
+                    if done.error is None:
+                        order.succeeded(done.op)
+                    else:
+                        self._fail(order, done.op, done.error)
                 self._tick()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             for future in list(running):
                 if future.done() and not future.cancelled():
                     self._record(future.result())
-        if self.stop.is_set():
-            self.outcome.stopped = True
-            for key in {op.key for op in plan.ops if self._ops_left[op.key]}:
-                self.outcome.errors.setdefault(key, StopRequested("the run was stopped before this section finished"))
-        elif lost:
-            self._settle(lost)
+        self.outcome.stopped = self.stop.is_set()
+        for op in order.unsent():
+            why = "the run was stopped before it was sent" if self.outcome.stopped else "it was not sent"
+            self.outcome.errors.setdefault(op.key, StopRequested(f"not applied: {why}"))
         self._finish_sections()
         self._flush()
         self.outcome.entries = self.entries
         self._progress(final=True)
         return self.outcome
 
-    def _skip(
-        self,
-        op: Op,
-        failed_ops: set[int],
-        dependents: Mapping[int, list[int]],
-        by_id: Mapping[int, Op],
-        ready: list[int],
-        waits: Mapping[int, set[int]],
-        why: WizIQError | None,
-    ) -> None:
-        """An operation that failed or was not sent: every operation waiting for it is not sent either."""
-        failed_ops.add(op.id)
-        self._ops_left[op.key] -= 1
+    def _fail(self, order: _Order, op: Op, why: WizIQError | None) -> None:
+        """An operation that failed or was not sent: none of the operations waiting for it is sent either."""
         if why is not None:
             self.outcome.errors.setdefault(op.key, why)
-        for later in dependents.get(op.id, ()):
-            if later in failed_ops:
-                continue
-            other = by_id[later]
-            if other.key != op.key:
+        for later in order.failed(op):
+            if later.key != op.key:
                 self.outcome.errors.setdefault(
-                    other.key,
-                    WizIQError(f"not applied: it waits for a change of section {op.key!r}, which failed"),
+                    later.key, WizIQError(f"not applied: it waits for a change of section {op.key!r}, which failed")
                 )
-            if later in ready:
-                ready.remove(later)
-            self._skip(other, failed_ops, dependents, by_id, ready, waits, why=None)
 
     # One operation's calls (in a worker thread) ------------------------------------------------------------
 
@@ -339,13 +359,13 @@ class Applier:
             fields = section.fields_hash if section is not None else classes[op.class_id].fields
             classes[op.class_id] = replace(classes[op.class_id], start=op.to.utc_start, fields=fields, verified=False)
             if not op.temporary:
-                self.outcome.counts["modified"] += 1
+                self._count(key, "modified", op.class_id)
             writes += 1
         elif isinstance(op, Modify) and done.error is None:
             item = classes[op.class_id]
             fields = section.fields_hash if section is not None and "title" in dict(op.fields) else item.fields
             classes[op.class_id] = replace(item, fields=fields, verified=False)
-            self.outcome.counts["modified"] += 1
+            self._count(key, "modified", op.class_id)
             writes += 1
         elif isinstance(op, Create):
             writes += 1 if done.master is not None or done.classes else 0
@@ -374,7 +394,7 @@ class Applier:
         self.entries[key] = replace(entry, classes=tuple(sorted(classes.values(), key=lambda c: (c.start, c.class_id))))
         self._dirty.add(key)
         self._writes_done += writes
-        if not done.lost:
+        if done.error is None:
             self._ops_left[key] -= 1
 
     def _count(self, key: str, what: str, class_id: int) -> None:
@@ -392,34 +412,29 @@ class Applier:
             self.entries[op.key] = replace(entry, pending=(*entry.pending, pending))
             self._dirty.add(op.key)
 
-    def _settle(self, lost: list[_Done]) -> None:
-        """Find the series whose create answer was lost (one scan); found ones are completed, the rest fail."""
+    def _settle(self, lost: list[_Done]) -> list[_Done]:
+        """The creates whose answer was lost, looked up in one scan: found ones completed, the others failed."""
         log.info("Looking up %d series whose create answer was lost", len(lost))
         claimed = {master for entry in self.entries.values() for master in entry.series}
         try:
             found = self.maker.settle(_identity(done.op) for done in lost)
         except WizIQError as error:
-            for done in lost:
-                self.outcome.errors.setdefault(done.op.key, error)
-                self._ops_left[done.op.key] -= 1
-            return
+            return [_Done(done.op, error) for done in lost]
+        results = []
         for done in lost:
             op = done.op
-            assert isinstance(op, Create) and done.error is not None
+            assert isinstance(op, Create)
             master = found.get(_identity(op))
             if master is None or master in claimed:
-                self.outcome.errors.setdefault(op.key, done.error)
-                self._ops_left[op.key] -= 1
+                results.append(_Done(op, done.error))  # not booked: the next try creates it (it stays pending)
                 continue
             claimed.add(master)
             log.info("Section %s: series %s was created although its answer was lost; recording it", op.key, master)
             try:
-                result = self._after_create(op, master)
+                results.append(self._after_create(op, master))
             except WizIQError as error:
-                result = _Done(op, error, master=master)
-            self._record(result)
-            if result.error is not None:
-                self.outcome.errors.setdefault(op.key, result.error)
+                results.append(_Done(op, error, master=master))
+        return results
 
     def _finish_sections(self) -> None:
         """Sections whose every operation succeeded now hold the export's placement, spec and roster."""
@@ -508,36 +523,39 @@ class Applier:
 
 
 def announcement(plan: TermPlan, outcome: ApplyOutcome) -> dict[str, dict[str, list[int]]]:
-    """Per section, ``created`` (ids that stand after the run) and ``cancelled`` (ids cancelled since the last
-    event), from the earlier runs' unannounced changes, this run's, series adopted and classes found cancelled on
-    WizIQ. A class created and cancelled before any event announced it is in neither list."""
-    created: dict[str, set[int]] = defaultdict(set)
-    cancelled: dict[str, set[int]] = defaultdict(set)
+    """Per section, ``created`` (ids that stand after the run), ``cancelled`` (ids cancelled since the last event)
+    and ``modified`` (ids moved or changed that stand), from the earlier runs' unannounced changes, this run's,
+    series adopted and classes found cancelled on WizIQ. A class created and cancelled before any event announced
+    it is in none of the lists."""
+    found: dict[str, dict[str, set[int]]] = defaultdict(lambda: {name: set() for name in _NEWS})
     renamed = {old: new for new, old in plan.renames.items()}
-    for key, ids in plan.state.news.items():
-        key = renamed.get(key, key)
-        created[key].update(ids.get("created", ()))
-        cancelled[key].update(ids.get("cancelled", ()))
+    for key, earlier in plan.state.news.items():
+        for name in _NEWS:
+            found[renamed.get(key, key)][name].update(earlier.get(name, ()))
     for key, entry in plan.base.items():
         before = {item.class_id: item for item in plan.state.entries.get(renamed.get(key, key), SectionEntry()).classes}
         for item in entry.classes:
             if item.state == CANCELLED_ON_WIZIQ and before.get(item.class_id, item).state != CANCELLED_ON_WIZIQ:
-                cancelled[key].add(item.class_id)
+                found[key]["cancelled"].add(item.class_id)
     for key, masters in plan.adopted.items():
         for item in plan.base[key].classes:
             if item.class_master_id in masters and item.state == SCHEDULED and item.start >= plan.cutoff:
-                created[key].add(item.class_id)
-    for key, made in outcome.created.items():
-        created[key].update(made)
-    for key, ended in outcome.cancelled.items():
-        cancelled[key].update(ended)
+                found[key]["created"].add(item.class_id)
+    for name in _NEWS:
+        for key, done in getattr(outcome, name).items():
+            found[key][name].update(done)
     news: dict[str, dict[str, list[int]]] = {}
-    for key in sorted(set(created) | set(cancelled)):
-        both = created[key] & cancelled[key]
-        made, ended = sorted(created[key] - both), sorted(cancelled[key] - both)
-        if made or ended:
-            news[key] = {"created": made, "cancelled": ended}
+    for key in sorted(found):
+        ids = found[key]
+        both = ids["created"] & ids["cancelled"]
+        made, ended = ids["created"] - both, ids["cancelled"] - both
+        changed = ids["modified"] - made - ids["cancelled"]
+        if made or ended or changed:
+            news[key] = {"created": sorted(made), "cancelled": sorted(ended), "modified": sorted(changed)}
     return news
+
+
+_NEWS = ("created", "cancelled", "modified")
 
 
 def _identity(op: Op) -> SeriesIdentity:

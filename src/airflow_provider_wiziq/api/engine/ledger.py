@@ -80,6 +80,19 @@ class LeaseHeld(LedgerError):
     transient = True
 
 
+class _NoStore:
+    """No ledger at all (``ledger_path="none"``): nothing is kept, nothing is read back, no lease is held."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return default
+
+    def set(self, key: str, value: Any) -> None:
+        pass
+
+    def delete(self, key: str) -> None:
+        pass
+
+
 class _Unreadable(Exception):
     """A stored value that is not what this format writes."""
 
@@ -108,8 +121,9 @@ class _Head:
 class TermLedger:
     """A term's ledger on one account, in ``store``. Reads are whole; writes go shard by shard, in batches."""
 
-    def __init__(self, store: StateStore, *, term: str, account: str, clock: Clock = SYSTEM_CLOCK) -> None:
-        self._store = store
+    def __init__(self, store: StateStore | None, *, term: str, account: str, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._store: StateStore = store if store is not None else _NoStore()
+        self.durable = store is not None
         self.term = term
         self.account = account
         self._clock = clock
@@ -258,6 +272,8 @@ class TermLedger:
                     "(a retry does it)."
                 )
             self._lease = {"owner": owner, "run": run, "at": now}
+            if not self.durable:
+                return
             marker = None if clear_marker else head.marker
             self._head = replace(head, lease=self._lease, marker=marker, shards=max(head.shards, len(self._shards)))
             self._write_head()
@@ -270,7 +286,7 @@ class TermLedger:
         """Renew the lease (at most once a minute), refusing to go on if another run has taken it."""
         with self._lock:
             lease = self._lease
-            if lease is None or self._now() - lease["at"] < RENEW_SECONDS:
+            if lease is None or not self.durable or self._now() - lease["at"] < RENEW_SECONDS:
                 return
             stored = self._get(self._key("head"))
             held = stored.get("lease") if isinstance(stored, dict) else None
@@ -296,13 +312,18 @@ class TermLedger:
             self._lease = None
 
     def release(self) -> None:
-        """Give the lease back without a marker (a run that stopped before recording everything)."""
+        """Give the lease back without a marker (a run that stopped before recording everything); a lease another
+        run has taken meanwhile is left to it."""
         with self._lock:
-            if self._lease is None:
+            lease, self._lease = self._lease, None
+            if lease is None or not self.durable:
+                return
+            stored = self._get(self._key("head"))
+            held = stored.get("lease") if isinstance(stored, dict) else None
+            if isinstance(held, dict) and held.get("owner") != lease["owner"]:
                 return
             self._head = replace(self._head, lease=None, generation=self._head.generation + 1)
             self._write_head()
-            self._lease = None
 
     # Writing sections --------------------------------------------------------------------------------------
 
@@ -453,7 +474,7 @@ def _decode_news(value: Any) -> dict[str, Mapping[str, tuple[int, ...]]]:
             news[key] = {
                 what: tuple(int(i) for i in found if _is_int(i))
                 for what, found in ids.items()
-                if what in ("created", "cancelled") and isinstance(found, list)
+                if what in ("created", "cancelled", "modified") and isinstance(found, list)
             }
     return news
 

@@ -25,6 +25,7 @@ from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQError, is_no_record
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_wiziq.api.rules.identity import LOOKUP_COLUMNS
 from airflow_provider_wiziq.api.rules.plan import UNCHANGED, TermPlan, plan_table
@@ -71,6 +72,7 @@ class SyncOutcome:
     plan: TermPlan
     declared: DeclaredTerm
     dry_run: bool
+    account: str = ""  # the digest the ledger is scoped by (never the access key)
     applied: ApplyOutcome | None = None
     announcement: dict[str, dict[str, list[int]]] | None = None
     presenter_urls: dict[int, str] = field(default_factory=dict)
@@ -106,7 +108,8 @@ def read_declared(sections: Any, holidays: Any, limits: PlanLimits) -> DeclaredT
 
 
 class TermSync:
-    """Plans and applies one term on one account, its ledger in ``store``.
+    """Plans and applies one term on one account, its ledger in ``store`` (None: no ledger is kept, and every
+    run reads the whole account to adopt what stands there).
 
     ``clock`` gives "now" (the cutoff, the lease); ``stop()`` ends a run early from another thread (on_kill).
     """
@@ -114,7 +117,7 @@ class TermSync:
     def __init__(
         self,
         client: WizIQClient,
-        store: StateStore,
+        store: StateStore | None,
         *,
         term: str,
         clock: Clock = SYSTEM_CLOCK,
@@ -207,7 +210,7 @@ class TermSync:
         plan = self.plan(declared, state=state)
         if show is not None:
             show(plan)
-        outcome = SyncOutcome(plan, declared, dry_run)
+        outcome = SyncOutcome(plan, declared, dry_run, account=self.account)
         if dry_run:
             return outcome
         if expect_fingerprint is not None and expect_fingerprint != plan.fingerprint:
@@ -220,8 +223,7 @@ class TermSync:
             if plan.fingerprint not in approved:
                 raise GuardRefusal("Refusing to apply (nothing was written):\n" + "\n".join(plan.refusals))
             log.warning("Guards lifted by approved plan %s", plan.fingerprint)
-        if plan.empty and not self.ledger.upgrading and plan.base == state.entries:
-            outcome.announcement = announcement(plan, ApplyOutcome()) or None
+        if plan.empty and not self.ledger.upgrading and plan.base == state.entries and not state.news:
             return outcome
         if self._stop.is_set():
             raise StopRequested("the run was stopped before it wrote anything")
@@ -304,11 +306,14 @@ def report(outcome: SyncOutcome, calls: int | None = None) -> dict[str, Any]:
     urls = outcome.presenter_urls
     sections: dict[str, Any] = {}
     for row in plan.sections:
-        if row.action == UNCHANGED and row.key not in errors and not row.left_enrolled:
+        adopted = plan.adopted.get(row.key, ())
+        if row.action == UNCHANGED and row.key not in errors and not row.left_enrolled and not adopted:
             continue
         entry = entries.get(row.key)
         zone = ZoneInfo(_zone(outcome, row.key, entry))
         info: dict[str, Any] = {"action": row.action, "reason": row.reason, "left_enrolled": list(row.left_enrolled)}
+        if adopted:
+            info["adopted"] = list(adopted)
         if entry is not None:
             classes = sorted(entry.classes, key=lambda c: (c.start, c.class_id))
             info["series"] = list(entry.series)

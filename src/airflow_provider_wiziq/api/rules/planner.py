@@ -62,7 +62,7 @@ from airflow_provider_wiziq.api.rules.state import (
     SectionEntry,
     TermState,
 )
-from airflow_provider_wiziq.api.rules.term import SHOWN_FIELDS, Schedule, Section, creation_chunks
+from airflow_provider_wiziq.api.rules.term import SHOWN_FIELDS, Schedule, Section, creation_chunks, roster_hash
 
 
 @dataclass(frozen=True)
@@ -326,6 +326,7 @@ class _Planner:
         entry = self.entries.get(key, SectionEntry())
         draft = _Draft(key, section, entry, new=key not in self.entries)
         draft.renamed_from = self.renames.get(key)
+        draft.adopted = self.adopted.get(key, ())
         desired = self.desired.get(key, [])
         current = entry.future(self.cutoff)
         if entry.missing:
@@ -451,8 +452,14 @@ class _Planner:
             else:
                 self.unrepairable.append(f"{draft.key}: class {item.class_id} keeps another presenter on WizIQ")
         if section.roster_hash:
+            enrolled = set(entry.roster_ids)
+            known = roster_hash(entry.roster_ids)
             for item in [*draft.kept, *draft.moved_items]:
-                if item.roster != section.roster_hash:
+                if item.roster == section.roster_hash:
+                    continue
+                if item.roster == known and set(section.roster_ids) <= enrolled:
+                    self._fix(draft.key, item.class_id, roster=section.roster_hash)  # only removals: nothing to send
+                else:
                     draft.enroll(self, item)
 
     def _plan_undeclared(self, key: str, entry: SectionEntry) -> None:
@@ -512,10 +519,10 @@ class _Planner:
 
     # Small helpers --------------------------------------------------------------------------------------
 
-    def _fix(self, key: str, class_id: int, *, fields: str) -> None:
-        """WizIQ shows what the section wants though the ledger says otherwise: record it, send nothing."""
+    def _fix(self, key: str, class_id: int, **changes: str) -> None:
+        """What WizIQ holds is what the section wants though the ledger says otherwise: record it, send nothing."""
         entry = self.entries[key]
-        classes = tuple(replace(c, fields=fields) if c.class_id == class_id else c for c in entry.classes)
+        classes = tuple(replace(c, **changes) if c.class_id == class_id else c for c in entry.classes)  # type: ignore[arg-type]
         self.entries[key] = replace(entry, classes=classes)
 
     def _add(self, op: Op) -> None:
@@ -558,6 +565,7 @@ class _Draft:
         self.entry = entry
         self.new = new
         self.renamed_from: str | None = None
+        self.adopted: tuple[int, ...] = ()
         self.ended = False
         self.replacing = ""
         self.why = reasons.join(reasons.spec_changes(entry.spec, section.wire))
@@ -657,6 +665,9 @@ class _Draft:
             action, reason = UNCHANGED, ""
         if self.renamed_from:
             reason = reasons.join([f"renamed from {self.renamed_from}", reason])
+        if self.adopted:
+            count = len(self.adopted)
+            reason = reasons.join([f"adopted {count} series found on WizIQ", reason])
         return SectionPlan(
             key=self.key,
             action=action,

@@ -85,12 +85,13 @@ class Section:
         return short_hash(sorted(self.fields.items()))
 
     @cached_property
-    def roster_hash(self) -> str:
-        return short_hash(self.attendees) if self.attendees else ""
-
-    @cached_property
     def roster_ids(self) -> tuple[str, ...]:
         return tuple(attendee_id for attendee_id, _, _ in self.attendees)
+
+    @cached_property
+    def roster_hash(self) -> str:
+        """A fingerprint of who is on the roster (attendee ids: WizIQ keys enrolment by them)."""
+        return roster_hash(self.roster_ids)
 
     def roster(self) -> list[dict[str, str]]:
         """The roster as ``add_attendees`` takes it."""
@@ -98,6 +99,11 @@ class Section:
             {"attendee_id": aid, "screen_name": name, **({"language_culture_name": lang} if lang else {})}
             for aid, name, lang in self.attendees
         ]
+
+
+def roster_hash(attendee_ids: Collection[str]) -> str:
+    """The fingerprint the ledger keeps of a class's roster: its attendee ids ("" for none)."""
+    return short_hash(sorted(attendee_ids)) if attendee_ids else ""
 
 
 def short_hash(value: Any) -> str:
