@@ -298,28 +298,29 @@ def test_a_create_refused_before_processing_fails_the_try_and_the_retry_creates_
     assert term.run([section("A")], holidays=HOLIDAYS).writes == []
 
 
-def test_a_concurrent_run_of_the_same_term_is_refused(term, wiziq_emulator):
+def test_a_concurrent_run_of_the_same_term_is_refused_retryably(term, wiziq_emulator):
     import time
 
-    from tests.sync_support import set_ledger_key
+    from tests.sync_support import account_of, ledger_key, set_ledger_key
 
     term.run([section("A")], holidays=HOLIDAYS)
-    set_ledger_key(term.term, "lease", {"owner": "other/run/sync/1", "run": "manual__other", "at": time.time()})
-    refused = term.run([section("A", title="Changed")], holidays=HOLIDAYS, expect="failed")
-    assert refused.requests == []  # refused before a single call
-    set_ledger_key(term.term, "lease", {"owner": "other/run/sync/1", "run": "manual__other", "at": time.time() - 3600})
+    head_key = f"{account_of(wiziq_emulator)}/head"
+    head = ledger_key(term.term, head_key)
+    now = wiziq_emulator.clock.now().timestamp()
+    set_ledger_key(term.term, head_key, {**head, "lease": {"owner": "other/run/sync/1", "run": "other", "at": now}})
+    refused = term.run([section("A", title="Changed")], holidays=HOLIDAYS, expect="failed", retries=0)
+    assert refused.writes == []  # planned (reads), then refused before a single write
+    assert refused.ti.state == "failed"
+    stale = {**head, "lease": {"owner": "other/run/sync/1", "run": "other", "at": now - 3600}}
+    set_ledger_key(term.term, head_key, stale)
     taken_over = term.run([section("A", title="Changed")], holidays=HOLIDAYS)  # a stale lease is taken over
     assert taken_over.summary["modified"] == 71
+    del time
 
 
-def test_without_an_asset_state_store_the_task_fails_at_once_naming_airflow_3_3(wiziq_emulator):
-    from airflow_provider_wiziq._compat import AirflowFailException
+def test_dry_run_does_not_shadow_the_operators_dry_run_method():
     from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
 
-    class TI:
-        map_index = -1
-
-    operator = SyncTermOperator(task_id="sync", term="t", sections=[section("A")])
-    with pytest.raises(AirflowFailException, match=r"Airflow 3\.3 or later"):
-        operator.execute({"ti": TI()})
-    assert wiziq_emulator.requests() == []
+    operator = SyncTermOperator(task_id="sync", term="t", sections=[section("A")], dry_run=True)
+    assert operator.plan_only is True
+    operator.dry_run()  # BaseOperator's: renders nothing, raises nothing

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_wiziq.api.engine import apply, ledger
 from airflow_provider_wiziq.api.engine.ledger import LedgerError
-from tests.support.term import EngineTerm, MemoryStore, client_for, standing
+from tests.support.term import EngineTerm, MemoryStore, client_for, head, ledger_keys, put, standing, stored
 from tests.sync_support import TERM_OPENS, section
 
 pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
@@ -47,10 +47,6 @@ class OneAtATimeStore(MemoryStore):
         self._call(lambda: MemoryStore.delete(self, key))
 
 
-def head(store: MemoryStore) -> dict[str, Any]:
-    return next(value for key, value in store.items() if key.endswith("/head"))
-
-
 def test_the_lease_is_renewed_while_sections_apply_and_the_store_sees_one_call_at_a_time(wiziq_emulator, monkeypatch):
     monkeypatch.setattr(ledger, "RENEW_SECONDS", 0)  # renew at every tick
     monkeypatch.setattr(apply, "BATCH_SECONDS", 0)  # and record at every tick
@@ -75,8 +71,9 @@ def test_a_run_stops_when_another_run_has_taken_its_lease(wiziq_emulator, monkey
         nonlocal taken
         if not taken:  # in the thread that renews the lease: another run takes it between two renewals
             taken = True
-            key = next(k for k in store if k.endswith("/head"))
-            store[key] = {**store[key], "lease": {"owner": "another/run/sync/1", "run": "another", "at": time.time()}}
+            (key,) = ledger_keys(store, "/head")
+            lease = {"owner": "another/run/sync/1", "run": "another", "at": time.time()}
+            put(store, key, {**stored(store, key), "lease": lease})
         return real(self, done)
 
     monkeypatch.setattr(apply.Applier, "_record", take_the_lease_midway)

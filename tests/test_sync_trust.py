@@ -7,7 +7,6 @@ The Airflow-facing findings (asset events, on_kill, Variables) are in test_sync.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -19,7 +18,7 @@ from airflow_provider_wiziq.api.engine.ledger import LeaseHeld, account_scope
 from airflow_provider_wiziq.api.engine.sync import FingerprintMismatch, GuardRefusal
 from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
 from airflow_provider_wiziq.emulator import WizIQEmulator
-from tests.support.term import EngineTerm, MemoryStore, ids_by_instant, standing
+from tests.support.term import EngineTerm, MemoryStore, head, ids_by_instant, ledger_keys, put, standing, stored
 from tests.sync_support import TERM_OPENS, section
 
 HOLIDAYS = ["2027-09-06", "2027-11-24..2027-11-26"]
@@ -208,7 +207,7 @@ def test_another_account_syncing_the_same_term_name_reads_no_entry_and_touches_n
         second.close()
     assert {c["class_id"]: (c["utc_start"], c["title"]) for c in standing(wiziq_emulator)} == before
     assert first.run(TEN, HOLIDAYS).writes == []
-    accounts = {key.split("/")[0] for key in store}
+    accounts = {key.split("/")[0] for key in store.data}
     assert len(accounts) == 2 and all(len(a) == 16 for a in accounts)
 
 
@@ -225,9 +224,9 @@ def test_a_ledger_class_that_is_another_class_on_wiziq_is_left_alone(wiziq_emula
         their_classes = {c["class_id"]: (c["utc_start"], c["title"]) for c in standing(other)}
         # The first account's ledger, moved under the other account's scope (as a copied store would be).
         mine, moved = first.sync.account, account_scope(other.connection["host"], other.connection["login"])
-        for key in list(store):
+        for key in list(store.data):
             if key.startswith(mine):
-                store[key.replace(mine, moved)] = json.loads(json.dumps(store[key]))
+                store.data[key.replace(mine, moved)] = store.data[key]
         carried = EngineTerm(other, "fall", store)
         run = carried.run([section("A")], HOLIDAYS)
         touched = {int(r["fields"]["class_id"]) for r in run.writes if r["method"] in ("modify", "cancel")}
@@ -243,10 +242,11 @@ def test_a_ledger_class_that_is_another_class_on_wiziq_is_left_alone(wiziq_emula
 
 
 def corrupt_entry(store, key, how):
-    shard_key = next(k for k in store if "/s/" in k and key in store[k])
-    entry = store[shard_key][key]
+    shard_key = next(k for k in ledger_keys(store, "") if "/s/" in k and key in stored(store, k))
+    shard = stored(store, shard_key)
+    entry = shard[key]
     if how == "not a dict":
-        store[shard_key][key] = ["x"]
+        shard[key] = ["x"]
     elif how == "missing field":
         del entry["c"]
     elif how == "wrong type":
@@ -259,6 +259,7 @@ def corrupt_entry(store, key, how):
         entry["c"][0] = [entry["c"][0][0], entry["c"][0][1], "s", 99]
     elif how == "unknown state":
         entry["c"][0][2] = "?"
+    put(store, shard_key, shard)
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,7 @@ def test_a_corrupt_section_entry_is_adopted_from_wiziq_with_a_warning(term, wizi
 
 
 @pytest.mark.parametrize(
-    "head",
+    "value",
     [
         "garbage",
         {"v": 2, "gen": "x", "shards": 1},
@@ -286,10 +287,10 @@ def test_a_corrupt_section_entry_is_adopted_from_wiziq_with_a_warning(term, wizi
         {"v": 2, "gen": 1, "shards": 1, "lease": {"owner": 5}, "marker": {"run": 1}},
     ],
 )
-def test_an_unreadable_head_lease_or_marker_is_treated_as_absent(term, wiziq_emulator, head):
+def test_an_unreadable_head_lease_or_marker_is_treated_as_absent(term, wiziq_emulator, value):
     term.run([section("A")], HOLIDAYS)
-    head_key = next(key for key in term.store if key.endswith("/head"))
-    term.store[head_key] = head
+    (head_key,) = ledger_keys(term.store, "/head")
+    put(term.store, head_key, value)
 
     run = term.run([section("A")], HOLIDAYS)
 
@@ -397,16 +398,16 @@ def test_a_server_ignoring_page_number_stops_the_account_scan_naming_the_page(te
 
 def test_another_run_holding_the_lease_is_refused_retryably(term, wiziq_emulator):
     term.run([section("A")], HOLIDAYS)
-    head_key = next(key for key in term.store if key.endswith("/head"))
-    head = dict(term.store[head_key])
-    head["lease"] = {"owner": "other/1", "run": "other", "at": wiziq_emulator.clock.now().timestamp()}
-    term.store[head_key] = head
+    (head_key,) = ledger_keys(term.store, "/head")
+    value = head(term.store)
+    value["lease"] = {"owner": "other/1", "run": "other", "at": wiziq_emulator.clock.now().timestamp()}
+    put(term.store, head_key, value)
     with pytest.raises(LeaseHeld) as held:
         term.run([section("A", title="Changed")], HOLIDAYS)
     assert held.value.transient
     assert [r for r in wiziq_emulator.requests() if r["method"] != "get_data"] == []
-    head["lease"]["at"] -= 3600  # a stale lease is taken over
-    term.store[head_key] = head
+    value["lease"]["at"] -= 3600  # a stale lease is taken over
+    put(term.store, head_key, value)
     assert term.run([section("A", title="Changed")], HOLIDAYS).result["summary"]["modified"] == 71
 
 
@@ -480,8 +481,7 @@ def test_stop_ends_a_run_within_three_seconds_records_what_was_done_and_releases
     worker.join(10)
     assert not worker.is_alive()
     assert errors and errors[0].transient
-    head = next(value for key, value in term.store.items() if key.endswith("/head"))
-    assert head["lease"] is None and head["marker"] is None  # released; the ledger may not be whole
+    assert head(term.store)["lease"] is None and head(term.store)["marker"] is None  # released; may not be whole
     wiziq_emulator.set_latency(0)
     finished = term.run(sections, HOLIDAYS)
     assert finished.outcome.errors == {}

@@ -7,37 +7,17 @@ and returns what the run did with the emulator's request log of that run.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from airflow_provider_wiziq.api.engine.stores import MemoryStore
 from airflow_provider_wiziq.api.engine.sync import SyncOptions, SyncOutcome, TermSync, read_declared
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.config import config_from_connection
 
 WRITES = ("create_recurring", "create", "modify", "cancel", "add_attendees")
-
-
-class MemoryStore(dict):
-    """A ledger store in a dict, counting its calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = {"get": 0, "set": 0, "delete": 0}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.calls["get"] += 1
-        return dict.get(self, key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.calls["set"] += 1
-        self[key] = value
-
-    def delete(self, key: str) -> None:
-        self.calls["delete"] += 1
-        self.pop(key, None)
-
-
 _RUNS = itertools.count()
 
 
@@ -45,6 +25,27 @@ def client_for(emulator: Any, **extra: Any) -> WizIQClient:
     fields = {key: value for key, value in emulator.connection.items() if key != "conn_type"}
     fields["extra"] = {"max_retries": 2, "backoff_initial": 0.01, "backoff_max": 0.05, **extra}
     return WizIQClient(config_from_connection(**fields))
+
+
+def stored(store: MemoryStore, key: str) -> Any:
+    """A value as the store holds it (decoded), for tests to look at the ledger."""
+    return json.loads(store.data[key])
+
+
+def put(store: MemoryStore, key: str, value: Any) -> None:
+    """Write a value as another run (or a broken one) would: whatever JSON is given, unchecked."""
+    store.data[key] = json.dumps(value).encode()
+
+
+def ledger_keys(store: MemoryStore, suffix: str) -> list[str]:
+    return [key for key in store.data if key.endswith(suffix)]
+
+
+def head(store: MemoryStore) -> dict[str, Any]:
+    """The ledger's head (one account)."""
+    (key,) = ledger_keys(store, "/head")
+    value: dict[str, Any] = stored(store, key)
+    return value
 
 
 class EngineTerm:
@@ -122,4 +123,16 @@ def ids_by_instant(classes: Iterable[dict[str, Any]]) -> dict[str, int]:
     return {datetime.fromisoformat(c["utc_start"]).isoformat(): c["class_id"] for c in classes}
 
 
-__all__ = ["WRITES", "EngineTerm", "Ran", "client_for", "ids_by_instant", "standing"]
+__all__ = [
+    "WRITES",
+    "EngineTerm",
+    "MemoryStore",
+    "Ran",
+    "client_for",
+    "head",
+    "ids_by_instant",
+    "ledger_keys",
+    "put",
+    "standing",
+    "stored",
+]

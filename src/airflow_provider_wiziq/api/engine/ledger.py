@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, Protocol, TypeGuard
 
+from airflow_provider_wiziq.api.engine.stores import UnreadableValueError
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
 from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_wiziq.api.rules.state import (
@@ -91,6 +92,10 @@ class _NoStore:
 
     def delete(self, key: str) -> None:
         pass
+
+
+#: What a value a store cannot decode reads as: no decoder here accepts it, so it is treated as missing.
+_UNREADABLE = object()
 
 
 class _Unreadable(Exception):
@@ -412,9 +417,14 @@ class TermLedger:
         return self._clock.now().timestamp()
 
     def _get(self, key: str) -> Any:
+        """A stored value; one a store cannot decode reads as :data:`_UNREADABLE` (no decoder accepts it)."""
         with self._lock:
             self.calls["get"] += 1
-            return self._store.get(key)
+            try:
+                return self._store.get(key)
+            except UnreadableValueError as error:
+                log.warning("%s", error)
+                return _UNREADABLE
 
     def _set(self, key: str, value: Any) -> None:
         with self._lock:

@@ -96,13 +96,16 @@ class SyncOutcome:
         return report(self, calls)
 
 
-def read_declared(sections: Any, holidays: Any, limits: PlanLimits) -> DeclaredTerm:
-    """The declared term, read and checked (nothing is sent); every invalid section is named in one error."""
-    valid, days, invalid = check_term(sections, holidays, limits)
+def read_declared(sections: Any, holidays: Any, limits: PlanLimits, *, base: str | None = None) -> DeclaredTerm:
+    """The declared term, read and checked (nothing is sent); every invalid section is named in one error.
+
+    ``sections`` is the export in any form :mod:`..rules.export` reads (a relative path from ``base``).
+    """
+    valid, days, invalid = check_term(sections, holidays, limits, base=base)
     if invalid:
-        count = len(invalid)
+        what = f"{counted(len(invalid), 'section')} {'is' if len(invalid) == 1 else 'are'} invalid"
         lines = "\n".join(f"  {key}: {error}" for key, error in invalid.items())
-        raise TermSyncError(f"{count} section{'s' if count != 1 else ''} invalid, so nothing was sent:\n{lines}")
+        raise TermSyncError(f"{what}, so nothing was sent:\n{lines}")
     schedules = {key: desired_schedule(section, days) for key, section in valid.items()}
     return DeclaredTerm(sections=valid, schedules=schedules, holidays=days)
 
