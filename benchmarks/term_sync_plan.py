@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from emulator_process import EmulatorProcess, quiet_logs
@@ -22,16 +21,6 @@ from emulator_process import EmulatorProcess, quiet_logs
 SECTIONS = 1000
 WRITES = {"create_recurring", "create", "modify", "cancel", "add_attendees"}
 _RUNS = itertools.count()
-
-
-class DictStore(dict):
-    """The ledger's store, as the asset state store behaves (JSON values)."""
-
-    def set(self, key: str, value: Any) -> None:
-        self[key] = value
-
-    def delete(self, key: str) -> None:
-        self.pop(key, None)
 
 
 def term() -> list[dict[str, Any]]:
@@ -50,33 +39,21 @@ def term() -> list[dict[str, Any]]:
     ]
 
 
-def sync(emulator: Any, store: DictStore, *, dry_run: bool) -> tuple[Any, Any, float]:
-    from airflow_provider_wiziq.api.engine.ledger import TermLedger
-    from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, run_sync
+def sync(emulator: Any, store: Any, *, dry_run: bool) -> tuple[Any, float]:
+    from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, read_declared
     from airflow_provider_wiziq.api.protocol.client import WizIQClient
     from airflow_provider_wiziq.api.protocol.config import config_from_connection
-    from airflow_provider_wiziq.api.rules.term import check_term
 
     config = config_from_connection(**{k: v for k, v in emulator.connection.items() if k != "conn_type"})
-    sections, holidays, invalid = check_term(term(), ["2027-10-11"], config.limits)
-    assert not invalid
+    declared = read_declared(term(), ["2027-10-11"], config.limits)
     with WizIQClient(config) as client:
-        engine = TermSync(
-            client,
-            TermLedger(store),
-            term="bench",
-            sections=sections,
-            holidays=holidays,
-            now=datetime.now(timezone.utc),
-            max_series_classes=config.limits.max_series_classes,
-            options=SyncOptions(max_concurrency=8),
-        )
+        engine = TermSync(client, store, term="bench", options=SyncOptions(max_concurrency=8))
         run = f"bench-{next(_RUNS)}"
         started = time.perf_counter()
-        plan, errors = run_sync(engine, owner=run, run=run, dry_run=dry_run)
+        outcome = engine.run(declared, owner=run, run=run, dry_run=dry_run)
         elapsed = time.perf_counter() - started
-    assert not errors, errors
-    return engine, plan, elapsed
+    assert not outcome.errors, outcome.errors
+    return outcome, elapsed
 
 
 def requests_made(emulator: EmulatorProcess) -> list[dict[str, Any]]:
@@ -85,17 +62,21 @@ def requests_made(emulator: EmulatorProcess) -> list[dict[str, Any]]:
 
 def main() -> None:
     quiet_logs()
-    store = DictStore()
+    from airflow_provider_wiziq.api.engine.stores import MemoryStore
+
+    store = MemoryStore()
     with EmulatorProcess() as emulator:
         started = time.perf_counter()
-        engine, _, _ = sync(emulator, store, dry_run=False)
+        outcome, _ = sync(emulator, store, dry_run=False)
         made = time.perf_counter() - started
         classes = emulator.control("GET", "classes")["classes"]
         tracked = sum(1 for cls in classes if cls["cancelled_at"] is None)
-        print(f"Created the term: {SECTIONS} sections, {tracked} classes, {engine.counts} in {made:.1f} s")
+        counts = outcome.applied.counts
+        print(f"Created the term: {SECTIONS} sections, {tracked} classes, {counts} in {made:.1f} s")
         emulator.control("DELETE", "requests")
         cpu = emulator.cpu_seconds()
-        _, plan, elapsed = sync(emulator, store, dry_run=True)
+        outcome, elapsed = sync(emulator, store, dry_run=True)
+        plan = outcome.plan
         cpu = emulator.cpu_seconds() - cpu
         calls = requests_made(emulator)
         methods = sorted({call["method"] for call in calls})
@@ -109,7 +90,7 @@ def main() -> None:
         print(f"  {elapsed:.2f} s: {per_section:.2f} ms and {len(calls) / SECTIONS:.3f} calls a section")
         print(f"  (the emulator's own CPU meanwhile, in its own process: {cpu:.2f} s)")
         emulator.control("DELETE", "requests")
-        _, _, applied = sync(emulator, store, dry_run=False)
+        _, applied = sync(emulator, store, dry_run=False)
         calls = requests_made(emulator)
         writes = [call for call in calls if call["method"] in WRITES]
         print(f"A real run of the unchanged term: {len(calls)} calls, {len(writes)} writes, {applied:.2f} s")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from airflow_provider_wiziq.api.protocol.errors import WizIQError, WizIQResponseError, WizIQTransportError
 from airflow_provider_wiziq.api.protocol.retry import SAFE_TO_REPEAT, may_resend
+from airflow_provider_wiziq.emulator.faults import ANSWERED, PING_KINDS
 from airflow_provider_wiziq.emulator.faults import KINDS as FAULT_COMMITS
 from tests.reliability.support import FAST_EXTRAS
 
@@ -19,7 +20,8 @@ DOCS_PATH = "docs/reliability.md"
 #: The methods of the fault matrix: the one that books classes, and four that are safe to repeat.
 METHODS = ("create_recurring", "get_data", "view_schedule", "cancel", "add_attendees")
 #: Every fault the emulator can inject (emulator/faults.py), in its own order.
-FAULTS = tuple(FAULT_COMMITS)
+#: The transport faults (``ignored`` answers well-formed XML, for the sync's drift tests; ping faults touch no call).
+FAULTS = tuple(kind for kind in FAULT_COMMITS if kind not in ANSWERED | PING_KINDS)
 #: The ``delay`` fault's wait and the ``http_429`` fault's Retry-After in the matrix.
 DELAY_SECONDS = 0.6
 RETRY_AFTER = 1

@@ -31,6 +31,8 @@ KINDS: dict[str, bool] = {
 }
 #: The fault kinds that apply to status pings rather than API calls.
 PING_KINDS = frozenset(kind for kind in KINDS if kind.startswith("ping_"))
+#: The faults that answer well-formed WizIQ XML: a server that lies, not a network or a server that breaks.
+ANSWERED = frozenset({"ignored"})
 
 
 @dataclass

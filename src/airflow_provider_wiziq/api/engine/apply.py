@@ -75,6 +75,7 @@ class ApplyOutcome:
     counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "modified": 0, "cancelled": 0, "enrolled": 0})
     presenter_urls: dict[int, str] = field(default_factory=dict)
     entries: dict[str, SectionEntry] = field(default_factory=dict)
+    announcement: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     stopped: bool = False
 
 
@@ -166,6 +167,7 @@ class Applier:
         self.on_tick = on_tick
         self.outcome = ApplyOutcome()
         self.entries: dict[str, SectionEntry] = dict(plan.base)
+        self._known = {item.class_id for entry in self.entries.values() for item in entry.classes}
         self._dirty: set[str] = set(self._changed_by_plan())
         self._ops_left: dict[str, int] = defaultdict(int)
         for op in plan.ops:
@@ -234,7 +236,9 @@ class Applier:
             why = "the run was stopped before it was sent" if self.outcome.stopped else "it was not sent"
             self.outcome.errors.setdefault(op.key, StopRequested(f"not applied: {why}"))
         self._finish_sections()
-        self._flush()
+        # A run that ends without an error announces everything (the operator's asset event); else it is kept.
+        self.outcome.announcement = announcement(self.plan, self.outcome)
+        self._flush(announced=not self.outcome.errors and not self.outcome.stopped)
         self.outcome.entries = self.entries
         self._progress(final=True)
         return self.outcome
@@ -308,7 +312,7 @@ class Applier:
         section = self.sections[op.key]
         zone = ZoneInfo(section.time_zone)
         wanted = {slot.utc_start: flag for slot, flag in zip(op.slots, op.wanted, strict=True)}
-        known = {item.class_id for entry in self.entries.values() for item in entry.classes}
+        known = self._known  # read (membership only) by worker threads, added to by the dispatcher
         classes: list[LedgerClass] = []
         urls: list[tuple[int, str]] = []
         for scheduled in read_schedule(self.client, master):
@@ -377,6 +381,7 @@ class Applier:
                 entry = replace(entry, pending=tuple(p for p in entry.pending if _pending_identity(p) != identity))
             for item in done.classes:
                 classes[item.class_id] = item
+                self._known.add(item.class_id)
                 if (item.class_id, CANCELLED_HOLIDAY) not in done.cancelled and all(
                     class_id != item.class_id for class_id, _ in done.cancelled
                 ):
@@ -488,18 +493,22 @@ class Applier:
             while self._next_share <= share:
                 self._next_share += 0.1
 
-    def _flush(self) -> None:
+    def _flush(self, *, announced: bool = False) -> None:
+        """Record what changed, each section with what is not yet announced of it (``announced``: nothing is)."""
+        news = {} if announced else announcement(self.plan, self.outcome)
+        for key, entry in self.entries.items():
+            kept = news.get(key, {})
+            wanted = {what: tuple(ids) for what, ids in kept.items() if ids}
+            if dict(entry.news) != wanted:
+                self.entries[key] = replace(entry, news=wanted)
+                self._dirty.add(key)
         changed: dict[str, SectionEntry | None] = {key: self.entries.get(key) for key in self._dirty}
         for old in self.plan.renames.values():
             changed[old] = None
         if changed:
-            self.ledger.record(changed, news=self.news())
+            self.ledger.record(changed)
         self._dirty.clear()
         self._last_batch = time.monotonic()
-
-    def news(self) -> dict[str, dict[str, list[int]]]:
-        """What is not yet announced: earlier unannounced changes and this run's (adopted series as created)."""
-        return announcement(self.plan, self.outcome)
 
     def _progress(self, *, final: bool = False) -> None:
         now = time.monotonic()

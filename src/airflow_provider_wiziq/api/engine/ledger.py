@@ -6,11 +6,11 @@ connection's endpoint URL and access key (never the key itself) prefixes every k
 two connections keeps two ledgers that never meet. Per account:
 
 - ``<account>/head``: the format version, a generation bumped by every run that writes, the number of shards,
-  the **marker** (written when a run has recorded every write it made), the **lease** (refusing a concurrent
-  run) and whether unannounced changes are kept;
+  the **marker** (written when a run has recorded every write it made) and the **lease** (refusing a
+  concurrent run);
 - ``<account>/s/<n>``: the sections, packed into shards of at most 60 KiB (Airflow's state store policy is
-  64 KiB); a run rewrites only the shards whose sections changed;
-- ``<account>/news``: what runs changed that no asset event has announced yet (a failed run's changes).
+  64 KiB); a run rewrites only the shards whose sections changed. Each section keeps what runs changed in it
+  that no asset event has announced yet (a failed or stopped run's changes).
 
 Every stored value is decoded strictly. An entry that cannot be read is treated as missing (its section is then
 adopted from WizIQ, with a warning naming the key); a head, lease or marker that cannot be read is treated as
@@ -120,7 +120,6 @@ class _Head:
     shards: int = 0
     marker: Marker | None = None
     lease: Mapping[str, Any] | None = None
-    news: bool = False
 
 
 class TermLedger:
@@ -146,7 +145,7 @@ class TermLedger:
     # Reading ---------------------------------------------------------------------------------------------
 
     def read(self) -> TermState:
-        """The whole ledger of this account (the head, then every shard, then the news if any)."""
+        """The whole ledger of this account (the head, then every shard)."""
         stored = self._get(self._key("head"))
         if stored is None:
             return self._read_first_format()
@@ -181,13 +180,9 @@ class TermLedger:
                         self._key(f"s/{number}"),
                         error,
                     )
-        news: dict[str, Mapping[str, tuple[int, ...]]] = {}
-        if head.news:
-            news = _decode_news(self._get(self._key("news")))
         return TermState(
             entries=MappingProxyType(entries),
             marker=head.marker,
-            news=MappingProxyType(news),
             generation=head.generation,
             unreadable=tuple(unreadable),
             found=True,
@@ -301,18 +296,12 @@ class TermLedger:
             self._head = replace(self._head, lease=lease)
             self._write_head()
 
-    def finish(self, run: str, *, news: Mapping[str, Mapping[str, Iterable[int]]] | None) -> None:
-        """End a run that recorded every write: the marker, a new generation, the news kept, the lease released."""
+    def finish(self, run: str) -> None:
+        """End a run that recorded every write: the marker, a new generation, the lease released."""
         with self._lock:
             stamp = self._clock.now().astimezone(timezone.utc).isoformat(timespec="seconds")
-            self._store_news(news)
-            self._head = replace(
-                self._head,
-                generation=self._head.generation + 1,
-                marker=Marker(run, stamp),
-                lease=None,
-                news=bool(news),
-            )
+            marker = Marker(run, stamp)
+            self._head = replace(self._head, generation=self._head.generation + 1, marker=marker, lease=None)
             self._write_head()
             self._lease = None
 
@@ -332,13 +321,8 @@ class TermLedger:
 
     # Writing sections --------------------------------------------------------------------------------------
 
-    def record(
-        self,
-        entries: Mapping[str, SectionEntry | None],
-        *,
-        news: Mapping[str, Mapping[str, Iterable[int]]] | None = None,
-    ) -> None:
-        """Write these sections (None deletes one), rewriting only the shards they are in; and the news so far."""
+    def record(self, entries: Mapping[str, SectionEntry | None]) -> None:
+        """Write these sections (None deletes one), rewriting only the shards they are in."""
         with self._lock:
             dirty: set[int] = set()
             if self._v1_keys:
@@ -365,8 +349,6 @@ class TermLedger:
             if len(self._shards) != self._head.shards:
                 self._head = replace(self._head, shards=len(self._shards))
                 self._write_head()
-            if news is not None:
-                self._store_news(news)
             if self._v1_keys:
                 for key in self._v1_keys:
                     self._delete(key)
@@ -387,16 +369,6 @@ class TermLedger:
         self._shards.append({})
         return len(self._shards) - 1
 
-    def _store_news(self, news: Mapping[str, Mapping[str, Iterable[int]]] | None) -> None:
-        if news:
-            self._set(self._key("news"), {key: {k: sorted(v) for k, v in ids.items()} for key, ids in news.items()})
-            if not self._head.news:
-                self._head = replace(self._head, news=True)
-                self._write_head()
-        elif self._head.news:
-            self._delete(self._key("news"))
-            self._head = replace(self._head, news=False)
-
     def _write_head(self) -> None:
         head = self._head
         value = {
@@ -406,7 +378,6 @@ class TermLedger:
             "shards": head.shards,
             "marker": None if head.marker is None else {"run": head.marker.run, "at": head.marker.at},
             "lease": head.lease,
-            "news": head.news,
         }
         self._set(self._key("head"), value)
 
@@ -459,7 +430,6 @@ def _decode_head(value: Any) -> _Head:
         shards=shards,
         marker=_decode_marker(value.get("marker")),
         lease=_decode_lease(value.get("lease")),
-        news=value.get("news") is True,
     )
 
 
@@ -473,20 +443,6 @@ def _decode_lease(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict) and isinstance(value.get("owner"), str) and isinstance(value.get("at"), (int, float)):
         return dict(value)
     return None
-
-
-def _decode_news(value: Any) -> dict[str, Mapping[str, tuple[int, ...]]]:
-    news: dict[str, Mapping[str, tuple[int, ...]]] = {}
-    if not isinstance(value, dict):
-        return news
-    for key, ids in value.items():
-        if isinstance(key, str) and isinstance(ids, dict):
-            news[key] = {
-                what: tuple(int(i) for i in found if _is_int(i))
-                for what, found in ids.items()
-                if what in ("created", "cancelled", "modified") and isinstance(found, list)
-            }
-    return news
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -526,6 +482,7 @@ def encode_entry(entry: SectionEntry) -> dict[str, Any]:
         "mi": entry.missing,
         "rm": entry.removed,
         "sh": {fp: list(shown) for fp, shown in entry.shown.items() if fp in used},
+        "nw": {what: list(ids) for what, ids in entry.news.items() if ids},
     }
     value.update({name: item for name, item in optional.items() if item})
     return value
@@ -590,6 +547,9 @@ def _decode_entry(value: Any) -> SectionEntry:
     missing, removed, shown = value.get("mi", 0), value.get("rm", False), value.get("sh", {})
     _check(_is_int(missing) and missing >= 0 and isinstance(removed, bool) and isinstance(shown, dict), "flags")
     _check(all(isinstance(v, list) and all(isinstance(s, str) for s in v) for v in shown.values()), "shown")
+    news = value.get("nw", {})
+    _check(isinstance(news, dict) and set(news) <= {"created", "cancelled", "modified"}, "news")
+    _check(all(isinstance(v, list) and all(_is_int(i) for i in v) for v in news.values()), "news")
     return SectionEntry(
         presenter=presenter,
         time_zone=zone,
@@ -602,6 +562,7 @@ def _decode_entry(value: Any) -> SectionEntry:
         missing=missing,
         removed=removed,
         shown=MappingProxyType({fp: tuple(v) for fp, v in shown.items()}),
+        news=MappingProxyType({what: tuple(ids) for what, ids in news.items()}),
     )
 
 

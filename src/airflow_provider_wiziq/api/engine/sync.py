@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from airflow_provider_wiziq.api.engine.apply import Applier, ApplyOutcome, StopRequested, announcement
+from airflow_provider_wiziq.api.engine.apply import Applier, ApplyOutcome, StopRequested
 from airflow_provider_wiziq.api.engine.ledger import StateStore, TermLedger, account_scope
 from airflow_provider_wiziq.api.engine.provision import SeriesMaker, run_pool
 from airflow_provider_wiziq.api.engine.reconcile import MAX_SCAN_PAGES
@@ -244,7 +244,7 @@ class TermSync:
         )
         outcome.applied = self._apply_in_thread(applier, run)
         outcome.presenter_urls = dict(outcome.applied.presenter_urls)
-        outcome.announcement = announcement(plan, outcome.applied) or None
+        outcome.announcement = outcome.applied.announcement or None
         if outcome.applied.stopped:
             raise StopRequested("the run was stopped: what was done is recorded, the next run goes on")
         return outcome
@@ -269,8 +269,7 @@ class TermSync:
                 if outcome.stopped:
                     self.ledger.release()
                 else:
-                    keep = announcement(applier.plan, outcome) if outcome.errors else None
-                    self.ledger.finish(run, news=keep)
+                    self.ledger.finish(run)
             except BaseException as error:  # recorded and raised in the caller's thread
                 result["error"] = error
                 try:

@@ -70,6 +70,8 @@ class SectionEntry:
     removed: bool = False  # no longer declared, and its classes cancelled
     #: For each fields fingerprint its classes carry, the values get_data shows of it.
     shown: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: What runs changed in it that no asset event has announced yet: "created" / "cancelled" / "modified" ids.
+    news: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def future(self, cutoff: datetime) -> list[LedgerClass]:
         """Its scheduled classes starting at or after ``cutoff``, in order."""
@@ -92,12 +94,15 @@ class TermState:
 
     entries: Mapping[str, SectionEntry] = field(default_factory=lambda: MappingProxyType({}))
     marker: Marker | None = None
-    #: What runs changed that no asset event has announced yet: key -> {"created": [...], "cancelled": [...]}.
-    news: Mapping[str, Mapping[str, tuple[int, ...]]] = field(default_factory=lambda: MappingProxyType({}))
     generation: int = 0  # bumped by every run that wrote: a run plans against one generation
     #: Keys whose stored entry could not be read (treated as missing: their sections are adopted).
     unreadable: tuple[str, ...] = ()
     found: bool = False  # this account had a ledger at all
+
+    @property
+    def news(self) -> dict[str, Mapping[str, tuple[int, ...]]]:
+        """What runs changed that no asset event has announced yet, by section."""
+        return {key: entry.news for key, entry in self.entries.items() if entry.news}
 
     @property
     def whole(self) -> bool:
