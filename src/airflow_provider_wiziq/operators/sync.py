@@ -209,7 +209,7 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
     def _approved(self, context: Context) -> frozenset[str]:
         if not self.approval_task_id:
             return frozenset()
-        from airflow_provider_wiziq.approval import approved_fingerprints
+        from airflow_provider_wiziq.approval import approved_fingerprints  # type: ignore[import-not-found,unused-ignore]
 
         return frozenset(approved_fingerprints(context, self.approval_task_id))
 
