@@ -306,3 +306,45 @@ def test_the_progress_line_counts_created_adopted_and_earlier_series(wiziq_emula
     assert "4/4 done (2 created, 2 adopted, 0 earlier), 0 failed" in last_progress_line()
     execute(bulk(specs), try_number=2, store=store)  # a retry: every key is recorded
     assert "4/4 done (0 created, 0 adopted, 4 earlier), 0 failed" in last_progress_line()
+
+
+def test_on_kill_stops_creating_within_three_seconds_and_the_retry_books_nothing_twice(wiziq_emulator, monkeypatch):
+    import threading
+    import time
+
+    from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator
+
+    running = []
+    execute = CreateRecurringClassesOperator.execute
+
+    def remember(self, context):  # dag.test() runs a copy of the DAG's task: keep the one that runs
+        running.append(self)
+        return execute(self, context)
+
+    monkeypatch.setattr(CreateRecurringClassesOperator, "execute", remember)
+    wiziq_emulator.set_latency(0.1)
+    specs = [spec(i) for i in range(60)]
+    took = []
+
+    def kill_midway():
+        deadline = time.monotonic() + 120
+        while len(wiziq_emulator.requests("create_recurring")) < 8:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        asked = time.monotonic()
+        running[0].on_kill()
+        took.append(time.monotonic() - asked)
+        wiziq_emulator.set_latency(0)
+
+    killer = threading.Thread(target=kill_midway)
+    killer.start()
+    with DAG("bulk_killed", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
+        bulk(specs, max_concurrency=2, retries=1, retry_delay=timedelta(seconds=0))
+    dag_run = run_dag(dag)
+    killer.join(60)
+
+    assert took and took[0] < 3
+    assert dag_run.state == "success"
+    assert task_instances(dag_run)["create_series"].try_number == 2
+    identities = series_identities(wiziq_emulator)
+    assert len(identities) == len(set(identities)) == 60  # the retry made the rest, nothing twice

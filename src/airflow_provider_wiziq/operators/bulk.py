@@ -22,7 +22,7 @@ from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, da
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_wiziq.api.engine.provision import PlannedSeries, SeriesOutcome
+    from airflow_provider_wiziq.api.engine.provision import PlannedSeries, SeriesOutcome, Stopper
     from airflow_provider_wiziq.api.protocol.client import WizIQClient
     from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
 
@@ -91,9 +91,16 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         self.skip_invalid = skip_invalid
         self.verify_schedule = verify_schedule
         self.progress_interval = float(progress_interval)
+        self._stopper: Stopper | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wiziq.api.engine.provision import SeriesMaker, plan_series, provision_all, run_pool
+        from airflow_provider_wiziq.api.engine.provision import (
+            SeriesMaker,
+            Stopper,
+            plan_series,
+            provision_all,
+            run_pool,
+        )
         from airflow_provider_wiziq.api.protocol.ratelimit import TokenBucket
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
@@ -114,6 +121,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         from airflow_provider_wiziq.api.engine.ledger import SeriesLedger
 
         ledger = SeriesLedger(context.get("task_state_store"), len(specs))
+        self._stopper = Stopper()
         earlier = {key: master for key, master in ledger.load().items() if key in planned}
         if earlier:
             self.log.info("%d of %d series were created by an earlier try", len(earlier), len(planned))
@@ -147,6 +155,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
                         look_first=retry,
                         on_outcome=record,
                         on_tick=tick,
+                        stopper=self._stopper,
                     )
             finally:
                 ledger.flush()
@@ -196,6 +205,16 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
         failed = [(key, entry["error"]) for key, entry in outcomes.items() if "error" in entry]
         for key, error in failed[:MAX_LOGGED_AS_THEY_COME]:
             self.log.warning("Series %s failed: %s", key, describe(error))
+
+    def on_kill(self) -> None:
+        """Stop creating and wait at most 2 s for the creates in flight. ``execute`` then ends at once and records
+        the series made so far (its last ledger write), so the next try neither repeats nor loses them (Airflow
+        kills the task 5 s after SIGTERM)."""
+        if self._stopper is None:
+            return
+        self._stopper.set()
+        if not self._stopper.wait_idle(2.0):
+            self.log.warning("Stopped with creates still in flight: the next try looks them up before creating")
 
     def _report_invalid(self, invalid: Mapping[str, dict[str, Any]], total: int) -> None:
         from airflow_provider_wiziq.api.engine.provision import describe

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow_provider_wiziq.api.engine.ledger import TermLedger
-from airflow_provider_wiziq.api.engine.provision import SeriesMaker, may_have_been_created
+from airflow_provider_wiziq.api.engine.provision import SeriesMaker, StopRequested, may_have_been_created
 from airflow_provider_wiziq.api.engine.reconcile import read_schedule
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.errors import (
@@ -56,12 +56,6 @@ BATCH_SECONDS = 5.0
 PROGRESS_SECONDS = 10.0
 #: How long a stopped run waits for the calls in flight before it records what was done.
 STOP_WAIT_SECONDS = 2.0
-
-
-class StopRequested(WizIQError):
-    """The run was stopped (the task was killed): what was done is recorded, the rest is left for the next run."""
-
-    transient = True
 
 
 @dataclass

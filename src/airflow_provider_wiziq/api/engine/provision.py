@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,6 +36,46 @@ from airflow_provider_wiziq.api.rules.term import spec_key
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class StopRequested(WizIQError):
+    """The run was stopped (its task was killed): what was done is recorded, the rest is left for the next try."""
+
+    transient = True
+
+
+class Stopper:
+    """A stop asked of one run's threads: once set no call starts; the calls in flight are counted."""
+
+    def __init__(self) -> None:
+        self._stopped = threading.Event()
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def set(self) -> None:
+        self._stopped.set()
+
+    def is_set(self) -> bool:
+        return self._stopped.is_set()
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        """Around one unit of work: refused (:class:`StopRequested`) once the run is stopped."""
+        with self._idle:
+            if self._stopped.is_set():
+                raise StopRequested("not sent: the run was stopped")
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the calls in flight; True when none is left."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
 def may_have_been_created(error: WizIQError) -> bool:
@@ -187,15 +228,18 @@ def provision_all(
     look_first: bool,
     on_outcome: Callable[[SeriesOutcome], None],
     on_tick: Callable[[], float] | None = None,
+    stopper: Stopper | None = None,
 ) -> None:
     """Every planned key's series: recorded ``earlier``, found on WizIQ, or created now, each once.
 
     ``look_first`` scans the account before creating anything (a retry: an earlier try may have created
     series whose answers were lost). Creates whose answers were lost, or that met 1032, are settled at the
     end with one more scan. ``on_outcome`` is called in the calling thread as each key is done (record it
-    there); ``on_tick`` is called at least as often as the seconds it returns.
+    there); ``on_tick`` is called at least as often as the seconds it returns. Once ``stopper`` is set, the keys
+    not yet started end with :class:`StopRequested`.
     """
     index = maker.index() if look_first and len(earlier) < len(planned) else None
+    stopper = stopper or Stopper()
 
     def one(key: str) -> SeriesOutcome:
         item = planned[key]
@@ -204,7 +248,10 @@ def provision_all(
         if index is not None and (found := index.find(item.identity)) is not None:
             return SeriesOutcome(key, found, "adopted")
         try:
-            series = maker.create(item.request)
+            with stopper.call():
+                series = maker.create(item.request)
+        except StopRequested as stopped:
+            return SeriesOutcome(key, error=stopped)
         except WizIQError as error:
             return SeriesOutcome(key, error=error, unsettled=may_have_been_created(error))
         return SeriesOutcome(key, series.class_master_id, "created", series)
@@ -218,7 +265,10 @@ def provision_all(
             on_outcome(outcome)
 
     run_pool(planned, one, take, max_concurrency=max_concurrency, on_tick=on_tick)
-    if unsettled:
+    if unsettled and stopper.is_set():  # a stopped run does not look them up: its next try does, first
+        for outcome in unsettled:
+            on_outcome(SeriesOutcome(outcome.key, error=outcome.error))
+    elif unsettled:
         log.info("Looking up %d series whose create answer was lost or met 1032", len(unsettled))
         try:
             found = maker.settle(planned[outcome.key].identity for outcome in unsettled)
@@ -298,6 +348,8 @@ __all__ = [
     "PlannedSeries",
     "SeriesMaker",
     "SeriesOutcome",
+    "StopRequested",
+    "Stopper",
     "may_have_been_created",
     "plan_series",
     "provision_all",

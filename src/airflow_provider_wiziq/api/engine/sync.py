@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from airflow_provider_wiziq.api.engine.apply import Applier, ApplyOutcome, StopRequested
+from airflow_provider_wiziq.api.engine.apply import Applier, ApplyOutcome
 from airflow_provider_wiziq.api.engine.ledger import StateStore, TermLedger, account_scope
-from airflow_provider_wiziq.api.engine.provision import SeriesMaker, run_pool
+from airflow_provider_wiziq.api.engine.provision import SeriesMaker, StopRequested, run_pool
 from airflow_provider_wiziq.api.engine.reconcile import MAX_SCAN_PAGES
 from airflow_provider_wiziq.api.protocol.calls import MAX_PAGE_SIZE
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
