@@ -1,1 +1,9 @@
-"""The semester simulation's judge: an oracle of a term's classes written apart from ``api/``, and its checks."""
+"""Issue 19's semester simulation and its judge (``pytest tests/semester``).
+
+- ``oracle.py``: a declared term's classes from ``dateutil.rrule`` and ``zoneinfo`` alone, apart from ``api/``;
+- ``term.py``: the semester, 33 sections in three zones, and 20 days of edits; a second school on some days;
+- ``drive.py``: the one place that runs the sync (engine level or ``dag.test()``);
+- ``checks.py``: each day's checks, on the emulators' own state;
+- ``test_semester.py``: the simulation (``engine`` and ``dag-days``); it prints a table of the days and every
+  finding. ``SEMESTER_SCHOOLS=1`` leaves the second school out, to tell its effects from the first's own.
+"""
