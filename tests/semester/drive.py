@@ -4,10 +4,8 @@
 ``SyncTermOperator`` in ``dag.test()`` (the ledger then lives in the term asset's state store), and hands back
 what the judge needs from the run itself: whether it refused, which sections failed, the asset event's
 announcement and the per-section report. Everything else is judged from the emulator's own state.
-Today's engine (``check_term``, ``TermSync(..., now=...)``, ``run_sync``) and the rewritten one of issues 19
-and 20 (``read_declared``, ``TermSync(client, store, clock=...).run()``) are both driven; which one is installed
-is told by its API. :func:`ledger_store` makes the term's ledger store that both schools' runs share (one term
-name, one asset).
+The engine is driven through its public API (``read_declared``, ``TermSync(client, store, clock=...).run()``).
+:func:`ledger_store` makes the term's ledger store that both schools' runs share (one term name, one asset).
 """
 
 from __future__ import annotations
@@ -62,16 +60,6 @@ class DayRun:
         return "ok"
 
 
-class DictStore(dict):  # type: ignore[type-arg]
-    """A term ledger's key-value store in memory (the asset state store's get/set/delete)."""
-
-    def set(self, key: str, value: Any) -> None:
-        self[key] = json.loads(json.dumps(value))  # stored as JSON, as Airflow stores it
-
-    def delete(self, key: str) -> None:
-        self.pop(key, None)
-
-
 class AssetStateStore:
     """The term asset's state store read and written in the metadata database, as the operator's runs see it."""
 
@@ -118,7 +106,9 @@ def ledger_store(term: str, *, in_airflow: bool) -> Any:
     The asset's store needs the asset in the metadata database: a DAG syncing the term is registered (not run).
     """
     if not in_airflow:
-        return DictStore()
+        from airflow_provider_wiziq.api.engine.stores import MemoryStore
+
+        return MemoryStore()
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.sdk import DAG
 
@@ -149,74 +139,19 @@ def sync_day(account: Account, store: Any, *, term: str, declared: Declared, via
 
 
 def _engine_day(account: Account, store: Any, term: str, declared: Declared) -> DayRun:
-    from airflow_provider_wiziq.api.engine import sync as engine
+    from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, read_declared
+    from airflow_provider_wiziq.api.protocol.client import WizIQClient
     from airflow_provider_wiziq.api.protocol.config import config_from_connection
+    from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
     connection = account.emulator.connection
     config = config_from_connection(host=connection["host"], login=connection["login"], password=connection["password"])
-    if hasattr(engine, "read_declared"):
-        return _rewritten_engine_day(account, store, term, declared, config)
-    return _todays_engine_day(account, store, term, declared, config)
-
-
-# Today's engine: check_term, TermSync(..., now=...), run_sync; the operator builds the event from sync.done ----
-
-
-def _todays_engine_day(account: Account, store: Any, term: str, declared: Declared, config: Any) -> DayRun:
-    from airflow_provider_wiziq.api.engine.ledger import TermLedger
-    from airflow_provider_wiziq.api.engine.sync import SyncOptions, TermSync, run_sync
-    from airflow_provider_wiziq.api.protocol.client import WizIQClient
-    from airflow_provider_wiziq.api.protocol.errors import WizIQError
-    from airflow_provider_wiziq.api.rules.term import check_term
-
-    day = DayRun(via="engine")
-    sections, holidays, invalid = check_term(list(declared.sections), list(declared.holidays), config.limits)
-    if invalid:
-        day.refused = "invalid sections: " + "; ".join(f"{key}: {error}" for key, error in invalid.items())
-        return day
-    name = f"{account.name}-{next(_RUNS)}"
-    with WizIQClient(config) as client:
-        sync = TermSync(
-            client,
-            TermLedger(store),
-            term=term,
-            sections=sections,
-            holidays=holidays,
-            now=account.emulator.clock.now(),
-            max_series_classes=config.limits.max_series_classes,
-            options=SyncOptions(),
-        )
-        try:
-            plan, errors = run_sync(sync, owner=name, run=name)
-        except WizIQError as error:  # a guard refused, or the ledger could not be used
-            day.refused = f"{type(error).__name__}: {error}"
-            return day
-        except Exception as error:  # issue 19 finding 6: a raw Python exception must never end a run
-            day.refused = f"raw {type(error).__name__}: {error}"
-            return day
-    day.errors = {key: f"{type(error).__name__}: {error}" for key, error in errors.items()}
-    day.report = sync.report(plan, errors)
-    # SyncTermOperator adds an asset event when the run changed anything; Airflow records it only for a task
-    # that succeeded, so a run with a failed section announces nothing.
-    if not errors and any(sync.counts.values()):
-        day.announcement = {key: ids for key, ids in sync.done.items() if ids["created"] or ids["cancelled"]}
-    return day
-
-
-# The rewritten engine (issue 19/20): read_declared, TermSync(client, store, clock=...).run() -> SyncOutcome ------
-
-
-def _rewritten_engine_day(account: Account, store: Any, term: str, declared: Declared, config: Any) -> DayRun:
-    from airflow_provider_wiziq.api.engine import sync as engine
-    from airflow_provider_wiziq.api.protocol.client import WizIQClient
-    from airflow_provider_wiziq.api.protocol.errors import WizIQError
-
     day = DayRun(via="engine")
     name = f"{account.name}-{next(_RUNS)}"
     try:
-        term_declared = engine.read_declared(list(declared.sections), list(declared.holidays), config.limits)
+        term_declared = read_declared(list(declared.sections), list(declared.holidays), config.limits)
         with WizIQClient(config) as client:
-            sync = engine.TermSync(client, store, term=term, clock=account.emulator.clock, options=engine.SyncOptions())
+            sync = TermSync(client, store, term=term, clock=account.emulator.clock, options=SyncOptions())
             outcome = sync.run(term_declared, owner=name, run=name)
     except WizIQError as error:  # invalid input, a guard, the ledger, the lease
         day.refused = f"{type(error).__name__}: {error}"
@@ -253,13 +188,8 @@ def _dag_day(account: Account, term: str, declared: Declared) -> DayRun:
     variable = f"AIRFLOW_CONN_{account.conn_id.upper()}"
     migrate_once()
     events_before = len(_asset_events(term))
-    # The operator plans by the school's emulator clock: today's reads the module's now(), the rewritten one the
-    # module's clock.
-    on_clock = (
-        mock.patch.object(sync_module, "clock", account.emulator.clock)
-        if hasattr(sync_module, "clock")
-        else mock.patch.object(sync_module, "now", account.emulator.clock.now)
-    )
+    # The operator plans by the school's emulator clock (the module's ``clock``).
+    on_clock = mock.patch.object(sync_module, "clock", account.emulator.clock)
     with on_clock, mock.patch.dict(os.environ, {variable: account.emulator.connection_json}):
         dag_run = run_dag(dag, run_conf=conf)
     ti = task_instances(dag_run)["sync"]
