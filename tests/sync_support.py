@@ -129,11 +129,21 @@ def asset_events(term: str) -> list[dict[str, Any]]:
 
 
 def wipe_ledger(term: str) -> None:
-    """Delete every key of the term asset's state store, as Airflow does when no DAG references it."""
-    from airflow.models.asset import AssetModel
-    from airflow.models.asset_state_store import AssetStateStoreModel
+    """Delete the term's ledger: every key of the asset's state store (as Airflow does when no DAG references the
+    asset), or every Variable of the term before Airflow 3.3."""
     from airflow.utils.session import create_session
     from sqlalchemy import delete, select
+
+    from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
+
+    if not HAS_ASSET_STATE_STORE:
+        from airflow.models.variable import Variable
+
+        with create_session() as session:
+            session.execute(delete(Variable).where(Variable.key.like(f"wiziq\\_term\\_{term}%", escape="\\")))
+        return
+    from airflow.models.asset import AssetModel
+    from airflow.models.asset_state_store import AssetStateStoreModel
 
     with create_session() as session:
         asset_id = session.scalar(select(AssetModel.id).where(AssetModel.name == f"wiziq-term-{term}"))
