@@ -171,6 +171,7 @@ class ClassStatusPoller:
         self._due: set[int] = set()  # classes that rang and have not been answered since
         self._last_bell = 0.0
         self._failed_bells = 0  # doorbell rounds in a row WizIQ failed (their classes stay due)
+        self._unasked: set[_Subscription] = set()  # waiters no round has answered yet
         self._last_bell_round = 0.0
 
     @property
@@ -192,6 +193,7 @@ class ClassStatusPoller:
     def add(self, watch: ClassWait, poll_interval: float) -> _Subscription:
         subscription = _Subscription(self, watch, poll_interval)
         self._waiters[subscription] = None
+        self._unasked.add(subscription)
         self._changed.set()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"wiziq-poller-{self.conn_id}")
@@ -201,6 +203,7 @@ class ClassStatusPoller:
         if subscription not in self._waiters:
             return
         del self._waiters[subscription]
+        self._unasked.discard(subscription)
         self._changed.set()  # wake the loop: the interval may have grown, or no waiter is left
         if not self._waiters:
             self._on_stop(self)  # leave the registry now: a new waiter gets a new poller
@@ -313,12 +316,13 @@ class ClassStatusPoller:
             self._due.update(await asyncio.to_thread(self.doorbell.read))
         except Exception as error:  # the inbox is a hint: full rounds go on without it
             log.warning("WizIQ poller for connection %r: reading the ping inbox failed: %s", self.conn_id, error)
-        self._due &= {waiter.class_id for waiter in self._waiters}  # a class no one waits for is no one's news
+        if self._due:  # a class no one waits for is no one's news
+            self._due &= {waiter.class_id for waiter in self._waiters}
+        if not self._due and not self._unasked:
+            return  # the usual read: nothing rang, no one new (and no pass over every waiter)
         if self._failed_bells and loop.time() < self._last_bell_round + backoff(DOORBELL_INTERVAL, self._failed_bells):
             return
-        ask = [waiter for waiter in self._waiters if not waiter.asked or waiter.class_id in self._due]
-        if not ask:
-            return
+        ask = [waiter for waiter in self._waiters if waiter in self._unasked or waiter.class_id in self._due]
         self._last_bell_round = loop.time()
         self.rung += 1
         await self._round(client, ask, doorbell=True)
@@ -357,6 +361,7 @@ class ClassStatusPoller:
                     if waiter in subscribed:  # it may have left while the round was in flight
                         known = waiter.asked
                         news = waiter.deliver(polled)
+                        self._unasked.discard(waiter)
                         unannounced += int(news and known and self.pings and class_id not in announced)
         if doorbell:
             self._failed_bells = self._failed_bells + 1 if transient else 0
