@@ -80,6 +80,14 @@ def test_the_long_description_has_no_link_the_index_page_cannot_follow(metadata)
     assert [link for link in links if not link.startswith("https://")] == []
 
 
+def test_the_wheel_declares_the_wiziq_term_console_script(built):
+    with zipfile.ZipFile(built["wheel"]) as wheel:
+        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        entry_points = wheel.read(name).decode()
+    scripts = entry_points.split("[console_scripts]", 1)[1].split("\n[", 1)[0]
+    assert "wiziq-term = airflow_provider_wiziq.cli:main" in scripts
+
+
 def test_the_sdist_carries_docs_and_licenses_but_no_test_suite(built):
     with tarfile.open(built["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}

@@ -28,6 +28,7 @@ CONTRACT = {
     "airflow_provider_wiziq.api.engine.stores": {"MemoryStore", "FsspecStore", "CountingStore", "UnreadableValueError"},
     "airflow_provider_wiziq.stores": {"variable_store", "object_store"},
     "airflow_provider_wiziq.oneroster": {"read_oneroster"},
+    "airflow_provider_wiziq.cli": {"main"},
     "airflow_provider_wiziq.api.rules.packing": {"pack", "Series", "SingleClass"},
     "airflow_provider_wiziq.api.rules.calendar": {"read_calendar", "cycle_dates"},
     "airflow_provider_wiziq.api.rules.dates": {"read_class_dates", "classes_on"},

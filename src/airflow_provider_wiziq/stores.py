@@ -7,7 +7,6 @@ a compare-and-set, so a lease kept in them is advisory (``docs/ledger-stores.md`
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from airflow_provider_wiziq.api.engine.stores import (
@@ -16,11 +15,10 @@ from airflow_provider_wiziq.api.engine.stores import (
     StoreError,
     StoreIOError,
 )
+from airflow_provider_wiziq.api.rules.term import TERM_NAME
 
 #: Every Variable of a term's ledger is named ``wiziq_term_<term>/<key>``.
 VARIABLE_PREFIX = "wiziq_term_"
-#: A term's name, as SyncTermOperator accepts it.
-_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class VariableStore(JsonStore):
@@ -33,7 +31,7 @@ class VariableStore(JsonStore):
     DESCRIPTION = "WizIQ term ledger (airflow-provider-wiziq); edit or delete only to reset the term's sync"
 
     def __init__(self, term: str) -> None:
-        if not isinstance(term, str) or not _TERM.fullmatch(term):
+        if not isinstance(term, str) or not TERM_NAME.fullmatch(term):
             raise StoreError(f"term must be 1-100 letters, digits, '.', '_' or '-' (it names Variables), not {term!r}")
         self.term = term
         self.prefix = f"{VARIABLE_PREFIX}{term}/"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -28,6 +29,8 @@ from airflow_provider_wiziq.api.rules.identity import presenter_key
 from airflow_provider_wiziq.api.rules.packing import MAX_FILLER_RUN, Series, pack
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass, expand
 
+#: A term's name: it names an Airflow asset (``wiziq-term-<term>``) and Variables (``wiziq_term_<term>/...``).
+TERM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: The most classes one section may hold (its ledger entry stays well under the state store's 64 KiB).
 MAX_SECTION_CLASSES = 500
 #: The most holiday dates a term may list (ranges count each of their days).
@@ -279,6 +282,7 @@ def creation_chunks(
 __all__ = [
     "MAX_FILLER_RUN",
     "MAX_SECTION_CLASSES",
+    "TERM_NAME",
     "UPDATE_FIELDS",
     "Chunk",
     "Schedule",
