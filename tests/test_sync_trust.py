@@ -251,19 +251,19 @@ def corrupt_entry(store, key, how):
         del entry["c"]
     elif how == "wrong type":
         entry["p"] = 5
-    elif how == "short row":
-        entry["c"][0] = [1]
+    elif how == "short column":
+        entry["c"]["s"] = entry["c"]["s"][:-1]
     elif how == "huge minute":
-        entry["c"][0][1] = 10**30
+        entry["c"]["t"][0] = 10**30
     elif how == "bad index":
-        entry["c"][0] = [entry["c"][0][0], entry["c"][0][1], "s", 99]
+        entry["c"]["m"] = "9" * len(entry["c"]["s"])
     elif how == "unknown state":
-        entry["c"][0][2] = "?"
+        entry["c"]["s"] = "?" + entry["c"]["s"][1:]
     put(store, shard_key, shard)
 
 
 @pytest.mark.parametrize(
-    "how", ["not a dict", "missing field", "wrong type", "short row", "huge minute", "bad index", "unknown state"]
+    "how", ["not a dict", "missing field", "wrong type", "short column", "huge minute", "bad index", "unknown state"]
 )
 def test_a_corrupt_section_entry_is_adopted_from_wiziq_with_a_warning(term, wiziq_emulator, caplog, how):
     term.run([section("A"), section("B")], HOLIDAYS)

@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Protocol, TypeGuard
 
@@ -54,10 +55,8 @@ FORMAT_VERSION = 2
 LEASE_SECONDS = 900
 #: A run renews its lease at most this often.
 RENEW_SECONDS = 60
-#: The most bytes one stored value holds (Airflow's state store policy is 64 KiB per value).
+#: The most bytes one stored value holds (Airflow's state store policy is 64 KiB per value; stores take 60 KiB).
 SHARD_BYTES = 60 * 1024
-#: What one section's ledger may hold at most (it must fit in one shard).
-MAX_ENTRY_BYTES = SHARD_BYTES
 
 _STATE_CODES = dict(zip(STATES, ("s", "h", "r", "p", "w", "x", "l"), strict=True))
 _CODE_STATES = {code: state for state, code in _STATE_CODES.items()}
@@ -107,8 +106,9 @@ def account_scope(endpoint: str, access_key: str) -> str:
     return hashlib.sha256(f"{endpoint}\n{access_key}".encode()).hexdigest()[:16]
 
 
-def _encoded_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":")))
+def _entry_size(key: str, encoded: Any) -> int:
+    """What an entry adds to its shard's stored size, at most (ASCII-escaped JSON is never shorter than UTF-8)."""
+    return len(json.dumps(key)) + 2 + len(json.dumps(encoded, separators=(",", ":")))
 
 
 # The term ledger --------------------------------------------------------------------------------------------
@@ -135,6 +135,7 @@ class TermLedger:
         self._head = _Head()
         self._shard_of: dict[str, int] = {}
         self._shards: list[dict[str, Any]] = []  # encoded entries per shard, as stored
+        self._sizes: list[int] = []  # each shard's encoded size (an upper bound), kept as entries come and go
         self._v1_keys: list[str] = []
         self._lease: dict[str, Any] | None = None
         self.calls = {"get": 0, "set": 0, "delete": 0}
@@ -167,6 +168,7 @@ class TermLedger:
                     )
                 shard = {}
             self._shards.append(dict(shard))
+            self._sizes.append(2 + sum(_entry_size(key, value) for key, value in shard.items()))
             for key, value in shard.items():
                 self._shard_of[key] = number
                 try:
@@ -228,6 +230,7 @@ class TermLedger:
         )
         self._shard_of = {}
         self._shards = []
+        self._sizes = []
         return TermState(
             entries=MappingProxyType(entries),
             marker=Marker(str(marker.get("run", "")), str(marker.get("at", ""))) if isinstance(marker, dict) else None,
@@ -329,19 +332,19 @@ class TermLedger:
                 dirty.update(range(len(self._shards)))
             for key, entry in entries.items():
                 number = self._shard_of.get(key)
+                if number is not None:
+                    if entry is not None and self._shards[number].get(key) == (encoded := encode_entry(entry)):
+                        continue
+                    self._sizes[number] -= _entry_size(key, self._shards[number].pop(key))
+                    del self._shard_of[key]
+                    dirty.add(number)
                 if entry is None:
-                    if number is not None:
-                        self._shards[number].pop(key, None)
-                        del self._shard_of[key]
-                        dirty.add(number)
                     continue
                 encoded = encode_entry(entry)
-                if number is not None and self._shards[number].get(key) == encoded:
-                    continue
-                if number is not None:
-                    self._shards[number].pop(key)
-                number = self._place(key, encoded)
+                size = _entry_size(key, encoded)
+                number = self._place(key, size, prefer=number)
                 self._shards[number][key] = encoded
+                self._sizes[number] += size
                 self._shard_of[key] = number
                 dirty.add(number)
             for number in sorted(dirty):
@@ -355,18 +358,20 @@ class TermLedger:
                 log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
                 self._v1_keys = []
 
-    def _place(self, key: str, encoded: Any) -> int:
-        """A shard with room for the entry (a new one when none has)."""
-        size = _encoded_size({key: encoded})
-        if size > MAX_ENTRY_BYTES:
+    def _place(self, key: str, size: int, *, prefer: int | None) -> int:
+        """A shard with room for an entry of ``size`` bytes: the one it was in if it still fits, else the first."""
+        if size + 2 > SHARD_BYTES:
             raise LedgerError(
-                f"Section {key!r} holds too much for one ledger value ({size} bytes, at most {MAX_ENTRY_BYTES}): "
+                f"Section {key!r} holds too much for one ledger value ({size} bytes, at most {SHARD_BYTES}): "
                 "split it into shorter sections."
             )
-        for number, shard in enumerate(self._shards):
-            if _encoded_size(shard) + size + 1 <= SHARD_BYTES:
+        if prefer is not None and self._sizes[prefer] + size <= SHARD_BYTES:
+            return prefer
+        for number, used in enumerate(self._sizes):
+            if used + size <= SHARD_BYTES:
                 return number
         self._shards.append({})
+        self._sizes.append(2)
         return len(self._shards) - 1
 
     def _write_head(self) -> None:
@@ -450,28 +455,38 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 
 def encode_entry(entry: SectionEntry) -> dict[str, Any]:
-    """One section's ledger as stored: classes as short rows ``[id, minute, state, series, fields, roster, ok]``
-    (the last four left out while they are 0, 0, 0, 1), fingerprints and series ids by position."""
+    """One section's ledger as stored, its classes in columns (about 14 bytes a class): ``i`` the class ids and
+    ``t`` the start minutes, each the first value then the differences; ``s`` one letter a state; ``m``, ``f``,
+    ``r`` one digit a class (base 36): its series, fields and roster fingerprint by position (``.``: no series);
+    ``v`` ``1``/``0`` verified. A column of the default digit (``0``; ``1`` for ``v``) is left out."""
     fields = _by_use(item.fields for item in entry.classes)
     rosters = _by_use(item.roster for item in entry.classes)
+    ordered = sorted(entry.classes, key=lambda c: (c.start, c.class_id))
     series = list(entry.series)
-    for item in entry.classes:
+    for item in ordered:
         if item.class_master_id is not None and item.class_master_id not in series:
             series.append(item.class_master_id)
-    rows = []
-    for item in sorted(entry.classes, key=lambda c: (c.start, c.class_id)):
-        master = -1 if item.class_master_id is None else series.index(item.class_master_id)
-        tail = [master, fields.index(item.fields), rosters.index(item.roster), int(item.verified)]
-        while tail and tail[-1] == (1 if len(tail) == 4 else 0):
-            tail.pop()
-        rows.append([item.class_id, int(item.start.timestamp()) // 60, _STATE_CODES[item.state], *tail])
+    ids = [item.class_id for item in ordered]
+    minutes = [int(item.start.timestamp()) // 60 for item in ordered]
+    columns: dict[str, Any] = {
+        "i": _differences(ids),
+        "t": _differences(minutes),
+        "s": "".join(_STATE_CODES[item.state] for item in ordered),
+    }
+    digits = {
+        "m": "".join("." if c.class_master_id is None else _digit(series.index(c.class_master_id)) for c in ordered),
+        "f": "".join(_digit(fields.index(item.fields)) for item in ordered),
+        "r": "".join(_digit(rosters.index(item.roster)) for item in ordered),
+        "v": "".join("1" if item.verified else "0" for item in ordered),
+    }
+    columns.update({name: text for name, text in digits.items() if text.strip("1" if name == "v" else "0")})
     used = set(fields)
     value: dict[str, Any] = {
         "p": entry.presenter,
         "z": entry.time_zone,
         "sp": dict(entry.spec),
         "ser": series,
-        "c": rows,
+        "c": columns,
         "f": fields,
         "r": rosters,
     }
@@ -486,6 +501,28 @@ def encode_entry(entry: SectionEntry) -> dict[str, Any]:
     }
     value.update({name: item for name, item in optional.items() if item})
     return value
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _digit(position: int) -> str:
+    if position >= len(_DIGITS):
+        raise LedgerError(f"A section holds more than {len(_DIGITS)} series or fingerprints: split the section.")
+    return _DIGITS[position]
+
+
+def _differences(numbers: list[int]) -> list[int]:
+    return [numbers[0], *(b - a for a, b in pairwise(numbers))] if numbers else []
+
+
+def _sums(differences: list[Any]) -> list[int]:
+    total, numbers = 0, []
+    for step in differences:
+        _check(_is_int(step), "a class column")
+        total += step
+        numbers.append(total)
+    return numbers
 
 
 def _by_use(fingerprints: Iterable[str]) -> list[str]:
@@ -515,25 +552,25 @@ def _decode_entry(value: Any) -> SectionEntry:
     _check(isinstance(series, list) and all(_is_int(s) and s > 0 for s in series), "series")
     _check(isinstance(fields, list) and all(isinstance(f, str) for f in fields) and bool(fields), "fields")
     _check(isinstance(rosters, list) and all(isinstance(r, str) for r in rosters) and bool(rosters), "rosters")
-    _check(isinstance(rows, list), "classes")
+    _check(isinstance(rows, dict), "classes")
+    ids, minutes, states = _sums(rows.get("i", [])), _sums(rows.get("t", [])), rows.get("s", "")
+    count = len(ids)
+    _check(isinstance(states, str) and len(minutes) == len(states) == count, "class columns")
+    columns = {name: rows.get(name, ("1" if name == "v" else "0") * count) for name in "mfrv"}
+    _check(all(isinstance(text, str) and len(text) == count for text in columns.values()), "class columns")
     classes = []
-    for row in rows:
-        _check(isinstance(row, list) and 3 <= len(row) <= 7, "a class row")
-        class_id, minute, code = row[0], row[1], row[2]
-        tail: list[Any] = [*row[3:], *(0, 0, 0, 1)[len(row) - 3 :]]
-        master, field_at, roster_at, verified = tail
-        _check(_is_int(class_id) and class_id > 0 and _is_int(minute) and code in _CODE_STATES, "a class row")
-        _check(all(_is_int(n) for n in (master, field_at, roster_at, verified)), "a class row")
-        start = datetime.fromtimestamp(minute * 60, timezone.utc)
+    for at in range(count):
+        master, field_at, roster_at = columns["m"][at], columns["f"][at], columns["r"][at]
+        _check(ids[at] > 0 and states[at] in _CODE_STATES and columns["v"][at] in "01", "a class")
         classes.append(
             LedgerClass(
-                class_id=class_id,
-                start=start,
-                state=_CODE_STATES[code],
-                class_master_id=None if master < 0 else series[master],
-                fields=fields[field_at],
-                roster=rosters[roster_at],
-                verified=bool(verified),
+                class_id=ids[at],
+                start=datetime.fromtimestamp(minutes[at] * 60, timezone.utc),
+                state=_CODE_STATES[states[at]],
+                class_master_id=None if master == "." else series[_DIGITS.index(master)],
+                fields=fields[_DIGITS.index(field_at)],
+                roster=rosters[_DIGITS.index(roster_at)],
+                verified=columns["v"][at] == "1",
             )
         )
     pending = []

@@ -1,0 +1,135 @@
+"""The term ledger's stored format: entries round-trip exactly, shards stay under the store's limit, the first
+format is read and upgraded in place, and what one account writes is invisible to another."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airflow_provider_wiziq.api.engine.ledger import SHARD_BYTES, TermLedger, decode_entry, encode_entry
+from airflow_provider_wiziq.api.engine.stores import MemoryStore
+from airflow_provider_wiziq.api.rules.clock import ManualClock
+from airflow_provider_wiziq.api.rules.state import STATES, LedgerClass, PendingCreate, SectionEntry
+
+T0 = datetime(2027, 9, 6, 13, 0, tzinfo=timezone.utc)
+CLOCK = ManualClock(datetime(2027, 8, 30, tzinfo=timezone.utc))
+
+classes = st.builds(
+    LedgerClass,
+    class_id=st.integers(1, 10**9),
+    start=st.integers(0, 400 * 24 * 60).map(lambda minutes: T0 + timedelta(minutes=minutes)),
+    state=st.sampled_from(STATES),
+    class_master_id=st.one_of(st.none(), st.sampled_from([1001, 1002, 1003])),
+    fields=st.sampled_from(["", "abc123abc123", "def456def456"]),
+    roster=st.sampled_from(["", "r1r1r1r1r1r1"]),
+    verified=st.booleans(),
+)
+entries = st.builds(
+    SectionEntry,
+    presenter=st.sampled_from(["", "email:a@school.example", "id:42"]),
+    time_zone=st.sampled_from(["", "America/New_York", "Asia/Kolkata"]),
+    spec=st.dictionaries(st.sampled_from(["title", "start_time", "duration"]), st.text(max_size=20)),
+    series=st.lists(st.sampled_from([1001, 1002]), unique=True).map(tuple),
+    classes=st.lists(classes, max_size=80, unique_by=lambda c: c.class_id).map(tuple),
+    pending=st.lists(
+        st.builds(PendingCreate, st.text(max_size=10), st.just("email:a@x"), st.just("UTC"), st.just(T0)), max_size=2
+    ).map(tuple),
+    roster_ids=st.lists(st.text(min_size=1, max_size=8), max_size=5, unique=True).map(tuple),
+    left=st.lists(st.text(min_size=1, max_size=8), max_size=2, unique=True).map(tuple),
+    missing=st.integers(0, 5),
+    removed=st.booleans(),
+    shown=st.just({"abc123abc123": ("Title", "60", "30")}),
+    news=st.dictionaries(
+        st.sampled_from(["created", "cancelled", "modified"]), st.lists(st.integers(1, 99)).map(tuple)
+    ),
+)
+
+
+def canonical(entry: SectionEntry) -> SectionEntry:
+    """What a stored entry reads back as: classes in order, shown kept for the fingerprints in use, no empty news."""
+    from dataclasses import replace
+
+    used = {item.fields for item in entry.classes}
+    ordered = tuple(sorted(entry.classes, key=lambda c: (c.start, c.class_id)))
+    series = list(entry.series)
+    for item in ordered:
+        if item.class_master_id is not None and item.class_master_id not in series:
+            series.append(item.class_master_id)
+    return replace(
+        entry,
+        classes=ordered,
+        series=tuple(series),
+        shown={fp: shown for fp, shown in entry.shown.items() if fp in used},
+        news={what: ids for what, ids in entry.news.items() if ids},
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(entry=entries)
+def test_an_entry_reads_back_exactly_as_it_was_written(entry):
+    assert decode_entry(encode_entry(entry)) == canonical(entry)
+
+
+def section(n: int, count: int = 70) -> SectionEntry:
+    made = tuple(
+        LedgerClass(15000 + n * 100 + k, T0 + timedelta(days=k), "scheduled", 900 + n, "abc123abc123")
+        for k in range(count)
+    )
+    return SectionEntry(presenter=f"email:t{n}@x", time_zone="America/Chicago", series=(900 + n,), classes=made)
+
+
+def test_shards_stay_under_the_stores_limit_and_a_changed_entry_keeps_its_shard():
+    store = MemoryStore()  # refuses any value over 60 KiB, as the stores do
+    ledger = TermLedger(store, term="t", account="acct", clock=CLOCK)
+    ledger.read()
+    ledger.record({f"S{n}": section(n) for n in range(300)})
+    shards = [key for key in store.data if "/s/" in key]
+    assert all(len(store.data[key]) <= SHARD_BYTES for key in shards)
+    assert len(shards) <= 8  # about 21 bytes a class: 300 x 70 classes in a few shards
+    store.calls.set = 0
+    ledger.record({"S7": section(7, count=71)})
+    assert store.calls.set == 1  # one shard rewritten
+    again = TermLedger(store, term="t", account="acct", clock=CLOCK).read()
+    assert again.entries["S7"] == section(7, count=71)
+    assert len(again.entries) == 300
+
+
+def test_the_first_format_is_read_and_upgraded_by_the_next_write():
+    store = MemoryStore()
+    store.set("format", 1)
+    store.set("index/0", ["A"])
+    store.set("marker", {"term": "t", "sections": 1, "run": "r1", "at": "2027-08-01T00:00:00+00:00"})
+    store.set(
+        "section/A",
+        {
+            "placement": "email:a@school.example|America/New_York",
+            "series": [900],
+            "classes": [[15001, int(T0.timestamp()), "s", 900, "abc123abc123", ""]],
+            "pending": [],
+            "removed": False,
+            "shown": {"abc123abc123": ["Section A", "60", "30"]},
+        },
+    )
+    ledger = TermLedger(store, term="t", account="acct", clock=CLOCK)
+    state = ledger.read()
+    assert ledger.upgrading
+    entry = state.entries["A"]
+    assert (entry.presenter, entry.time_zone, entry.series) == ("email:a@school.example", "America/New_York", (900,))
+    assert entry.classes == (LedgerClass(15001, T0, "scheduled", 900, "abc123abc123"),)
+    assert state.marker is not None and state.marker.run == "r1"
+
+    ledger.record(dict(state.entries))
+    assert not ledger.upgrading
+    assert not {"format", "marker", "index/0", "section/A"} & set(store.data)
+    assert TermLedger(store, term="t", account="acct", clock=CLOCK).read().entries == state.entries
+
+
+def test_one_store_holds_two_accounts_apart():
+    store = MemoryStore()
+    first = TermLedger(store, term="t", account="one", clock=CLOCK)
+    first.read()
+    first.record({"A": section(1)})
+    other = TermLedger(store, term="t", account="two", clock=CLOCK).read()
+    assert not other.found and not other.entries
