@@ -13,7 +13,11 @@ reference §8 and docs/term-sync.md:
   that date has no class) or by the nth / last weekday;
 - ``class_end_date`` is inclusive, by local date; ``class_occurrence`` counts held classes, so the section runs
   on past its holidays; a holiday is judged on the class's local date;
-- a class starting within one hour of now is past: never created, changed or cancelled (:func:`future`).
+- a class starting within one hour of now is past: never created, changed or cancelled (:func:`future`);
+- docs/schedules.md: a section with ``class_dates`` meets on exactly those local dates at ``start_time``'s time of
+  day (``HH:MM``); one with ``cycle_days`` meets on the term calendar's days carrying one of its labels, from its
+  ``start_time``'s date to ``class_end_date`` or for ``class_occurrence`` of them, at ``start_time``'s time of day;
+  holidays drop their classes either way (a ``class_occurrence`` section runs on past them).
 """
 
 from __future__ import annotations
@@ -70,15 +74,17 @@ class Expected:
         return future(self.instants, now)
 
 
-def expect(sections: Iterable[Mapping[str, Any]], holidays: Any = None) -> dict[str, Expected]:
-    """Every section of a declared term by key: what WizIQ should hold for it."""
+def expect(sections: Iterable[Mapping[str, Any]], holidays: Any = None, calendar: Any = None) -> dict[str, Expected]:
+    """Every section of a declared term by key: what WizIQ should hold for it (``calendar``: the term's
+    ``{"date", "day"}`` rows, for ``cycle_days`` sections)."""
     days = read_holidays(holidays)
+    labels = read_calendar(calendar)
     found: dict[str, Expected] = {}
     for section in sections:
         key = str(section["key"]).strip()
         if key in found:
             raise ValueError(f"section key {key!r} is declared twice")
-        held, on_holidays = _expand(section, days)
+        held, on_holidays = _expand(section, days, labels)
         found[key] = Expected(
             key=key,
             presenter=str(section["presenter_email"]).strip().casefold(),
@@ -98,21 +104,37 @@ def future(instants: Iterable[datetime], now: datetime) -> tuple[datetime, ...]:
     return tuple(instant for instant in instants if instant >= cutoff)
 
 
-def section_classes(section: Mapping[str, Any], holidays: Iterable[date] = ()) -> tuple[datetime, ...]:
+def section_classes(
+    section: Mapping[str, Any], holidays: Iterable[date] = (), calendar: Any = None
+) -> tuple[datetime, ...]:
     """A section's held classes as aware UTC instants, in order: its rule's slots minus those on holidays."""
-    return _expand(section, frozenset(holidays))[0]
+    return _expand(section, frozenset(holidays), read_calendar(calendar))[0]
 
 
-def _expand(section: Mapping[str, Any], days: frozenset[date]) -> tuple[tuple[datetime, ...], tuple[datetime, ...]]:
+def read_calendar(value: Any) -> dict[date, str]:
+    """A term calendar given as ``{"date": ..., "day": ...}`` rows (or a ``{date: label}`` dict): label by date."""
+    if value is None:
+        return {}
+    rows = [{"date": day, "day": label} for day, label in value.items()] if isinstance(value, Mapping) else value
+    found: dict[date, str] = {}
+    for row in rows:
+        day = row["date"] if isinstance(row["date"], date) else date.fromisoformat(str(row["date"]).strip())
+        found[day] = str(row["day"]).strip()
+    return found
+
+
+def _expand(
+    section: Mapping[str, Any], days: frozenset[date], calendar: Mapping[date, str] | None = None
+) -> tuple[tuple[datetime, ...], tuple[datetime, ...]]:
     """The held classes, and the slots of the rule that fall on holidays before the last held class."""
     zone = ZoneInfo(_zone_name(section))
     occurrence = _count(section.get("class_occurrence"))
     end = _end_date(section.get("class_end_date"))
-    if (occurrence is None) == (end is None):
+    if section.get("class_dates") is None and (occurrence is None) == (end is None):
         raise ValueError(f"section {section.get('key')!r}: give exactly one of class_occurrence and class_end_date")
     held: list[datetime] = []
     skipped: list[datetime] = []
-    for position, wall in enumerate(_slots(section, end)):
+    for position, wall in enumerate(_walls(section, end, calendar or {})):
         if position >= MAX_SLOTS:
             raise ValueError(f"section {section.get('key')!r}: no end within {MAX_SLOTS} slots")
         instant = wall_to_utc(wall, zone)
@@ -156,6 +178,28 @@ def read_holidays(value: Any) -> frozenset[date]:
 
 
 # The rule's slots ------------------------------------------------------------------------------------------
+
+
+def _walls(section: Mapping[str, Any], end: date | None, calendar: Mapping[date, str]) -> Iterator[datetime]:
+    """The naive wall clocks the section meets at: its listed dates, its cycle days, or its rule's slots."""
+    if section.get("class_dates") is not None:
+        at = _time_of_day(section.get("start_time"))
+        return iter(datetime.combine(day, at) for day in sorted(read_holidays(section["class_dates"])))
+    if section.get("cycle_days") is not None:
+        start = _start(section.get("start_time"))
+        labels = {part.strip() for part in str(section["cycle_days"]).split(",")}
+        meets = sorted(
+            day
+            for day, label in calendar.items()
+            if label in labels and day >= start.date() and (end is None or day <= end)
+        )
+        return iter(datetime.combine(day, start.time()) for day in meets)
+    return _slots(section, end)
+
+
+def _time_of_day(value: Any) -> time:
+    hours, minutes = str(value).strip().split(":")[:2]
+    return time(int(hours), int(minutes))
 
 
 def _slots(section: Mapping[str, Any], end: date | None) -> Iterator[datetime]:
@@ -265,6 +309,7 @@ __all__: Sequence[str] = [
     "by_identity",
     "expect",
     "future",
+    "read_calendar",
     "read_holidays",
     "section_classes",
     "wall_to_utc",

@@ -266,3 +266,28 @@ def test_inputs_the_oracle_cannot_read_are_refused():
         section_classes(spec(start_time="2027-09-06T09:00-04:00", class_occurrence=1))
     with pytest.raises(ValueError, match="declared twice"):
         expect([spec(start_time="2027-09-06T09:00", class_occurrence=1)] * 2)
+
+
+def test_explicit_dates_are_held_on_exactly_those_local_dates():
+    dates = spec(start_time="09:00", class_dates=["2027-11-05", "2027-11-08..2027-11-09"], class_repeat_type=None)
+    # New York falls back on Sunday 2027-11-07: 09:00 is 13:00Z before, 14:00Z after.
+    assert section_classes(dates) == (utc(2027, 11, 5, 13), utc(2027, 11, 8, 14), utc(2027, 11, 9, 14))
+    term = expect([{**dates, "key": "D"}], ["2027-11-08"])
+    assert term["D"].instants == (utc(2027, 11, 5, 13), utc(2027, 11, 9, 14))
+    assert term["D"].on_holidays == (utc(2027, 11, 8, 14),)
+
+
+def test_cycle_days_meet_on_the_calendar_days_with_their_labels():
+    calendar = [
+        {"date": "2027-09-07", "day": "A"},
+        {"date": "2027-09-08", "day": "B"},
+        {"date": "2027-09-09", "day": "A"},
+        {"date": "2027-09-10", "day": "C"},
+        {"date": "2027-09-13", "day": "A"},
+    ]
+    cycle = spec(time_zone="UTC", start_time="2027-09-08T10:00", cycle_days="A,C", class_repeat_type=None)
+    to_friday = {**cycle, "class_end_date": "2027-09-10"}
+    assert section_classes(to_friday, calendar=calendar) == (utc(2027, 9, 9, 10), utc(2027, 9, 10, 10))
+    two = {**cycle, "class_occurrence": 2}  # a holiday on the 10th: the section runs on to the 13th
+    assert section_classes(two, [date(2027, 9, 10)], calendar) == (utc(2027, 9, 9, 10), utc(2027, 9, 13, 10))
+    assert section_classes(two, calendar={date(2027, 9, 9): "A"}) == (utc(2027, 9, 9, 10),)

@@ -1,7 +1,7 @@
 """The term sync's engine against an emulator, with no Airflow: what most term-sync tests need (fast, real HTTP).
 
-``EngineTerm(emulator).run(sections, holidays=...)`` is one daily run: it plans on the emulator's clock, applies,
-and returns what the run did with the emulator's request log of that run.
+``EngineTerm(emulator).run(sections, holidays=..., calendar=...)`` is one daily run: it plans on the emulator's
+clock, applies, and returns what the run did with the emulator's request log of that run.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class EngineTerm:
         sections: Any,
         holidays: Any = None,
         *,
+        calendar: Any = None,
         dry_run: bool = False,
         approved: Iterable[str] = (),
         expect_fingerprint: str | None = None,
@@ -72,7 +73,7 @@ class EngineTerm:
         self.emulator.clear_requests()
         self.sync = TermSync(self.client, self.store, term=self.term, clock=self.emulator.clock,
                              options=SyncOptions(**options))  # fmt: skip
-        declared = read_declared(sections, holidays or [], self.client.config.limits)
+        declared = read_declared(sections, holidays or [], self.client.config.limits, calendar=calendar)
         run = f"run{next(_RUNS)}"
         outcome = self.sync.run(
             declared, owner=f"{run}/1", run=run, dry_run=dry_run, approved=tuple(approved),

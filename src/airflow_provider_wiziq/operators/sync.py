@@ -48,10 +48,12 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         text, or the path of a ``.json`` / ``.csv`` file, read on the worker as data (a relative path from the
         DAG file's folder); :mod:`~airflow_provider_wiziq.api.rules.export` reads them. Each section has a
         ``key`` (or ``section_id``) and ``create_recurring``'s parameters by WizIQ's names, and optionally
-        ``attendees`` (its roster: ``attendee_id``, ``screen_name``). A file is no template: to render one
-        with Jinja, say so (``sections="{% include 'export.csv' %}"``).
+        ``attendees`` (its roster: ``attendee_id``, ``screen_name``). Instead of a repeat rule a section may give
+        ``class_dates`` (``start_time`` a time of day) or ``cycle_days`` over ``calendar`` (docs/schedules.md).
+        A file is no template: to render one with Jinja, say so (``sections="{% include 'export.csv' %}"``).
     :param holidays: dates and inclusive ranges ``"2027-11-24..2027-11-28"`` with no class (templated).
-    :param calendar: the term's instructional days with their day labels, for ``cycle_days`` sections (templated).
+    :param calendar: the term's instructional days with their day labels, for ``cycle_days`` sections (templated):
+        ``{"date", "day"}`` rows, JSON, CSV or ICS text, or a ``.csv``/``.ics`` file (relative: the DAG's folder).
     :param cancel_removed: cancel the future classes of a section no longer declared.
     :param max_cancel_fraction: refuse a run that would cancel more than this share of the term's sections, an
         empty export, or an export with no future class; None turns these guards off.
@@ -152,7 +154,9 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
             limits = hook.limits
-            declared = read_declared(self.sections, self.holidays, limits, base=dag_folder(self))
+            declared = read_declared(
+                self.sections, self.holidays, limits, base=dag_folder(self), calendar=self.calendar
+            )
         approved = self._approved(context)
         bucket = TokenBucket(self.max_calls_per_second)
         ti = context["ti"]
@@ -236,6 +240,9 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
                     len(row.left_enrolled),
                     ", ".join(row.left_enrolled),
                 )
+        for row in plan.sections:
+            if row.packing:
+                self.log.info("Section %s: %s", row.key, row.packing)
         for line in plan.unrepairable:
             self.log.warning("Drift WizIQ did not take (not sent again): %s", line)
         for refusal in plan.refusals:

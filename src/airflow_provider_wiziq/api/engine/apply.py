@@ -4,8 +4,9 @@ An operation runs once every operation it waits for has succeeded (:mod:`..rules
 side by side up to ``max_concurrency``. A failure fails its section: the section's operations not yet started
 are not sent, and operations of other sections that wait for it are not sent either. What was done is written
 to the ledger every few seconds and at the end (the run's first ledger write removed the marker, so a run lost
-between two batches leaves the next run to adopt what stands on WizIQ). A create whose answer was lost is looked
-up on WizIQ at the end (one scan for all) and adopted, never sent again blindly. The plan is never edited.
+between two batches leaves the next run to adopt what stands on WizIQ). A create whose answer was lost (a series, or
+one class made alone) is looked up on WizIQ at the end (one scan for all) and adopted, never sent again blindly.
+The plan is never edited.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class _Done:
     cancelled: tuple[tuple[int, str], ...] = ()  # (class id, state) of a create's unwanted classes
     enrolled: tuple[int, ...] = ()
     urls: tuple[tuple[int, str], ...] = ()
-    lost: bool = False  # a create whose answer was lost: settled at the end
+    lost: bool = False  # a create whose answer was lost (or met 1032): settled at the end
     left_alone: bool = False  # a cancel WizIQ refused because the class has started
 
 
@@ -287,18 +288,27 @@ class Applier:
     def _create(self, op: Create) -> _Done:
         request = op.request
         assert request is not None
-        if isinstance(request, CreateRecurringRequest):
-            try:
+        try:
+            if isinstance(request, CreateRecurringRequest):
                 series = self.maker.create(request)
-            except WizIQError as error:
-                if may_have_been_created(error):
-                    return _Done(op, error, lost=True)
-                raise
+            else:
+                details = self.client.create(request)
+        except WizIQError as error:
+            if may_have_been_created(error):
+                return _Done(op, error, lost=True)
+            raise
+        if isinstance(request, CreateRecurringRequest):
             return self._after_create(op, series.class_master_id)
-        details = self.client.create(request)
-        item = LedgerClass(details.class_id, op.first.utc_start, SCHEDULED, None, self.sections[op.key].fields_hash)
         urls = ((details.class_id, details.presenter_url),) if details.presenter_url else ()
-        enrolled = self._enroll_new(op.key, (item,))
+        return self._alone_created(op, details.class_id, urls)
+
+    def _alone_created(self, op: Create, class_id: int, urls: tuple[tuple[int, str], ...] = ()) -> _Done:
+        """A class made alone exists: recorded, and the roster enrolled in it."""
+        item = LedgerClass(class_id, op.first.utc_start, SCHEDULED, None, self.sections[op.key].fields_hash)
+        try:
+            enrolled = self._enroll_new(op.key, (item,))
+        except WizIQError as error:
+            return _Done(op, error, classes=(item,), urls=urls)
         return _Done(op, classes=(item,), urls=urls, enrolled=enrolled)
 
     def _after_create(self, op: Create, master: int) -> _Done:
@@ -371,7 +381,7 @@ class Applier:
                 entry = replace(entry, series=(*entry.series, done.master))
             if section is not None and (done.master is not None or done.classes):
                 entry = replace(entry, presenter=section.presenter, time_zone=section.time_zone)
-                identity = _identity(op)
+                identity = (_identity(op), op.series)
                 entry = replace(entry, pending=tuple(p for p in entry.pending if _pending_identity(p) != identity))
             for item in done.classes:
                 classes[item.class_id] = item
@@ -406,24 +416,34 @@ class Applier:
         assert isinstance(op, Create)
         entry = self.entries.get(op.key, SectionEntry())
         identity = _identity(op)
-        pending = PendingCreate(identity.title, identity.presenter, identity.time_zone, identity.first_start)
+        pending = PendingCreate(identity.title, identity.presenter, identity.time_zone, identity.first_start, op.series)
         if pending not in entry.pending:
             self.entries[op.key] = replace(entry, pending=(*entry.pending, pending))
             self._dirty.add(op.key)
 
     def _settle(self, lost: list[_Done]) -> list[_Done]:
         """The creates whose answer was lost, looked up in one scan: found ones completed, the others failed."""
-        log.info("Looking up %d series whose create answer was lost", len(lost))
+        log.info("Looking up %d creates whose answer was lost", len(lost))
         claimed = {master for entry in self.entries.values() for master in entry.series}
         try:
-            found = self.maker.settle(_identity(done.op) for done in lost)
+            index = self.maker.index(newer_than=self.maker.scans + 1)
         except WizIQError as error:
             return [_Done(done.op, error) for done in lost]
         results = []
         for done in lost:
             op = done.op
             assert isinstance(op, Create)
-            master = found.get(_identity(op))
+            if not op.series:
+                record = index.find_class(_identity(op))
+                class_id = None if record is None else record.class_id
+                if class_id is None or class_id in self._known:
+                    results.append(_Done(op, done.error))  # not booked: the next try creates it (it stays pending)
+                    continue
+                self._known.add(class_id)
+                log.info("Section %s: class %s was created though its answer was lost; recording it", op.key, class_id)
+                results.append(self._alone_created(op, class_id))
+                continue
+            master = index.find(_identity(op))
             if master is None or master in claimed:
                 results.append(_Done(op, done.error))  # not booked: the next try creates it (it stays pending)
                 continue
@@ -528,8 +548,8 @@ class Applier:
 def announcement(plan: TermPlan, outcome: ApplyOutcome) -> dict[str, dict[str, list[int]]]:
     """Per section, ``created`` (ids that stand after the run), ``cancelled`` (ids cancelled since the last event)
     and ``modified`` (ids moved or changed that stand), from the earlier runs' unannounced changes, this run's,
-    series adopted and classes found cancelled on WizIQ. A class created and cancelled before any event announced
-    it is in none of the lists."""
+    series and classes adopted and classes found cancelled on WizIQ. A class created and cancelled before any event
+    announced it is in none of the lists."""
     found: dict[str, dict[str, set[int]]] = defaultdict(lambda: {name: set() for name in _NEWS})
     renamed = {old: new for new, old in plan.renames.items()}
     for key, earlier in plan.state.news.items():
@@ -543,6 +563,10 @@ def announcement(plan: TermPlan, outcome: ApplyOutcome) -> dict[str, dict[str, l
     for key, masters in plan.adopted.items():
         for item in plan.base[key].classes:
             if item.class_master_id in masters and item.state == SCHEDULED and item.start >= plan.cutoff:
+                found[key]["created"].add(item.class_id)
+    for key, alone in plan.adopted_classes.items():
+        for item in plan.base[key].classes:
+            if item.class_id in alone and item.state == SCHEDULED and item.start >= plan.cutoff:
                 found[key]["created"].add(item.class_id)
     for name in _NEWS:
         for key, done in getattr(outcome, name).items():
@@ -566,8 +590,8 @@ def _identity(op: Op) -> SeriesIdentity:
     return identity_of(op.request, op.first.utc_start)
 
 
-def _pending_identity(pending: PendingCreate) -> SeriesIdentity:
-    return SeriesIdentity(pending.title, pending.presenter, pending.time_zone, pending.first_start)
+def _pending_identity(pending: PendingCreate) -> tuple[SeriesIdentity, bool]:
+    return SeriesIdentity(pending.title, pending.presenter, pending.time_zone, pending.first_start), pending.series
 
 
 def _has_future(entry: SectionEntry, cutoff: datetime) -> bool:

@@ -491,7 +491,10 @@ def encode_entry(entry: SectionEntry) -> dict[str, Any]:
         "r": rosters,
     }
     optional = {
-        "pn": [[p.title, p.presenter, p.time_zone, int(p.first_start.timestamp())] for p in entry.pending],
+        "pn": [
+            [p.title, p.presenter, p.time_zone, int(p.first_start.timestamp()), *(() if p.series else (0,))]
+            for p in entry.pending
+        ],
         "ro": list(entry.roster_ids),
         "le": list(entry.left),
         "mi": entry.missing,
@@ -575,9 +578,10 @@ def _decode_entry(value: Any) -> SectionEntry:
         )
     pending = []
     for item in value.get("pn", []):
-        title, who, where, epoch = item
+        title, who, where, epoch, *kind = item  # a fifth value 0: one class (create), not a series
         _check(isinstance(title, str) and isinstance(who, str) and isinstance(where, str) and _is_int(epoch), "pending")
-        pending.append(PendingCreate(title, who, where, datetime.fromtimestamp(epoch, timezone.utc)))
+        _check(kind in ([], [0]), "pending")
+        pending.append(PendingCreate(title, who, where, datetime.fromtimestamp(epoch, timezone.utc), not kind))
     roster_ids, left = value.get("ro", []), value.get("le", [])
     _check(isinstance(roster_ids, list) and all(isinstance(r, str) for r in roster_ids), "roster")
     _check(isinstance(left, list) and all(isinstance(r, str) for r in left), "roster")

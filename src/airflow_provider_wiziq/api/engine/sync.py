@@ -96,12 +96,15 @@ class SyncOutcome:
         return report(self, calls)
 
 
-def read_declared(sections: Any, holidays: Any, limits: PlanLimits, *, base: str | None = None) -> DeclaredTerm:
+def read_declared(
+    sections: Any, holidays: Any, limits: PlanLimits, *, base: str | None = None, calendar: Any = None
+) -> DeclaredTerm:
     """The declared term, read and checked (nothing is sent); every invalid section is named in one error.
 
-    ``sections`` is the export in any form :mod:`..rules.export` reads (a relative path from ``base``).
+    ``sections`` is the export in any form :mod:`..rules.export` reads, ``calendar`` the term's calendar in any
+    form :mod:`..rules.calendar` reads (relative paths from ``base``).
     """
-    valid, days, invalid = check_term(sections, holidays, limits, base=base)
+    valid, days, invalid = check_term(sections, holidays, limits, base=base, calendar=calendar)
     if invalid:
         what = f"{counted(len(invalid), 'section')} {'is' if len(invalid) == 1 else 'are'} invalid"
         lines = "\n".join(f"  {key}: {error}" for key, error in invalid.items())
@@ -309,13 +312,18 @@ def report(outcome: SyncOutcome, calls: int | None = None) -> dict[str, Any]:
     sections: dict[str, Any] = {}
     for row in plan.sections:
         adopted = plan.adopted.get(row.key, ())
-        if row.action == UNCHANGED and row.key not in errors and not row.left_enrolled and not adopted:
+        alone = plan.adopted_classes.get(row.key, ())
+        if row.action == UNCHANGED and row.key not in errors and not row.left_enrolled and not adopted and not alone:
             continue
         entry = entries.get(row.key)
         zone = ZoneInfo(_zone(outcome, row.key, entry))
         info: dict[str, Any] = {"action": row.action, "reason": row.reason, "left_enrolled": list(row.left_enrolled)}
         if adopted:
             info["adopted"] = list(adopted)
+        if alone:
+            info["adopted_classes"] = list(alone)
+        if row.packing:
+            info["packing"] = row.packing
         if entry is not None:
             classes = sorted(entry.classes, key=lambda c: (c.start, c.class_id))
             info["series"] = list(entry.series)

@@ -3,7 +3,8 @@
 Two series are the same when they have the same title, the same presenter (the email in any case when
 given, else the room's ``presenter_id``), the same time zone and the same first-class instant. A series
 whose create answer was lost, a term whose ledger was lost, or a term made by another operator is found
-on WizIQ by this rule and adopted instead of being booked a second time.
+on WizIQ by this rule and adopted instead of being booked a second time. A class made alone (``create``: it
+belongs to no series) is found by the same four, its own instant being its first.
 """
 
 from __future__ import annotations
@@ -104,19 +105,28 @@ def master_id(record: ClassRecord) -> int | None:
 
 
 class AccountIndex:
-    """The account's recurring series by identity, from one scan of its classes.
+    """The account's recurring series, and its classes made alone, by identity, from one scan of its classes.
 
     A series' first class is its earliest class as WizIQ lists it, cancelled or not (a cancelled class is
-    still listed), so a series keeps its identity when a class of it is cancelled.
+    still listed), so a series keeps its identity when a class of it is cancelled. A class made alone is
+    indexed while it stands (a cancelled one is no class to adopt).
     """
 
     def __init__(self, records: Iterable[ClassRecord]) -> None:
         self.classes = 0
         self._members: dict[int, list[tuple[datetime, ClassRecord]]] = {}
+        self._alone: dict[SeriesIdentity, tuple[datetime, ClassRecord]] = {}
         for record in records:
             self.classes += 1
             master, instant = master_id(record), record_instant(record)
-            if master is None or instant is None:
+            if instant is None:
+                continue
+            if master is None:
+                if record.class_id is not None and record.status is not None:
+                    identity = record_identity(record, instant)
+                    known = self._alone.get(identity)
+                    if known is None or (known[1].class_id or 0) > record.class_id:
+                        self._alone[identity] = (instant, record)  # two alike: the first made
                 continue
             self._members.setdefault(master, []).append((instant, record))
         self._by_identity: dict[SeriesIdentity, int] = {}
@@ -137,6 +147,11 @@ class AccountIndex:
     def classes_of(self, class_master_id: int) -> list[tuple[datetime, ClassRecord]]:
         """A series' classes as read: (start instant in UTC, record), in order."""
         return list(self._members.get(class_master_id, ()))
+
+    def find_class(self, identity: SeriesIdentity) -> ClassRecord | None:
+        """The standing class made alone (no series) with this identity (its own instant first), or None."""
+        found = self._alone.get(identity)
+        return None if found is None else found[1]
 
 
 __all__ = [

@@ -135,7 +135,7 @@ class SectionPlan:
     enrolled: int = 0
     first_affected: date | None = None
     left_enrolled: tuple[str, ...] = ()
-    packing: str = ""  # how its creates were packed: "2 series" / "1 series + 3 classes"
+    packing: str = ""  # how its creates were packed (packing.describe): "2 create calls: 2 series (60 + 11 classes)"
     renamed_from: str | None = None
     error: str | None = None  # the plan cannot provision it (a conflict in the export)
 
@@ -167,7 +167,9 @@ class TermPlan:
     base: Mapping[str, SectionEntry] = field(default_factory=lambda: MappingProxyType({}))
     renames: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # new key -> old key
     missing: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # key -> runs missing
-    adopted: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    adopted: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))  # series ids
+    #: Classes made alone (``create``) found on WizIQ and taken into the ledger, by section.
+    adopted_classes: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
     unrepairable: tuple[str, ...] = ()  # drift WizIQ did not take: reported, not sent again
     tracked_future: int = 0  # the ledger's future classes when the plan was made
     refusals: tuple[str, ...] = ()  # what the guards say; empty when they let it through
@@ -188,7 +190,13 @@ class TermPlan:
     @property
     def empty(self) -> bool:
         """Nothing to send to WizIQ and nothing to record but what the ledger already says."""
-        return not self.ops and not self.renames and not self.adopted and not self.missing_changed
+        return (
+            not self.ops
+            and not self.renames
+            and not self.adopted
+            and not self.adopted_classes
+            and not self.missing_changed
+        )
 
     @property
     def missing_changed(self) -> bool:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from airflow_provider_wiziq.api.protocol import values
 from airflow_provider_wiziq.api.protocol.responses import ClassRecord
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules import guards, reasons
 from airflow_provider_wiziq.api.rules.identity import (
     AccountIndex,
@@ -30,6 +31,7 @@ from airflow_provider_wiziq.api.rules.identity import (
     zones_agree,
 )
 from airflow_provider_wiziq.api.rules.ordering import order
+from airflow_provider_wiziq.api.rules.packing import Packed, describe
 from airflow_provider_wiziq.api.rules.plan import (
     CANCEL,
     CREATE,
@@ -127,6 +129,7 @@ class _Planner:
         self.looks: dict[int, _Look] = {}
         self.unrepairable: list[str] = []
         self.adopted: dict[str, tuple[int, ...]] = {}
+        self.adopted_classes: dict[str, tuple[int, ...]] = {}
         self.renames: dict[str, str] = {}
         self.rows: dict[str, SectionPlan] = {}
         self.ops: list[Op] = []
@@ -184,6 +187,7 @@ class _Planner:
             renames=MappingProxyType(self.renames),
             missing=MappingProxyType(self.missing),
             adopted=MappingProxyType(self.adopted),
+            adopted_classes=MappingProxyType(self.adopted_classes),
             unrepairable=tuple(self.unrepairable),
             tracked_future=self.tracked_future,
             refusals=refusals,
@@ -243,8 +247,10 @@ class _Planner:
                 self.entries[key] = replace(self.entries.pop(old), missing=0)
 
     def _adopt(self, account: AccountIndex) -> None:
-        """Take into the ledger every series on WizIQ that is the same series as one a section would make."""
+        """Take into the ledger every series on WizIQ that is the same series as one a section would make, and for a
+        section that gives its days (packed into single classes too), every class made alone that is the same class."""
         claimed = {master for entry in self.entries.values() for master in entry.series}
+        taken = {item.class_id for entry in self.entries.values() for item in entry.classes}
         for key, section in self.declared.sections.items():
             schedule = self.declared.schedules[key]
             entry = self.entries.get(key, SectionEntry())
@@ -252,8 +258,19 @@ class _Planner:
             starts.update(item.first_start for item in entry.pending)
             by_id = {item.class_id: item for item in entry.classes}
             adopted = []
+            alone = []
             for start in sorted(starts):
-                master = account.find(identity_of(section.request, start))
+                identity = identity_of(section.request, start)
+                record = account.find_class(identity) if section.rule is None else None
+                if record is not None and record.class_id is not None and record.class_id not in taken:
+                    taken.add(record.class_id)
+                    alone.append(record.class_id)
+                    fields = section.fields_hash if _shown(record, section.shown) == section.shown else ""
+                    by_id[record.class_id] = LedgerClass(record.class_id, start, SCHEDULED, None, fields)
+                    if start >= self.cutoff:
+                        self.looks[record.class_id] = _look(record, start)
+                        self.tracked_future += 1
+                master = account.find(identity)
                 if master is None or master in claimed:
                     continue
                 claimed.add(master)
@@ -262,6 +279,7 @@ class _Planner:
                     class_id = record.class_id
                     if class_id is None or class_id in by_id:
                         continue
+                    taken.add(class_id)
                     fields = section.fields_hash if _shown(record, section.shown) == section.shown else ""
                     state = SCHEDULED if record.status is not None else CANCELLED
                     by_id[class_id] = LedgerClass(class_id, instant, state, master, fields)
@@ -270,7 +288,9 @@ class _Planner:
                         self.tracked_future += 1
             if adopted:
                 self.adopted[key] = tuple(adopted)
-            if adopted or entry.pending:
+            if alone:
+                self.adopted_classes[key] = tuple(alone)
+            if adopted or alone or entry.pending:
                 self.entries[key] = replace(
                     entry,
                     presenter=entry.presenter or section.presenter,
@@ -327,6 +347,7 @@ class _Planner:
         draft = _Draft(key, section, entry, new=key not in self.entries)
         draft.renamed_from = self.renames.get(key)
         draft.adopted = self.adopted.get(key, ())
+        draft.adopted_classes = self.adopted_classes.get(key, ())
         desired = self.desired.get(key, [])
         current = entry.future(self.cutoff)
         if entry.missing:
@@ -498,16 +519,22 @@ class _Planner:
             for item in entry.future(self.cutoff):
                 if item.class_id not in leaving:
                     held[entry.presenter].add(self._instant(item))
+        # What each presenter's sections create: no series brings an unwanted class at an instant another section
+        # creates (the two creates would race for the slot; one teacher's A-day and B-day sections at one hour).
+        added: dict[str, set[datetime]] = defaultdict(set)
         for draft in drafts.values():
             presenter = draft.section.presenter
             held[presenter].update(self._instant(item) for item in draft.kept)
             held[presenter].update(op.to.utc_start for op in draft.moves if op.to is not None)
+            added[presenter].update(slot.utc_start for slot in draft.added)
         for draft in drafts.values():
             if not draft.added:
                 continue
             presenter = draft.section.presenter
+            own = {slot.utc_start for slot in draft.added}
+            blocked = held[presenter] | (added[presenter] - own)
             chunks = creation_chunks(
-                draft.section, draft.added, held[presenter], max_series_classes=self.options.max_series_classes
+                draft.section, draft.added, blocked, max_series_classes=self.options.max_series_classes
             )
             reason = draft.replacing or ("new section" if draft.new else draft.why or "classes added")
             for chunk in chunks:
@@ -515,6 +542,7 @@ class _Planner:
                 op = Create(0, draft.key, reason, request=chunk.request, slots=chunk.slots, wanted=chunk.wanted,
                             presenter=presenter)  # fmt: skip
                 draft.creates.append(op)
+                draft.packed.append(chunk.call)
                 self._add(op)
 
     # Small helpers --------------------------------------------------------------------------------------
@@ -566,6 +594,7 @@ class _Draft:
         self.new = new
         self.renamed_from: str | None = None
         self.adopted: tuple[int, ...] = ()
+        self.adopted_classes: tuple[int, ...] = ()
         self.ended = False
         self.replacing = ""
         self.why = reasons.join(reasons.spec_changes(entry.spec, section.wire))
@@ -576,6 +605,7 @@ class _Draft:
         self.modifies: list[Modify] = []
         self.enrolls: list[Enroll] = []
         self.creates: list[Create] = []
+        self.packed: list[Packed] = []
         self.added: list[ScheduledClass] = []
 
     def keep(self, item: LedgerClass) -> None:
@@ -665,9 +695,10 @@ class _Draft:
             action, reason = UNCHANGED, ""
         if self.renamed_from:
             reason = reasons.join([f"renamed from {self.renamed_from}", reason])
-        if self.adopted:
-            count = len(self.adopted)
-            reason = reasons.join([f"adopted {count} series found on WizIQ", reason])
+        if self.adopted or self.adopted_classes:
+            found = [f"{len(self.adopted)} series" if self.adopted else ""]
+            found.append(counted(len(self.adopted_classes), "class") if self.adopted_classes else "")
+            reason = reasons.join([f"adopted {' and '.join(part for part in found if part)} found on WizIQ", reason])
         return SectionPlan(
             key=self.key,
             action=action,
@@ -679,7 +710,7 @@ class _Draft:
             enrolled=enrolled,
             first_affected=first,
             left_enrolled=left,
-            packing=_packing(self.creates),
+            packing=describe(self.packed) if self.packed else "",
             renamed_from=self.renamed_from,
         )
 
@@ -689,18 +720,14 @@ def _counts(moved: int, cancelled: int, created: int) -> str:
     return ", ".join(part for part in parts if not part.startswith("0 "))
 
 
-def _packing(creates: Sequence[Create]) -> str:
-    series = sum(1 for op in creates if op.series)
-    singles = len(creates) - series
-    parts = [f"{series} series" if series else "", f"{singles} single classes" if singles else ""]
-    return " + ".join(part for part in parts if part)
-
-
 def _is_ours(record: ClassRecord, item: LedgerClass, entry: SectionEntry) -> bool:
-    """Whether the record WizIQ gives for a ledger class id still is that class (same series, and its presenter
-    or its title): an id read on another account, or reused, is not."""
-    if item.class_master_id is not None and master_id(record) != item.class_master_id:
+    """Whether the record WizIQ gives for a ledger class id still is that class (same series, or still alone, and
+    its presenter or its title): an id read on another account, or reused, is not."""
+    recorded = master_id(record)
+    if item.class_master_id is not None and recorded != item.class_master_id:
         return False
+    if item.class_master_id is None and recorded is not None:
+        return False  # a class made alone never joins a series
     if not entry.presenter:
         return True
     fields = record.fields

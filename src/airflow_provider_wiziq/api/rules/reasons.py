@@ -1,7 +1,8 @@
 """Why a section's row says what it says, in a few words people read before they approve a plan.
 
 Reasons compare the section's ``create_recurring`` fields as last applied (kept in its ledger entry) with
-the export's: ``start_time 14:00 -> 15:00``, ``days monday,wednesday -> tuesday,thursday``,
+the export's (and a section's days when it gives them: ``class_dates`` in a few words, ``cycle_days``, its days on the
+calendar as a digest): ``start_time 14:00 -> 15:00``, ``days monday,wednesday -> tuesday,thursday``,
 ``presenter a@x -> b@x: 27 classes get new ids and join links``, ``roster +2 -1 (1 left enrolled)``.
 """
 
@@ -39,7 +40,9 @@ def spec_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[st
             said.append(f"{name} {before.get(name) or '-'} -> {after.get(name) or '-'}")
     if before.get("title") != after.get("title"):
         said.append(f"title {before.get('title')!r} -> {after.get('title')!r}")
-    skip = {*_OWN_WORDS, *_BOUND, "class_repeat_type", "presenter_name"}
+    if before.get("calendar") and after.get("calendar") and before["calendar"] != after["calendar"]:
+        said.append("calendar changed")  # the digest of a cycle section's days on the term calendar
+    skip = {*_OWN_WORDS, *_BOUND, "class_repeat_type", "presenter_name", "calendar"}
     for name in sorted(set(before) | set(after)):
         if name not in skip and before.get(name) != after.get(name):
             said.append(f"{name} {before.get(name) or '-'} -> {after.get(name) or '-'}")

@@ -65,7 +65,7 @@ class RecurrenceRule:
         type's own parameters, which no other type may be given.
         """
         repeat = values.repeat_type("class_repeat_type", p.get("class_repeat_type"))
-        return {"repeat_type": repeat, **_read_bound(p), **_read_weekly(p, repeat), **_read_monthly(p, repeat)}
+        return {"repeat_type": repeat, **read_bound(p), **_read_weekly(p, repeat), **_read_monthly(p, repeat)}
 
     def summary(self) -> str:
         """What repeats, as WizIQ's summary says it: ``daily (all 7 days)``, ``monthly on the 15th``..."""
@@ -304,7 +304,7 @@ _FORMS: dict[RepeatType, _Form] = {
 }
 
 
-def _read_bound(p: Mapping[str, Any]) -> dict[str, Any]:
+def read_bound(p: Mapping[str, Any]) -> dict[str, Any]:
     """Exactly one of class_occurrence and class_end_date bounds a series (1082 otherwise)."""
     occurrence = values.integer(
         "class_occurrence", p.get("class_occurrence"), code=Code.OCCURRENCE_OR_END_DATE_INVALID, minimum=1
@@ -400,5 +400,6 @@ __all__ = [
     "expand",
     "iter_wall_clock",
     "localize",
+    "read_bound",
     "recurring_summary",
 ]

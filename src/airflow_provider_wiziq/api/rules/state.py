@@ -45,12 +45,14 @@ class LedgerClass:
 
 @dataclass(frozen=True)
 class PendingCreate:
-    """A create sent whose answer was lost: the identity to look it up by before creating it again."""
+    """A create sent whose answer was lost: the identity to look it up by before creating it again, and whether it
+    was a series (``create_recurring``) or one class (``create``)."""
 
     title: str
     presenter: str
     time_zone: str
     first_start: datetime  # aware UTC
+    series: bool = True
 
 
 @dataclass(frozen=True)
