@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,28 @@ def test_the_fingerprint_is_the_one_a_run_of_the_same_export_at_the_same_time_ha
     assert status == 2 and json.loads(out)["fingerprint"] == again["fingerprint"]
     text = wiziq_term(capsys, "plan", "--term", "fall", "--sections", export, "--emulator")[1]
     assert again["fingerprint"] in text
+
+
+def test_plan_reads_the_calendar_for_cycle_days_and_plans_dated_sections(tmp_path, capsys):
+    days = [date(YEAR, 9, 6) + timedelta(days=n) for n in range(40)]
+    school = [day for day in days if day.weekday() < 5]
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text("date,day\n" + "".join(f"{day},{'AB'[n % 2]}\n" for n, day in enumerate(school)))
+    cycle = {**section("A"), "class_repeat_type": "", "days_of_week": "", "cycle_days": "A"}
+    dated = {**section("D"), "class_repeat_type": "", "days_of_week": "", "class_end_date": "", "start_time": "08:00"}
+    dated["class_dates"] = f"{YEAR}-09-07..{YEAR}-09-10"
+    export = tmp_path / "export.csv"
+    with export.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, [*COLUMNS, "cycle_days", "class_dates"])
+        writer.writeheader()
+        writer.writerows([cycle, dated])
+    argv = ("plan", "--term", "fall", "--sections", export, "--emulator", "--json")
+    status, out, _ = wiziq_term(capsys, *argv, "--calendar", calendar)
+    assert status == 2
+    created = {row["key"]: row["created"] for row in json.loads(out)["plan"]}
+    assert created == {"A": len(school[::2]), "D": 4}
+    status, _, err = wiziq_term(capsys, *argv)
+    assert status == 1 and "A: cycle_days: the term has no calendar" in err
 
 
 def test_invalid_input_is_exit_1_with_every_problem_listed_and_nothing_sent(wiziq_emulator, tmp_path, capsys):

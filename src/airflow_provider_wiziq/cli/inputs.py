@@ -7,7 +7,6 @@ command line accepts and refuses exactly what ``SyncTermOperator`` does.
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,11 +14,9 @@ from pathlib import Path
 from airflow_provider_wiziq.api.engine.sync import SyncOptions, read_declared
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
-from airflow_provider_wiziq.api.rules.calendar import read_calendar
+from airflow_provider_wiziq.api.rules.calendar import Calendar, read_calendar
 from airflow_provider_wiziq.api.rules.planner import DeclaredTerm
 from airflow_provider_wiziq.api.rules.term import TERM_NAME, read_holidays
-
-log = logging.getLogger(__name__)
 
 
 class InvalidInput(WizIQError):
@@ -35,6 +32,7 @@ class TermInputs:
     term: str
     holidays: frozenset[date]
     options: SyncOptions
+    calendar: Calendar
 
 
 def problem(option: str, error: BaseException | str) -> str:
@@ -58,32 +56,34 @@ def read_term_inputs(args: argparse.Namespace, problems: list[str]) -> TermInput
         holidays = read_holidays(args.holidays)
     except WizIQError as error:
         problems.append(problem("--holidays", error))
+    calendar = Calendar()
     if args.calendar is not None:
         try:
             calendar = read_calendar(Path(args.calendar))
         except (WizIQError, OSError, UnicodeDecodeError) as error:
             problems.append(problem("--calendar", error))
-        else:
-            log.warning(
-                "--calendar: %d days read and checked; the term sync of this version does not use a calendar yet "
-                "(sections with cycle_days or class_dates are refused as invalid)",
-                len(calendar),
-            )
     options = SyncOptions(
         cancel_removed=not args.keep_removed,
         removal_grace=_whole(args.removal_grace, "--removal-grace", problems),
         max_cancel_fraction=_fraction(args.max_cancel_fraction, "--max-cancel-fraction", problems),
         max_change_fraction=_fraction(args.max_change_fraction, "--max-change-fraction", problems),
     )
-    return TermInputs(args.term, holidays, options)
+    return TermInputs(args.term, holidays, options, calendar)
 
 
 def read_export(
-    path: str | Path, holidays: frozenset[date], limits: PlanLimits, option: str, problems: list[str]
+    path: str | Path,
+    holidays: frozenset[date],
+    limits: PlanLimits,
+    option: str,
+    problems: list[str],
+    *,
+    calendar: Calendar | None = None,
 ) -> DeclaredTerm | None:
-    """An export file read and checked as a run would (every invalid section named), or None with the problem."""
+    """An export file read and checked as a run would (every invalid section named, ``cycle_days`` sections on
+    ``calendar``), or None with the problem."""
     try:
-        return read_declared(Path(path), holidays, limits)
+        return read_declared(Path(path), holidays, limits, calendar=calendar)
     except (WizIQError, OSError, UnicodeDecodeError) as error:
         problems.append(problem(option, error))
         return None

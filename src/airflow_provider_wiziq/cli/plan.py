@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
     rate = _rate(args.max_calls_per_second, problems)
     inputs = read_term_inputs(args, problems)
     limits = config.limits if config is not None else PlanLimits()
-    declared = read_export(args.sections, inputs.holidays, limits, "--sections", problems)
+    declared = read_export(args.sections, inputs.holidays, limits, "--sections", problems, calendar=inputs.calendar)
     if problems or declared is None:
         raise InvalidInput(problems)
     with _account(config, rate) as (client, bucket, clock, where):

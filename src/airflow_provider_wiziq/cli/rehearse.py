@@ -238,7 +238,7 @@ def _dated(folder: str, days: Sequence[date], problems: list[str]) -> list[tuple
 def _export(
     path: str | Path, option: str, inputs: TermInputs, limits: PlanLimits, problems: list[str]
 ) -> Export | None:
-    declared = read_export(path, inputs.holidays, limits, option, problems)
+    declared = read_export(path, inputs.holidays, limits, option, problems, calendar=inputs.calendar)
     return None if declared is None else Export(Path(path).name, declared)
 
 
