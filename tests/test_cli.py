@@ -409,3 +409,19 @@ def test_the_command_line_imports_no_airflow():
             assert not any(name == "airflow" or name.startswith("airflow.") for name in names), path.name
             layers = ("operators", "hooks", "sensors", "triggers", "stores")
             assert not any(name.startswith(tuple(f"airflow_provider_wiziq.{x}" for x in layers)) for name in names)
+
+
+def test_the_readme_shows_what_wiziq_term_prints(tmp_path):
+    """The README's commands, run as written; the rehearsal it shows is what they print (it sets its own clock)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Check an export before the DAG runs: wiziq-term", 1)[1].split("\n## ", 1)[0]
+    commands = "\n".join(re.findall(r"```bash\n(.*?)```", section, re.DOTALL))
+    shown = re.findall(r"```text\n(.*?)```", section, re.DOTALL)[-1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW_CONN_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["bash", "-c", commands], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.split("\ndry run: nothing applied.", 1)[1].split("\n", 1)[1]
+    assert printed == shown
