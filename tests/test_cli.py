@@ -222,6 +222,16 @@ def test_a_conflict_in_the_export_is_exit_1_naming_both_sections(tmp_path, capsy
     assert "failed" in out and "Section A cannot be provisioned" in err
 
 
+def test_an_account_that_cannot_be_reached_is_exit_1_saying_why_without_the_secret(tmp_path, capsys):
+    export = write_export(tmp_path / "export.csv", [section("A")])
+    with WizIQEmulator() as emulator:
+        uri = emulator.connection_uri + "?max_retries=0"
+    status, out, err = wiziq_term(capsys, "plan", "--term", "fall", "--sections", export, "--conn-uri", uri)
+    assert (status, out) == (1, "")
+    assert "wiziq-term plan: " in err and "connection refused" in err
+    assert emulator.secret_key not in err
+
+
 def test_ledger_path_reads_a_ledger_a_run_wrote_and_writes_nothing(wiziq_emulator, tmp_path, capsys):
     folder = tmp_path / "ledger"
     export = write_export(tmp_path / "export.csv", [section(key) for key in "ABC"])

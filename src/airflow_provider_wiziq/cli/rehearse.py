@@ -29,7 +29,7 @@ from airflow_provider_wiziq.api.protocol.errors import WizIQError
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.dates import iso_date, read_time_of_day
-from airflow_provider_wiziq.api.rules.plan import ENDED, UNCHANGED, TermPlan
+from airflow_provider_wiziq.api.rules.plan import ENDED, FAILED, UNCHANGED, TermPlan
 from airflow_provider_wiziq.api.rules.planner import DeclaredTerm
 from airflow_provider_wiziq.cli.account import emulator_account
 from airflow_provider_wiziq.cli.inputs import (
@@ -127,8 +127,8 @@ def _actions(outcome: SyncOutcome, ended: set[str]) -> str:
     """What the run did, per action (sections named when few); a section is said ``ended`` on its first day so."""
     keys: dict[str, list[str]] = {}
     for row in outcome.plan.sections:
-        if row.action == UNCHANGED or (row.action == ENDED and row.key in ended):
-            continue
+        if row.action in (UNCHANGED, FAILED) or (row.action == ENDED and row.key in ended):
+            continue  # a failed section is named with its error below
         if row.action == ENDED:
             ended.add(row.key)
         keys.setdefault(row.action, []).append(row.key)
