@@ -170,6 +170,7 @@ class Applier:
         self._total_writes = plan.writes
         self._writes_done = 0
         self._started = time.monotonic()
+        self._calls_before = client.calls
         self._last_batch = self._last_progress = self._started
         self._next_share = 0.1
 
@@ -525,22 +526,24 @@ class Applier:
         self._last_batch = time.monotonic()
 
     def _progress(self, *, final: bool = False) -> None:
+        """Writes done of the planned, sections finished, WizIQ calls a second, and the time left at that pace."""
         now = time.monotonic()
         elapsed = max(now - self._started, 1e-9)
         rate = self._writes_done / elapsed
+        calls = (self.client.calls - self._calls_before) / elapsed
         total = self._total_writes
         finished = sum(1 for key, left in self._ops_left.items() if left <= 0)
         sections = len(self._ops_left)
         if final:
             log.info(
-                "Applied %d of %d planned writes in %.1f s (%.1f writes/s); %d of %d sections finished",
-                self._writes_done, total, elapsed, rate, finished, sections,
+                "Applied %d of %d planned writes in %.1f s (%.1f calls/s); %d of %d sections finished",
+                self._writes_done, total, elapsed, calls, finished, sections,
             )  # fmt: skip
         else:
             left = (total - self._writes_done) / rate if rate > 0 else float("nan")
             log.info(
-                "Applying: %d/%d writes (%.0f%%), %d/%d sections finished, %.1f writes/s, about %.0f s left",
-                self._writes_done, total, 100 * self._writes_done / max(total, 1), finished, sections, rate, left,
+                "Applying: %d/%d writes (%.0f%%), %d/%d sections finished, %.1f calls/s, about %.0f s left",
+                self._writes_done, total, 100 * self._writes_done / max(total, 1), finished, sections, calls, left,
             )  # fmt: skip
         self._last_progress = now
 

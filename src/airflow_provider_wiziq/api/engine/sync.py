@@ -313,11 +313,14 @@ def report(outcome: SyncOutcome, calls: int | None = None) -> dict[str, Any]:
     for row in plan.sections:
         adopted = plan.adopted.get(row.key, ())
         alone = plan.adopted_classes.get(row.key, ())
-        if row.action == UNCHANGED and row.key not in errors and not row.left_enrolled and not adopted and not alone:
-            continue
+        noted = row.key in errors or row.left_enrolled or adopted or alone or row.key in (outcome.announcement or {})
+        if row.action == UNCHANGED and not noted:
+            continue  # an unchanged section is in the plan rows only: the report stays small
         entry = entries.get(row.key)
         zone = ZoneInfo(_zone(outcome, row.key, entry))
         info: dict[str, Any] = {"action": row.action, "reason": row.reason, "left_enrolled": list(row.left_enrolled)}
+        if outcome.announcement and row.key in outcome.announcement:
+            info.update(outcome.announcement[row.key])  # created / cancelled / modified: the asset event's lists
         if adopted:
             info["adopted"] = list(adopted)
         if alone:

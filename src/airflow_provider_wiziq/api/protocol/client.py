@@ -41,6 +41,7 @@ class WizIQClient:
         self.config = config
         self._clock = clock
         self._sleep = sleep
+        self.calls = 0  # requests sent, retries included (read for progress; += under the GIL is enough here)
         self._session = session or configure_session(requests.Session(), config, pool_size)
         self._templates: dict[str, requests.PreparedRequest] = {}
         # What requests would otherwise work out again on every call: the session's settings, read once.
@@ -84,6 +85,7 @@ class WizIQClient:
 
     def _attempt(self, call: Call[T]) -> T:
         started = time.monotonic()
+        self.calls += 1
         request = self._prepared(call.method, call.body(self.config, int(self._clock())))
         failure: WizIQTransportError | None = None
         try:
