@@ -6,14 +6,19 @@ import csv
 import json
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
 from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS, ROSTER
 from tests.dagtest import dag_bag, run_dag, task_instances
+from tests.semester.oracle import expect
+from tests.support.oneroster import calendar_csv, patterns_csv, school, write_bundle
+from tests.sync_support import TERM_OPENS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_dags"
 
@@ -46,6 +51,7 @@ def test_the_repositorys_example_dags_are_the_packaged_ones(example_bag):
             "wiziq_term_provisioning",
             "wiziq_term_provisioning_bulk",
             "wiziq_term_sync",
+            "wiziq_term_sync_oneroster",
             "wiziq_term_sync_plan",
             "wiziq_wait_for_class",
             "wiziq_after_class",
@@ -138,3 +144,50 @@ def test_term_sync_creates_the_term_then_changes_nothing_and_the_plan_dag_only_r
     assert {call["method"] for call in wiziq_emulator.requests()} == {"get_data"}
     rows = task_instances(plan)["sync"].xcom_pull(task_ids="sync")["plan"]
     assert {row["action"] for row in rows} == {"unchanged"}
+
+
+@pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
+def test_term_sync_oneroster_provisions_a_1000_student_bundle_and_its_rerun_sends_no_write(
+    example_bag, wiziq_emulator, tmp_path
+):
+    import airflow_provider_wiziq.operators.sync as sync_module
+    from airflow_provider_wiziq.example_dags.wiziq_term_sync_oneroster import HOLIDAYS
+    from airflow_provider_wiziq.oneroster import read_oneroster
+
+    made = school(students=1000, classes=40)
+    bundle = write_bundle(tmp_path / "bundle", made)
+    (tmp_path / "patterns.csv").write_text(patterns_csv(), encoding="utf-8")
+    (tmp_path / "calendar.csv").write_text(calendar_csv(), encoding="utf-8")
+    conf = {"bundle": str(bundle), "meeting_patterns": str(tmp_path / "patterns.csv")}
+    conf["calendar"] = str(tmp_path / "calendar.csv")
+    dag = example_bag.dags["wiziq_term_sync_oneroster"]
+    dag.get_task("sync").max_calls_per_second = None  # the emulator needs no pacing
+    with mock.patch.object(sync_module, "clock", wiziq_emulator.clock):
+        first = run_dag(dag, run_conf=conf)
+        assert first.state == "success"
+        made_by = Counter(call["method"] for call in wiziq_emulator.requests() if call["method"].startswith("create"))
+        wiziq_emulator.clear_requests()
+        second = run_dag(dag, run_conf=conf)
+    assert second.state == "success"
+    assert {call["method"] for call in wiziq_emulator.requests()} == {"get_data"}  # 0 writes
+    result = task_instances(first)["sync"].xcom_pull(task_ids="sync")
+    sections = read_oneroster(bundle, tmp_path / "patterns.csv", term="F2027")
+    assert len(made.students) == 1000 and len(made.classes) == 40
+    assert set(result["sections"]) == {section["key"] for section in sections}
+    calendar = [dict(zip(("date", "day"), line.split(","), strict=True)) for line in calendar_csv().split()[1:]]
+    expected = expect(sections, HOLIDAYS, calendar)
+    standing = [cls for cls in wiziq_emulator.classes() if cls["cancelled_at"] is None]
+    held: dict[tuple[str, str], list[dict]] = {}
+    for cls in standing:
+        held.setdefault((cls["presenter_email"].casefold(), cls["title"]), []).append(cls)
+    wanted: dict[tuple[str, str], list[datetime]] = {}  # a class's periods are sections of one title and teacher
+    for section in expected.values():
+        wanted.setdefault(section.identity, []).extend(section.instants)
+    rosters = {section.identity: section.roster for section in expected.values()}
+    for identity, instants in wanted.items():
+        classes = held.pop(identity)
+        assert sorted(datetime.fromisoformat(cls["utc_start"]) for cls in classes) == sorted(instants), identity
+        assert all({a["attendee_id"] for a in cls["attendees"]} == rosters[identity] for cls in classes), identity
+    assert held == {}
+    assert result["summary"]["created"] == len(standing)
+    print(f"{len(sections)} sections, {len(standing)} classes in {dict(made_by)} calls")
