@@ -96,18 +96,6 @@ class SyncRun:
         return {c["start_time"]: c["class_id"] for c in self.sections[key]["classes"] if c["state"] == "scheduled"}
 
 
-def standing(emulator: Any, *, after: datetime | None = None) -> list[dict[str, Any]]:
-    """The emulator's classes that are not cancelled (and start after ``after``)."""
-    found = []
-    for cls in emulator.classes():
-        if cls["cancelled_at"] is not None:
-            continue
-        if after is not None and datetime.fromisoformat(cls["utc_start"]) < after:
-            continue
-        found.append(cls)
-    return found
-
-
 def instants(classes: Iterable[dict[str, Any]]) -> list[str]:
     return sorted(datetime.fromisoformat(cls["utc_start"]).isoformat() for cls in classes)
 

@@ -20,6 +20,7 @@ from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 from airflow_provider_wiziq.operators.bulk import XCOM_SERIES_RESULTS
 from tests.dagtest import dag_bag, run_dag, task_instances
 from tests.support.bulk import EXAMPLES, YEAR, FakeStore, bulk, execute, series_identities, spec
+from tests.support.operators import running_copies
 
 # The 300-series crash-and-resume run, in real Airflow ------------------------------------------------------
 
@@ -314,14 +315,7 @@ def test_on_kill_stops_creating_within_three_seconds_and_the_retry_books_nothing
 
     from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator
 
-    running = []
-    execute = CreateRecurringClassesOperator.execute
-
-    def remember(self, context):  # dag.test() runs a copy of the DAG's task: keep the one that runs
-        running.append(self)
-        return execute(self, context)
-
-    monkeypatch.setattr(CreateRecurringClassesOperator, "execute", remember)
+    running = running_copies(monkeypatch, CreateRecurringClassesOperator)
     wiziq_emulator.set_latency(0.1)
     specs = [spec(i) for i in range(60)]
     took = []

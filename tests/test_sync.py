@@ -7,15 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from airflow_provider_wiziq.api.rules.identity import presenter_key
-from tests.sync_support import (
-    TERM_OPENS,
-    TermRunner,
-    asset_events,
-    instants,
-    section,
-    standing,
-    wipe_ledger,
-)
+from tests.support.term import standing
+from tests.sync_support import TERM_OPENS, TermRunner, asset_events, instants, section, wipe_ledger
 
 HOLIDAYS = ["2027-09-06", "2027-11-24..2027-11-26"]  # Labor Day, Thanksgiving Wednesday to Friday
 pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)

@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from tests.dagtest import run_dag, task_instances
-from tests.sync_support import TERM_OPENS, account_of, asset_events, ledger_key, section, standing
+from tests.support.operators import running_copies
+from tests.support.term import standing
+from tests.sync_support import TERM_OPENS, account_of, asset_events, ledger_key, section
 
 HOLIDAYS = ["2027-09-06"]
 ROSTER = [{"attendee_id": f"s{n}", "screen_name": f"Student {n}"} for n in range(3)]
@@ -62,14 +64,7 @@ def enrolments(emulator):
 def test_on_kill_from_another_thread_ends_the_run_within_three_seconds(wiziq_emulator, on_emulator_clock, monkeypatch):
     from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
 
-    running = []
-    execute = SyncTermOperator.execute
-
-    def remember(self, context):  # dag.test() runs a copy of the DAG's task: keep the one that runs
-        running.append(self)
-        return execute(self, context)
-
-    monkeypatch.setattr(SyncTermOperator, "execute", remember)
+    running = running_copies(monkeypatch, SyncTermOperator)
     wiziq_emulator.set_latency(0.05)
     sections = [section(key, attendees=ROSTER) for key in "ABCDEF"]
     stopped_in = []
@@ -114,22 +109,28 @@ class EmulatorClock:
 
 sync_module.clock = EmulatorClock()
 sections = json.loads({sections!r})
-dag_run = run_dag(sync_dag("sync_sigterm", "sigterm", sections, max_concurrency=2))
+dag_run = run_dag(sync_dag("sync_sigterm", "sigterm", sections, max_concurrency=2, ledger_path={ledger!r}))
 print("STATE", dag_run.state, flush=True)
 """
 
 
 def test_sigterm_of_the_task_process_stops_the_run_and_releases_the_lease(wiziq_emulator, tmp_path):
+    """The DAG runs in a process of its own (its own Airflow home and database, the ledger in a folder both see)."""
     import json
 
     wiziq_emulator.set_latency(0.05)
     sections = [section(key, attendees=ROSTER) for key in "ABCDEF"]
     script = tmp_path / "run_sync.py"
+    ledger = tmp_path / "ledger"
     clock_url = wiziq_emulator.connection["host"].rsplit("/", 1)[0] + "/_emulator/clock"
-    script.write_text(textwrap.dedent(SCRIPT).format(root=str(ROOT), clock_url=clock_url,
+    script.write_text(textwrap.dedent(SCRIPT).format(root=str(ROOT), clock_url=clock_url, ledger=ledger.as_uri(),
                                                      sections=json.dumps(sections)))  # fmt: skip
+    home = tmp_path / "home"
+    (home / "dags").mkdir(parents=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW__DATABASE__")}
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"))
     process = subprocess.Popen(
-        [sys.executable, str(script)], cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, str(script)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
         wait_for(lambda: enrolments(wiziq_emulator) >= 20 or process.poll() is not None, "20 enrolments", 240)
@@ -144,10 +145,11 @@ def test_sigterm_of_the_task_process_stops_the_run_and_releases_the_lease(wiziq_
     text = output.decode()
     assert "STATE failed" in text, text[-3000:]
     assert waited < 30  # the task ended by itself: Airflow would have killed it 5 s after SIGTERM
-    head = ledger_key("sigterm", f"{account_of(wiziq_emulator)}/head")
+    head = json.loads((ledger / account_of(wiziq_emulator) / "head.json").read_text())
     assert head["lease"] is None
     wiziq_emulator.set_latency(0)
-    assert run_dag(sync_dag("sync_after_sigterm", "sigterm", sections)).state == "success"
+    after = sync_dag("sync_after_sigterm", "sigterm", sections, ledger_path=ledger.as_uri())
+    assert run_dag(after).state == "success"
     placed = [(c["presenter_email"], c["utc_start"]) for c in standing(wiziq_emulator)]
     assert len(placed) == len(set(placed)) == 6 * 74
 

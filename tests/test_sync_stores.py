@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-from tests.sync_support import TERM_OPENS, TermRunner, asset_events, section, standing
+from tests.support.term import standing
+from tests.sync_support import TERM_OPENS, TermRunner, asset_events, section
 
 HOLIDAYS = ["2027-09-06"]
 ROSTER = [{"attendee_id": "s1", "screen_name": "Ann"}, {"attendee_id": "s2", "screen_name": "Bo"}]
