@@ -32,6 +32,7 @@ CONTRACT = {
     "airflow_provider_wiziq.api.rules.packing": {"pack", "Series", "SingleClass"},
     "airflow_provider_wiziq.api.rules.calendar": {"read_calendar", "cycle_dates"},
     "airflow_provider_wiziq.api.rules.dates": {"read_class_dates", "classes_on"},
+    "airflow_provider_wiziq.approval": {"approved_fingerprints", "read_approval", "plan_markdown"},
 }
 
 
