@@ -258,10 +258,10 @@ class Judge:
             ]  # an unchanged instant must keep its id
             if moved_ids:
                 note("d", key, f"{len(moved_ids)} unchanged instants got new ids: {instants(moved_ids)}")
-            if kinds & {"move", "days", "swap"}:
+            if kinds & {"move", "days", "swap", "calendar"}:
                 kept = len(set(was.values()) & set(now.values()))
                 if kept < min(len(was), len(now)):
-                    what = "/".join(sorted(kinds & {"move", "days", "swap"}))
+                    what = "/".join(sorted(kinds & {"move", "days", "swap", "calendar"}))
                     could = min(len(was), len(now))
                     note("d", key, f"{what}: kept {kept} ids where {could} could move ({len(was)} -> {len(now)})")
 

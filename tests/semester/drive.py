@@ -149,7 +149,9 @@ def _engine_day(account: Account, store: Any, term: str, declared: Declared) -> 
     day = DayRun(via="engine")
     name = f"{account.name}-{next(_RUNS)}"
     try:
-        term_declared = read_declared(list(declared.sections), list(declared.holidays), config.limits)
+        term_declared = read_declared(
+            list(declared.sections), list(declared.holidays), config.limits, calendar=list(declared.calendar)
+        )
         with WizIQClient(config) as client:
             sync = TermSync(client, store, term=term, clock=account.emulator.clock, options=SyncOptions())
             outcome = sync.run(term_declared, owner=name, run=name)
@@ -181,10 +183,15 @@ def _dag_day(account: Account, term: str, declared: Declared) -> DayRun:
             term=term,
             sections="{{ dag_run.conf['sections'] | tojson }}",
             holidays="{{ dag_run.conf['holidays'] | tojson }}",
+            calendar="{{ dag_run.conf['calendar'] | tojson }}",
             max_calls_per_second=None,
             wiziq_conn_id=account.conn_id,
         )
-    conf = {"sections": [dict(item) for item in declared.sections], "holidays": list(declared.holidays)}
+    conf = {
+        "sections": [dict(item) for item in declared.sections],
+        "holidays": list(declared.holidays),
+        "calendar": [dict(row) for row in declared.calendar],
+    }
     variable = f"AIRFLOW_CONN_{account.conn_id.upper()}"
     migrate_once()
     events_before = len(_asset_events(term))

@@ -1,9 +1,12 @@
-"""The simulated semester: a fall term of 33 sections in three zones, and 20 days of edits a school's export makes.
+"""The simulated semester: a fall term of 35 sections in three zones, and 20 days of edits a school's export makes.
 
 Day 1 is Monday 2027-08-30, a week before the term; each day the clock moves on 24 hours, to 12:17 UTC (no
 class starts at :17 in these zones, so a run taking minutes never meets a class at the 1-hour margin). New
 York falls back on 2027-11-07 and Berlin on 2027-10-31, Sydney springs forward on 2027-10-03: every section
-spans a change. A second school syncs a term of the same name on another WizIQ account on some days.
+spans a change. Two sections meet on a rotating schedule: one teacher's A-day and B-day blocks at the same hour,
+over the term's calendar of A and B days, which the district re-publishes whenever a holiday is added or
+removed (the cycle skips holidays, so the days after it trade labels). A second school syncs a term of the same
+name on another WizIQ account on some days.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import copy
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
+
+from tests.semester.oracle import read_holidays
 
 NEW_YORK, BERLIN, SYDNEY = "America/New_York", "Europe/Berlin", "Australia/Sydney"
 TERM = "fall-2027"
@@ -26,6 +31,11 @@ MON_FRI, MWF, TTH = 3, "monday,wednesday,friday", "tuesday,thursday"
 NO_WRITE_EDITS = frozenset({"rename", "alias"})
 #: The two teachers with two sections each, whose sections swap hours (day 7) and days (day 11).
 ADA, BO = "ada.lovelace@school.example", "bo.berg@school.example"
+#: The teacher of the rotating block (an A-day and a B-day section at one hour), and the sections.
+CY = "cy.block@school.example"
+CYCLE_SECTIONS = ("N-BLK-A", "N-BLK-B")
+#: The calendar's span: the first day of term to the latest end the term is extended to (day 9).
+CALENDAR_FROM, CALENDAR_TO = date(2027, 9, 6), date(2027, 12, 22)
 
 _POOL = [f"s{n:04d}" for n in range(1, 601)]
 
@@ -99,7 +109,35 @@ def school_a() -> list[dict[str, Any]]:
         section("S-WK-1", "Music", SYDNEY, "16:00", days="thursday"),
         section("S-EDGE", "Astronomy", SYDNEY, "02:30", days="sunday", class_occurrence=12),
         section("S-BI", "Coding", SYDNEY, "15:00", days="wednesday", every=2, class_occurrence=8),
+        # A rotating block: one teacher, A days and B days at 12:30 in New York.
+        cycled("N-BLK-A", "Robotics (A days)", "A"),
+        cycled("N-BLK-B", "Robotics (B days)", "B"),
     ]
+
+
+def cycled(key: str, title: str, day: str) -> dict[str, Any]:
+    """A section of the rotating block: New York, 12:30, on the calendar's ``day`` days to the end of term."""
+    spec: dict[str, Any] = {
+        "key": key,
+        "title": title,
+        "presenter_email": CY,
+        "time_zone": NEW_YORK,
+        "start_time": f"{TERM_START}T12:30",
+        "cycle_days": day,
+        "class_end_date": TERM_END,
+        "duration": 75,
+        "attendee_limit": 45,
+    }
+    spec["attendees"] = roster(f"{key}|{CY}")
+    return spec
+
+
+def ab_calendar(holidays: tuple[str, ...] | list[str]) -> tuple[dict[str, str], ...]:
+    """The term's A/B days as the district publishes them: Monday to Friday but holidays, A and B in turn."""
+    off = read_holidays(list(holidays))
+    days = [CALENDAR_FROM + timedelta(days=n) for n in range((CALENDAR_TO - CALENDAR_FROM).days + 1)]
+    school_days = [day for day in days if day.weekday() < 5 and day not in off]
+    return tuple({"date": day.isoformat(), "day": "AB"[n % 2]} for n, day in enumerate(school_days))
 
 
 def school_b() -> list[dict[str, Any]]:
@@ -117,10 +155,11 @@ def school_b() -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Declared:
-    """What one school's export says on a day: its sections and holidays."""
+    """What one school's export says on a day: its sections, holidays and calendar."""
 
     sections: tuple[Mapping[str, Any], ...]
     holidays: tuple[str, ...]
+    calendar: tuple[Mapping[str, str], ...] = ()
 
     def keyed(self) -> dict[str, Mapping[str, Any]]:
         return {str(item["key"]): item for item in self.sections}
@@ -221,6 +260,9 @@ class _Export:
         if removed:
             self.holidays.remove(removed)
             self._note("holiday", f"holiday removed {removed}")
+        # The district re-publishes its calendar: the rotating block's days from the holiday on change.
+        blocks = [key for key in CYCLE_SECTIONS if key in self.sections]
+        self._note("calendar", "calendar re-published (A/B days from the holiday on)", *blocks)
 
     def roster(self, key: str, *, add: int = 0, remove: int = 0) -> None:
         spec = self.sections[key]
@@ -232,7 +274,8 @@ class _Export:
         self._note("roster", f"roster {key} +{add} -{remove}", key)
 
     def declared(self) -> Declared:
-        return Declared(tuple(copy.deepcopy(list(self.sections.values()))), tuple(self.holidays))
+        holidays = tuple(self.holidays)
+        return Declared(tuple(copy.deepcopy(list(self.sections.values()))), holidays, ab_calendar(holidays))
 
     def take_day(self) -> tuple[tuple[str, ...], frozenset[str], dict[str, frozenset[str]], dict[str, str]]:
         taken = (
