@@ -19,7 +19,7 @@ import fsspec
 import pytest
 
 import airflow_provider_wiziq.cli as cli_package
-from airflow_provider_wiziq.api.engine.stores import FsspecStore
+from airflow_provider_wiziq.api.engine.stores import FsspecStore, term_folder
 from airflow_provider_wiziq.api.protocol.config import config_from_airflow_connection
 from airflow_provider_wiziq.cli import account, main
 from airflow_provider_wiziq.cli.connection import connection_fields, read_connection
@@ -235,7 +235,8 @@ def test_an_account_that_cannot_be_reached_is_exit_1_saying_why_without_the_secr
 def test_ledger_path_reads_a_ledger_a_run_wrote_and_writes_nothing(wiziq_emulator, tmp_path, capsys):
     folder = tmp_path / "ledger"
     export = write_export(tmp_path / "export.csv", [section(key) for key in "ABC"])
-    EngineTerm(wiziq_emulator, store=FsspecStore(fsspec.filesystem("file"), str(folder))).run(str(export))
+    term = FsspecStore(fsspec.filesystem("file"), term_folder(str(folder), "fall"))  # where the operator keeps it
+    EngineTerm(wiziq_emulator, store=term).run(str(export))
     written = files(folder)
     assert written
     wiziq_emulator.clear_requests()

@@ -145,7 +145,7 @@ def test_sigterm_of_the_task_process_stops_the_run_and_releases_the_lease(wiziq_
     text = output.decode()
     assert "STATE failed" in text, text[-3000:]
     assert waited < 30  # the task ended by itself: Airflow would have killed it 5 s after SIGTERM
-    head = json.loads((ledger / account_of(wiziq_emulator) / "head.json").read_text())
+    head = json.loads((ledger / "sigterm" / account_of(wiziq_emulator) / "head.json").read_text())
     assert head["lease"] is None
     wiziq_emulator.set_latency(0)
     after = sync_dag("sync_after_sigterm", "sigterm", sections, ledger_path=ledger.as_uri())

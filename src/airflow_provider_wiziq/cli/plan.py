@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from airflow_provider_wiziq.api.engine.stores import FsspecStore, StoreError
+from airflow_provider_wiziq.api.engine.stores import FsspecStore, StoreError, term_folder
 from airflow_provider_wiziq.api.engine.sync import SyncOutcome, TermSync, summary_line
 from airflow_provider_wiziq.api.protocol.config import ClientConfig, url_without_credentials
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
@@ -147,7 +147,7 @@ def _ledger(args: argparse.Namespace, problems: list[str]) -> ReadOnlyStore | No
     import fsspec  # what ObjectStoragePath is built on; imported here, as only --ledger-path needs it
 
     try:
-        fs, path = fsspec.core.url_to_fs(url)
+        fs, path = fsspec.core.url_to_fs(term_folder(url, args.term))
         found = fs.isdir(path)
     except Exception as error:  # fsspec raises what its filesystems raise: an unknown protocol, a missing library
         problems.append(f"--ledger-path: cannot open {shown}: {type(error).__name__}: {error}")

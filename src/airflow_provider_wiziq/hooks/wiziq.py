@@ -90,6 +90,11 @@ class WizIQHook(BaseHook):
             await amask_secret(secret)
         return AsyncWizIQClient(config)
 
+    @property
+    def ping_base_url(self) -> str | None:
+        """The connection's ``ping_base_url`` extra: the public URL of the status-ping route (no token)."""
+        return self.config.ping_base_url
+
     def status_ping_url(self) -> str | None:
         """The ``status_ping_url`` to give the classes made through this connection: the connection's
         ``ping_base_url`` extra signed for it under ``[wiziq] ping_secret`` (the provider's status-ping route,
@@ -98,7 +103,7 @@ class WizIQHook(BaseHook):
         The URL holds a token: it is registered with Airflow's secrets masker, and is for WizIQ's request only
         (never for a log line, XCom or rendered field).
         """
-        base_url = self.config.ping_base_url
+        base_url = self.ping_base_url
         if not base_url:
             return None
         from airflow_provider_wiziq.plugins.settings import ping_secrets

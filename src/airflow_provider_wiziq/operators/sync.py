@@ -66,8 +66,8 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
     :param approval_task_id: an upstream approval task (Airflow's ``ApprovalOperator``) of the same DAG run: an
         approved plan with this run's fingerprint lifts the guards.
     :param ledger_path: where the ledger lives (templated): an object storage URL (``file://``, ``s3://``...),
-        with ``ledger_conn_id``; ``"none"`` keeps no ledger. Default: the term asset's state store (Airflow 3.3),
-        Airflow Variables before it.
+        with ``ledger_conn_id``; the term's ledger is its folder ``<ledger_path>/<term>``. ``"none"`` keeps no
+        ledger. Default: the term asset's state store (Airflow 3.3), Airflow Variables before it.
     :param dry_run: plan only: reads are sent, nothing is written to WizIQ or to the ledger, nothing refused.
     :param max_concurrency: calls in flight at once; ``max_calls_per_second``: the shared rate limit.
     :param max_scan_pages: the most pages (100 classes each) a read of the whole account may take.
@@ -206,14 +206,16 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         from airflow_provider_wiziq import stores
 
         if path:
-            return stores.object_store(path, conn_id=self.ledger_conn_id)
+            from airflow_provider_wiziq.api.engine.stores import term_folder
+
+            return stores.object_store(term_folder(path, self.term), conn_id=self.ledger_conn_id)
         self.log.info("This Airflow has no asset state store: the term's ledger is kept in Airflow Variables")
         return stores.variable_store(self.term)
 
     def _approved(self, context: Context) -> frozenset[str]:
         if not self.approval_task_id:
             return frozenset()
-        from airflow_provider_wiziq.approval import approved_fingerprints  # type: ignore[import-not-found,unused-ignore]
+        from airflow_provider_wiziq.approval import approved_fingerprints
 
         return frozenset(approved_fingerprints(context, self.approval_task_id))
 

@@ -47,7 +47,7 @@ def ping_url(conn_id: str = "wiziq_default") -> str:
     from airflow_provider_wiziq.plugins.settings import ping_secrets
 
     hook = WizIQHook(wiziq_conn_id=conn_id)
-    if not hook.config.ping_base_url:
+    if not hook.ping_base_url:
         raise WizIQConfigError(f"The WizIQ connection {conn_id!r} has no ping_base_url extra.")
     if not ping_secrets():
         raise WizIQConfigError("The Airflow option [wiziq] ping_secret is not set.")

@@ -59,6 +59,12 @@ class UnreadableValueError(StoreError):
         super().__init__(f"The ledger value {key!r}{place} cannot be read: {reason}. Deleting it resets it.")
 
 
+def term_folder(ledger_path: str, term: str) -> str:
+    """Where one term's ledger lives under a ``ledger_path``: the folder named after the term (several terms, and
+    ``wiziq-term plan --ledger-path``, may share one path)."""
+    return f"{ledger_path.rstrip('/')}/{term}"
+
+
 def check_key(key: object) -> str:
     """``key`` when it is a valid store key, else a :class:`StoreError` saying why."""
     if not isinstance(key, str) or not key:
@@ -315,4 +321,5 @@ __all__ = [
     "check_key",
     "decode",
     "encode",
+    "term_folder",
 ]
