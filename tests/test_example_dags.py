@@ -53,6 +53,7 @@ def test_the_repositorys_example_dags_are_the_packaged_ones(example_bag):
             "wiziq_term_sync",
             "wiziq_term_sync_oneroster",
             "wiziq_term_sync_plan",
+            "wiziq_term_sync_reviewed",
             "wiziq_wait_for_class",
             "wiziq_after_class",
         }
@@ -191,3 +192,61 @@ def test_term_sync_oneroster_provisions_a_1000_student_bundle_and_its_rerun_send
     assert held == {}
     assert result["summary"]["created"] == len(standing)
     print(f"{len(sections)} sections, {len(standing)} classes in {dict(made_by)} calls")
+
+
+def test_reviewed_term_sync_applies_a_harmless_plan_and_a_destructive_one_only_once_a_person_approves_it(
+    example_bag, wiziq_emulator, tmp_path
+):
+    from airflow_provider_wiziq.approval import FINGERPRINT_PARAM
+    from tests.support.hitl import answering
+
+    dag = example_bag.dags["wiziq_term_sync_reviewed"]
+    assert dag.max_active_runs == 1
+    first = run_dag(dag)  # a new term: creates only, nothing to review
+    states = {name: str(ti.state) for name, ti in task_instances(first).items()}
+    assert first.state == "success", states
+    assert (states["apply"], states["approve"], states["apply_approved"]) == ("success", "skipped", "skipped")
+    assert not task_instances(first)["plan"].xcom_pull(task_ids="plan")["destructive"]
+
+    with open(FALL_TERM_SECTIONS, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    export = tmp_path / "ten_sections_dropped.csv"  # 10 of 41 sections: past max_cancel_fraction's 20%
+    with open(export, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[10:])
+    conf = {"sections_csv": str(export)}
+
+    wiziq_emulator.clear_requests()
+    with answering(dag.dag_id, "approve", ["Reject"]):
+        rejected = run_dag(dag, run_conf=conf)
+    states = {name: str(ti.state) for name, ti in task_instances(rejected).items()}
+    assert (states["apply"], states["approve"], states["apply_approved"]) == ("skipped", "success", "skipped")
+    assert {call["method"] for call in wiziq_emulator.requests()} == {"get_data"}  # nothing written
+
+    wiziq_emulator.clear_requests()
+    with answering(dag.dag_id, "approve", ["Approve"]) as answer:
+        approved = run_dag(dag, run_conf=conf)
+    instances = task_instances(approved)
+    plan = instances["plan"].xcom_pull(task_ids="plan")
+    assert approved.state == "success", {name: str(ti.state) for name, ti in instances.items()}
+    assert plan["destructive"] and plan["fingerprint"] in answer.request["body"]
+    assert answer.request["params"][FINGERPRINT_PARAM]["value"] == plan["fingerprint"]
+    applied = instances["apply_approved"].xcom_pull(task_ids="apply_approved")
+    assert applied["fingerprint"] == plan["fingerprint"]
+    assert "cancel" in {call["method"] for call in wiziq_emulator.requests()}
+
+
+def test_reviewed_term_sync_parses_without_the_standard_provider_and_applies_no_destructive_plan(monkeypatch):
+    import importlib
+    import sys
+
+    name = "airflow_provider_wiziq.example_dags.wiziq_term_sync_reviewed"
+    monkeypatch.setitem(sys.modules, "airflow.providers.standard.operators.hitl", None)
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    module = importlib.import_module(name)
+    assert {"approve", "apply_approved"}.isdisjoint(module.reviewed_dag.task_dict)
+    assert module.destructive_or_not({"destructive": True}) == "cannot_approve"
+    assert module.destructive_or_not({"destructive": False}) == "apply"
+    with pytest.raises(RuntimeError, match="needs a person's approval, but ApprovalOperator cannot be imported"):
+        module.cannot_approve()

@@ -9,6 +9,7 @@ Airflow finds DAGs among the globals of a file in its DAG folder, so one line th
 - :mod:`.wiziq_term_sync`: ``sync_dag`` and ``plan_dag``, the same term kept in sync (Airflow 3.3);
 - :mod:`.wiziq_term_sync_oneroster`: ``oneroster_dag``, a term kept in sync from a OneRoster bundle, its meeting
   patterns and its A/B calendar;
+- :mod:`.wiziq_term_sync_reviewed`: ``reviewed_dag``, the same sync where a person approves a destructive plan;
 - :mod:`.wiziq_enrollment_pipeline`: ``enrollment_dag``, create, enroll, wait, attendance;
 - :mod:`.wiziq_class_events`: ``wait_dag`` (a wait that announces its class on ``wiziq://classes/<conn_id>``)
   and ``after_class_dag`` (attendance and recordings, scheduled on those events).
