@@ -317,3 +317,23 @@ def test_dry_run_does_not_shadow_the_operators_dry_run_method():
     operator = SyncTermOperator(task_id="sync", term="t", sections=[section("A")], dry_run=True)
     assert operator.plan_only is True
     operator.dry_run()  # BaseOperator's: renders nothing, raises nothing
+
+
+def test_a_stale_expected_fingerprint_fails_the_task_before_any_write(term, wiziq_emulator):
+    term.run([section("A")], holidays=HOLIDAYS)
+    reviewed = term.run([section("A", title="Algebra")], holidays=HOLIDAYS, dry_run=True).result["fingerprint"]
+    stale = term.run([section("A", title="Geometry")], holidays=HOLIDAYS, expect="failed", retries=2,
+                     expect_fingerprint=reviewed)  # fmt: skip
+    assert stale.writes == []
+    assert stale.ti.try_number == 1  # the export changed since the review: no retry can help
+    applied = term.run([section("A", title="Algebra")], holidays=HOLIDAYS, expect_fingerprint=reviewed)
+    assert applied.result["fingerprint"] == reviewed
+    assert applied.summary["modified"] == 71
+
+
+def test_an_approval_task_that_approved_nothing_lifts_no_guard(term, wiziq_emulator):
+    sections = [section(key) for key in "ABCDEF"]
+    term.run(sections, holidays=HOLIDAYS)
+    # The guard refuses cancelling 2 of 6 sections; an approval task id alone (nothing approved) changes nothing.
+    refused = term.run(sections[:4], holidays=HOLIDAYS, expect="failed", approval_task_id="approve")
+    assert refused.writes == []
