@@ -34,6 +34,7 @@ from airflow_provider_wiziq.api.protocol.errors import (
 )
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.values import wire_datetime
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.identity import SeriesIdentity, identity_of
 from airflow_provider_wiziq.api.rules.plan import CANCEL, Cancel, Create, Enroll, Modify, Move, Op, TermPlan
 from airflow_provider_wiziq.api.rules.planner import DeclaredTerm
@@ -536,14 +537,16 @@ class Applier:
         sections = len(self._ops_left)
         if final:
             log.info(
-                "Applied %d of %d planned writes in %.1f s (%.1f calls/s); %d of %d sections finished",
-                self._writes_done, total, elapsed, calls, finished, sections,
+                "Applied %d of %s in %.1f s (%.1f calls/s); %d of %s finished",
+                self._writes_done, counted(total, "planned write"), elapsed, calls, finished,
+                counted(sections, "section"),
             )  # fmt: skip
         else:
             left = (total - self._writes_done) / rate if rate > 0 else float("nan")
             log.info(
-                "Applying: %d/%d writes (%.0f%%), %d/%d sections finished, %.1f calls/s, about %.0f s left",
-                self._writes_done, total, 100 * self._writes_done / max(total, 1), finished, sections, calls, left,
+                "Applying: %d/%s (%.0f%%), %d/%s finished, %.1f calls/s, about %.0f s left",
+                self._writes_done, counted(total, "write"), 100 * self._writes_done / max(total, 1), finished,
+                counted(sections, "section"), calls, left,
             )  # fmt: skip
         self._last_progress = now
 

@@ -38,6 +38,7 @@ from typing import Any, Protocol, TypeGuard
 
 from airflow_provider_wiziq.api.engine.stores import UnreadableValueError
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_wiziq.api.rules.state import (
     STATES,
@@ -226,7 +227,8 @@ class TermLedger:
                 log.warning("The ledger entry %r cannot be read (%s): the section is adopted", f"section/{key}", error)
         marker = self._get("marker")
         log.info(
-            "Read the term ledger in its first format (%d sections); the next run that writes upgrades it", len(entries)
+            "Read the term ledger in its first format (%s); the next run that writes upgrades it",
+            counted(len(entries), "section"),
         )
         self._shard_of = {}
         self._shards = []

@@ -29,6 +29,7 @@ from airflow_provider_wiziq.api.protocol.errors import (
 from airflow_provider_wiziq.api.protocol.limits import PlanLimits
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.responses import RecurringSeries
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.identity import AccountIndex, SeriesIdentity, identity_of
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass
 from airflow_provider_wiziq.api.rules.term import spec_key
@@ -269,7 +270,7 @@ def provision_all(
         for outcome in unsettled:
             on_outcome(SeriesOutcome(outcome.key, error=outcome.error))
     elif unsettled:
-        log.info("Looking up %d series whose create answer was lost or met 1032", len(unsettled))
+        log.info("Looking up %s whose create answer was lost or met 1032", counted(len(unsettled), "series", "series"))
         try:
             found = maker.settle(planned[outcome.key].identity for outcome in unsettled)
         except WizIQError as error:

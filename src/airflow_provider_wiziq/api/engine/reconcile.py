@@ -16,6 +16,7 @@ from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQResponseError, is_no_record
 from airflow_provider_wiziq.api.protocol.request import CreateRecurringRequest
 from airflow_provider_wiziq.api.protocol.responses import ClassRecord, ScheduleEntry
+from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.identity import LOOKUP_COLUMNS, AccountIndex, identity_of
 from airflow_provider_wiziq.api.rules.recurrence import ScheduledClass
 
@@ -86,7 +87,11 @@ def paged_records(
 def scan_account(client: WizIQClient, *, max_pages: int = MAX_SCAN_PAGES) -> AccountIndex:
     """The account's series by identity, from one read of every class of the account."""
     index = AccountIndex(paged_records(client, max_pages=max_pages))
-    log.info("Read %d classes (%d series) of the WizIQ account", index.classes, index.series)
+    log.info(
+        "Read %s (%s) of the WizIQ account",
+        counted(index.classes, "class", "classes"),
+        counted(index.series, "series", "series"),
+    )
     return index
 
 
