@@ -105,18 +105,31 @@ def test_a_class_that_ends_wakes_its_wait_at_the_next_inbox_read_not_the_next_po
 
 
 class GatedReader:
-    """The real inbox reader behind a gate: each read waits until the test lets one through."""
+    """The real inbox reader behind a gate: each read waits for a permit the test gives."""
 
     def __init__(self, reader: Any) -> None:
         self.reader = reader
         self.gate = threading.Semaphore(0)
-        self.waiting = threading.Event()
+        self.passed = 0  # reads done
+        self.opened = False  # every read goes through: the test is over
 
     def read(self) -> dict[int, float]:
-        self.waiting.set()
-        self.gate.acquire()
-        self.waiting.clear()
-        return self.reader.read()
+        if not self.opened:
+            self.gate.acquire(timeout=120)  # bounded: a read left behind must not hold the loop's executor
+        found = self.reader.read()
+        self.passed += 1
+        return found
+
+    async def let_through(self, count: int) -> None:
+        """Let ``count`` more reads happen, and wait until they have."""
+        target = self.passed + count
+        for _ in range(count):
+            self.gate.release()
+        await until(lambda: self.passed >= target, f"{count} reads of the inbox")
+
+    def open(self) -> None:
+        self.opened = True
+        self.gate.release()
 
 
 def test_a_replayed_ping_causes_at_most_one_extra_get_data(pinged, monkeypatch, tmp_path):
@@ -131,30 +144,27 @@ def test_a_replayed_ping_causes_at_most_one_extra_get_data(pinged, monkeypatch, 
     monkeypatch.setattr(POLLERS, "doorbell_factory", gated)
     class_id = pinged_class(pinged)
 
-    async def through(count: int) -> None:
-        for _ in range(count):
-            await until(readers[0].waiting.is_set, "the poller to read the inbox")
-            readers[0].gate.release()
-            await until(lambda: not readers[0].waiting.is_set(), "the read to start")
-
     async def main() -> list[int]:
         waiting = asyncio.create_task(first_event(trigger(class_id)))
-        await until(lambda: bool(readers), "the poller's inbox reader")
-        await through(1)
-        await until(lambda: calls(pinged) == 1, "the new wait is asked once")
-        seen = [calls(pinged)]
-        statuses = await asyncio.to_thread(lambda: [post_ping(class_id) for _ in range(10)])
-        assert statuses == [200] * 10  # ten replays of one ping, each recorded
-        await through(1)
-        await until(lambda: calls(pinged) == 2, "one ask for the ten replays")
-        await through(5)  # nothing new in the inbox: no call
-        seen.append(calls(pinged))
-        waiting.cancel()
-        await asyncio.gather(waiting, return_exceptions=True)
-        return seen
+        try:
+            await until(lambda: bool(readers), "the poller's inbox reader")
+            (reader,) = readers
+            await reader.let_through(1)
+            await until(lambda: calls(pinged) == 1, "the new wait is asked once")
+            seen = [calls(pinged)]
+            statuses = await asyncio.to_thread(lambda: [post_ping(class_id) for _ in range(10)])
+            assert statuses == [200] * 10  # ten replays of one ping, each recorded
+            await reader.let_through(1)
+            await until(lambda: calls(pinged) == 2, "one ask for the ten replays")
+            await reader.let_through(5)  # nothing new in the inbox: no call
+            seen.append(calls(pinged))
+            return seen
+        finally:
+            for reader in readers:
+                reader.open()  # the poller may be in a read: let it through, or the loop's executor never ends
+            waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
 
-    for reader in readers:
-        reader.gate.release()
     assert asyncio.run(main()) == [1, 2]
 
 
