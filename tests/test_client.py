@@ -193,6 +193,22 @@ class TestRetries:
             client.get_data(class_id=1)
         assert len(scripted_server.received) == 1
 
+    def test_requests_share_at_most_pool_size_kept_alive_connections(self, scripted_server):
+        """Each connection carries one request at a time; more requests than connections wait for one."""
+        scripted_server.default = Answer(ok("get_data", RECORD), action="delay", seconds=0.05)
+
+        async def run() -> list[int]:
+            async with AsyncWizIQClient(config(scripted_server.url), pool_size=2) as client:
+                answered = []
+                for _ in range(2):
+                    pages = await asyncio.gather(*(client.get_data(class_id=15716) for _ in range(6)))
+                    answered += [records[0].class_id for records in pages]
+                return answered
+
+        assert asyncio.run(run()) == [15716] * 12
+        assert len(scripted_server.received) == 12
+        assert len({request.client_port for request in scripted_server.received}) == 2
+
     def test_the_first_attempt_counts_against_the_retry_budget(self, scripted_server):
         """The first attempt is sent before any retry machinery exists; its time still counts in the budget."""
         scripted_server.default = Answer(b"", status=503, action="delay", seconds=1.0)

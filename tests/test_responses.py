@@ -287,6 +287,40 @@ def test_class_record_is_recurring_in_each_spelling(spelled, read):
     assert ClassRecord(fields={}).is_recurring is None
 
 
+def test_a_record_read_from_an_answer_equals_one_built_by_hand():
+    (record,) = parse_get_data(
+        b'<rsp status="ok"><get_data><record_list><record><class_id>7</class_id><status>completed</status>'
+        b"<status>twice</status></record></record_list></get_data></rsp>"
+    )
+    assert record == ClassRecord(fields={"class_id": "7", "status": "completed"})  # the first of a name wins
+    assert hash(record) == hash(ClassRecord(fields={"class_id": "7", "status": "completed"}))
+    fields = record.fields
+    assert fields.get("status") == "completed" and fields.get("title") is None and fields.get("title", "-") == "-"
+    assert "class_id" in fields and "title" not in fields and 7 not in fields
+    assert dict(fields) == {"class_id": "7", "status": "completed"} and len(fields) == 2
+
+
+def test_every_record_of_a_page_has_its_typed_columns_checked_even_when_they_repeat():
+    """A column repeated from the record before is not read again, but a new text always is."""
+
+    def page(*records: tuple[str, str, str]) -> bytes:
+        rows = b"".join(
+            b"<record><class_id>%s</class_id><class_master_id>%s</class_master_id><start_time>%s</start_time>"
+            b"</record>" % tuple(value.encode() for value in record)
+            for record in records
+        )
+        return b'<rsp status="ok"><get_data><record_list>' + rows + b"</record_list></get_data></rsp>"
+
+    same = ("5", "03/02/2027 09:00:00")
+    records = parse_get_data(page(("1", *same), ("2", *same), ("3", *same)))
+    assert [record.class_id for record in records] == [1, 2, 3]
+    assert records[0].fields["class_master_id"] is records[2].fields["class_master_id"]  # one string, kept once
+    for bad in (("4", "05", "02/30/2027 09:00:00"), ("4", "0", same[1]), ("007", "+5", same[1]), ("-4", *same)):
+        with pytest.raises(WizIQResponseError, match=r"<(class_id|class_master_id|start_time)>"):
+            parse_get_data(page(("1", *same), ("2", *same), bad))
+    assert parse_get_data(page(("007", "05", same[1])))[0].class_id == 7  # leading zeros: still the id 7
+
+
 def test_cancel_and_modify():
     assert parse_cancel(b'<rsp status="ok"><method>cancel</method><cancel status="true"/></rsp>') is True
     assert parse_cancel(b'<rsp status="ok"><cancel status="false"/></rsp>') is False

@@ -404,7 +404,7 @@ class ClassStatusPoller:
             except Exception as error:  # a bug must not leave the waiters hanging
                 log.exception("WizIQ poller for connection %r failed", self.conn_id)
                 return WizIQError(f"Polling WizIQ failed unexpectedly: {type(error).__name__}: {error}")
-        return {record.class_id: record for record in records if record.class_id is not None}
+        return {class_id: record for record in records if (class_id := record.class_id) is not None}
 
 
 class _PollerRegistry:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -26,7 +27,14 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class AsyncWizIQClient:
-    """Calls the WizIQ Class API from an event loop. Create it inside the loop that uses it."""
+    """Calls the WizIQ Class API from an event loop. Create it inside the loop that uses it.
+
+    Its ``pool_size`` keep-alive connections are each an ``httpx.AsyncClient`` of one connection, lent to
+    one request at a time and made when first needed: httpx's own pool checks every idle connection (a
+    socket poll through anyio) whenever a request starts or ends, which with ten requests in flight cost
+    more than sending them. A request finding every connection busy waits for one to come back (each
+    request's own deadlines bound that wait). A ``client`` given is used for every request instead.
+    """
 
     def __init__(
         self,
@@ -40,12 +48,11 @@ class AsyncWizIQClient:
         self.config = config
         self._clock = clock
         self._sleep = sleep
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
-            headers={"User-Agent": USER_AGENT},
-            auth=config.endpoint_auth(),  # the endpoint's user:password@, as httpx would send them itself
-        )
+        self._shared = client
+        self._connections: list[httpx.AsyncClient] = []  # every one made, to close them all
+        self._idle: list[httpx.AsyncClient] = []
+        self._free = asyncio.Semaphore(pool_size)
+        self._tls: ssl.SSLContext | None = None  # httpx's default context, made once for every connection
 
     async def __aenter__(self) -> AsyncWizIQClient:
         return self
@@ -54,7 +61,27 @@ class AsyncWizIQClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._shared is not None:
+            await self._shared.aclose()
+        connections, self._connections, self._idle = self._connections, [], []
+        for connection in connections:
+            await connection.aclose()
+
+    def _connection(self) -> httpx.AsyncClient:
+        """An idle connection, or a new one (the caller holds one of the ``pool_size`` places)."""
+        if self._idle:
+            return self._idle.pop()
+        if self._tls is None:  # each client would otherwise load the CA bundle again
+            self._tls = httpx.create_ssl_context()
+        connection = httpx.AsyncClient(
+            verify=self._tls,
+            timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            headers={"User-Agent": USER_AGENT},
+            auth=self.config.endpoint_auth(),  # the endpoint's user:password@, as httpx would send them itself
+        )
+        self._connections.append(connection)
+        return connection
 
     async def execute(self, call: Call[T]) -> T:
         """Send ``call``, sending it again on failures the retry policy allows, and read its answer."""
@@ -81,11 +108,22 @@ class AsyncWizIQClient:
         return await AsyncRetrying(sleep=self._sleep, **arguments)(resend)
 
     async def _attempt(self, call: Call[T]) -> T:
+        if self._shared is not None:
+            return await self._send(self._shared, call)
+        async with self._free:
+            connection = self._connection()
+            try:
+                return await self._send(connection, call)
+            finally:
+                if connection in self._connections:  # not closed meanwhile
+                    self._idle.append(connection)
+
+    async def _send(self, connection: httpx.AsyncClient, call: Call[T]) -> T:
         form = call.body(self.config, int(self._clock()))
         failure: WizIQTransportError | None = None
         url = call.url(self.config)
         try:
-            async with self._client.stream("POST", url, data=form, follow_redirects=False) as response:
+            async with connection.stream("POST", url, data=form, follow_redirects=False) as response:
                 refuse_redirect(call, response.status_code, response.headers, url)
                 body = CappedBody(call, self.config, response.headers, time.monotonic)
                 async for chunk in response.aiter_bytes():

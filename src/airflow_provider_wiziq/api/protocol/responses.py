@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 from xml.etree.ElementTree import Element
 
 from airflow_provider_wiziq.api.protocol import values
@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 _TAG_SHOWN = 40
+_T = TypeVar("_T")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -151,19 +152,42 @@ def _required_id(parent: Element, name: str, *, where: str, method: str, note: s
     return _to_id(text, name, method=method, note=note)
 
 
+_DIGITS = re.compile(r"\d{1,18}", re.ASCII)
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
+
+
 def _to_id(text: str, name: str, *, method: str, note: str = "") -> int:
     """A WizIQ id (class, series): a whole number above 0. Anything else is no id at all."""
-    if re.fullmatch(r"\d{1,18}", text, re.ASCII) and int(text) > 0:
+    if _DIGITS.fullmatch(text) and int(text) > 0:
         return int(text)
-    if re.fullmatch(r"[+-]?\d{1,18}", text, re.ASCII):
+    if _WHOLE_NUMBER.fullmatch(text):
         raise WizIQResponseError(f"<{name}> is 0 or below: not a WizIQ id{note}", method=method)
     raise WizIQResponseError(f"<{name}> is not a whole number ({len(text)} characters){note}", method=method)
 
 
 def _to_int(text: str, name: str, *, method: str) -> int:
-    if not re.fullmatch(r"[+-]?\d{1,18}", text, re.ASCII):
+    if not _WHOLE_NUMBER.fullmatch(text):
         raise WizIQResponseError(f"<{name}> is not a whole number ({len(text)} characters)", method=method)
     return int(text)
+
+
+# The checks of a get_data page's typed columns, run on every record: ASCII digits, read with str's own
+# tests first (what the patterns above accept when there is no sign); anything else goes to the reader
+# above, which accepts it the same way or says why not.
+
+
+def _check_id(text: str, name: str, method: str) -> None:
+    if not (len(text) <= 18 and text.isascii() and text.isdigit() and int(text)):
+        _to_id(text, name, method=method)
+
+
+def _check_int(text: str, name: str, method: str) -> None:
+    if not (len(text) <= 18 and text.isascii() and text.isdigit()):
+        _to_int(text, name, method=method)
+
+
+def _check_datetime(text: str, name: str, method: str) -> None:
+    _to_datetime(text, name, method=method)
 
 
 def _datetime(parent: Element, name: str, *, method: str) -> datetime | None:
@@ -236,6 +260,10 @@ def _plain(value: object) -> Any:
     return value
 
 
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
 class _Result:
     """Shared ``to_dict()``: one key per dataclass field, values made JSON-ready (for XCom and logs)."""
 
@@ -251,8 +279,29 @@ class _FrozenMapping(Mapping[str, str]):
     def __init__(self, data: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         self._data = dict(data)
 
+    @classmethod
+    def _adopt(cls, data: dict[str, str]) -> _FrozenMapping:
+        """A mapping over ``data`` itself, not a copy: for a dict that nothing else holds or changes."""
+        mapping = _new_object(cls)
+        mapping._data = data
+        return mapping
+
     def __getitem__(self, key: str) -> str:
         return self._data[key]
+
+    # Mapping's own get and __contains__ go through __getitem__ and a KeyError; a status poll reads a
+    # record's columns a few times per class, every round.
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+
+    @overload
+    def get(self, key: str, /, default: str | _T) -> str | _T: ...
+
+    def get(self, key: str, /, default: object = None) -> object:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -331,8 +380,17 @@ class ClassRecord(_Result):
         if not isinstance(self.fields, _FrozenMapping):
             object.__setattr__(self, "fields", _FrozenMapping(self.fields))
 
+    @classmethod
+    def _of(cls, texts: dict[str, str]) -> ClassRecord:
+        """The record of a new dict of column texts (what ``__init__`` makes, without copying them)."""
+        fields = _new_object(_FrozenMapping)
+        fields._data = texts
+        record = _new_object(cls)
+        _set_attribute(record, "fields", fields)
+        return record
+
     def _value(self, name: str) -> str | None:
-        return self.fields.get(name) or None
+        return self.fields._data.get(name) or None  # type: ignore[attr-defined]  # always a _FrozenMapping
 
     @property
     def class_id(self) -> int | None:
@@ -462,24 +520,30 @@ def _class_details(
     )
 
 
-def _child_texts(parent: Element, previous: dict[str, str] | None = None) -> _FrozenMapping:
-    """Direct children as ``name -> stripped text``; an empty element maps to ``""``, the first one wins.
+def _child_texts(parent: Element) -> _FrozenMapping:
+    """Direct children as ``name -> stripped text``; an empty element maps to ``""``, the first one wins."""
+    return _FrozenMapping._adopt(_texts(parent))
 
-    With ``previous`` (the last record's texts, updated here), a text equal to the last record's for the
-    same name is that same string: the columns of a page repeat, and a page is held as records, not bytes.
-    """
+
+def _texts(parent: Element, previous: dict[str, str] | None = None) -> dict[str, str]:
+    """:func:`_child_texts` as a new dict. With ``previous`` (the last record's texts, updated here), a text
+    equal to the last record's for the same name is that same string: the columns of a page repeat, and a
+    page is held as records, not bytes."""
     texts: dict[str, str] = {}
     for child in parent:
         name = child.tag
-        if isinstance(name, str) and name not in texts:
-            text = (child.text or "").strip()
-            if previous is not None:
-                if previous.get(name) == text:
-                    text = previous[name]
-                else:
-                    previous[name] = text
-            texts[name] = text
-    return _FrozenMapping(texts)
+        if name in texts or not isinstance(name, str):
+            continue
+        text = child.text
+        text = text.strip() if text else ""
+        if previous is not None:
+            last = previous.get(name)
+            if last == text:
+                text = last  # the same string as the last record's
+            else:
+                previous[name] = text
+        texts[name] = text
+    return texts
 
 
 def parse_create_recurring(body: bytes) -> RecurringSeries:
@@ -548,20 +612,30 @@ def parse_get_data(body: bytes) -> tuple[ClassRecord, ...]:
     """Read a ``get_data`` page: one record per class; the typed columns are checked here, once."""
     method = "get_data"
     previous: dict[str, str] = {}
+    # Per typed column, the last text that passed its check: a repeated text (the same string, as
+    # _child_texts keeps it) is not checked again.
+    passed: dict[str, str] = {}
 
     def record(element: Element) -> ClassRecord:
-        fields = _child_texts(element, previous)
-        for name in ("class_id", "class_master_id"):
-            if fields.get(name):
-                _to_id(fields[name], name, method=method)
-        if fields.get("time_to_start"):
-            _to_int(fields["time_to_start"], "time_to_start", method=method)
-        if fields.get("start_time"):
-            _to_datetime(fields["start_time"], "start_time", method=method)
-        return ClassRecord(fields=fields)
+        texts = _texts(element, previous)
+        for name, check in _GET_DATA_CHECKS:
+            text = texts.get(name)
+            if text and passed.get(name) is not text:
+                check(text, name, method)
+                passed[name] = text
+        return ClassRecord._of(texts)
 
     records = Records("record", method, record)
     return tuple(records.under(parse_answer(body, method, records)))
+
+
+#: The get_data columns read as more than text, and the check each one's text must pass.
+_GET_DATA_CHECKS: tuple[tuple[str, Callable[[str, str, str], None]], ...] = (
+    ("class_id", _check_id),
+    ("class_master_id", _check_id),
+    ("time_to_start", _check_int),
+    ("start_time", _check_datetime),
+)
 
 
 def _status_true(element: Element, method: str) -> bool:

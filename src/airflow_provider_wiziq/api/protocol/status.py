@@ -54,7 +54,7 @@ def wire_status(status: ClassStatus) -> str | None:
 
 def class_status(record: ClassRecord) -> ClassStatus:
     """The status a ``get_data`` record says, in the five-state model."""
-    status = (record.status or "").strip().lower()
+    status = (record.fields.get("status") or "").strip().lower()  # record.status, without its two calls
     if not status:
         return ClassStatus.CANCELLED
     if status == "upcoming":

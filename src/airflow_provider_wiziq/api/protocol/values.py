@@ -93,11 +93,13 @@ def integer(
     name: str, value: object, *, code: int | None, minimum: int | None = None, maximum: int | None = None
 ) -> int | None:
     """A whole number given as an int or a numeric string, within bounds."""
-    if not is_given(value):
+    if type(value) is int:  # the common case first (a bool is not one): every id of a poll round comes here
+        number = value
+    elif not is_given(value):
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    elif isinstance(value, bool) or not isinstance(value, (int, str)):
         raise WizIQValidationError(name, f"must be a whole number, got {type(value).__name__}", code=code)
-    if isinstance(value, str):
+    elif isinstance(value, str):
         spelled = value.strip()
         if not _WHOLE_NUMBER.fullmatch(spelled):  # not int(): it also reads "1_0" and non-ASCII digits
             raise WizIQValidationError(name, f"must be a whole number, got {_quoted(spelled)}", code=code)

@@ -125,6 +125,7 @@ class _Wait:
         self.errors = errors
         self.deadline = deadline
         self.last_status: ClassStatus | None = None  # the last status a poll read, for news and timeouts
+        self._quiet: ClassStatus | None = None  # last_status while it means waiting: a poll reading it is no news
 
     def timed_out(self, now: float | None = None) -> Verdict | None:
         """The timeout verdict once the deadline has passed, else None."""
@@ -206,7 +207,7 @@ class ClassWait(_Wait):
                 status = self._read_status(polled)
             except ValueError:
                 return self.judge(polled, now)
-            if status is self.last_status and self.outcome(status) is Outcome.WAITING:
+            if status is self._quiet:  # the status the last poll read, still one to wait in
                 return self.timed_out(now) if now is not None else None
         return self.judge(polled, now)
 
@@ -231,6 +232,7 @@ class ClassWait(_Wait):
         self.last_status = status
         record = {**polled.fields, "status": status.value}
         outcome = self.outcome(status)
+        self._quiet = status if outcome is Outcome.WAITING else None
         if outcome is Outcome.SUCCESS:
             message = f"WizIQ class {self.class_id} is {status.value}"
         elif outcome is Outcome.WRONG_STATUS:
