@@ -77,7 +77,7 @@ ROWS = (
         unit="",
     ),
     Row(
-        "coalesced waits, CPU a round vs one request per wait, 1,000 waits",
+        "coalesced waits vs the dbt Cloud trigger's pattern (a client per wait), CPU a round, 1,000 waits",
         "trigger_waits",
         rf"^ratio:.*?CPU (?P<value>{NUMBER})",
         0.03,
