@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from tests.e2e import scenarios as s
+from tests.e2e import term_sync as t
 from tests.e2e.clients import AirflowAPI, Emulator
 from tests.e2e.deployment import REPO, USER, Deployment, say, wait_until
 
@@ -39,8 +40,10 @@ STAGES: dict[str, list[tuple[str, Scenario]]] = {
         ("task SIGKILLed, series committed", s.task_killed("task", "committed")),
         ("supervisor SIGKILLed, create_recurring in flight", s.task_killed("supervisor", "in_flight")),
         ("supervisor SIGKILLed, series committed", s.task_killed("supervisor", "committed")),
-        ("term sync adopts the provisioned term; re-run writes nothing", s.term_sync_adopts_then_idles),
-        (CONTINUES + "term sync SIGKILLed mid-apply, retried", s.term_sync_killed_mid_apply),
+        ("term sync adopts the provisioned term; re-run writes nothing", t.term_sync_adopts_then_idles),
+        (CONTINUES + "term sync: a renamed key and a zone alias send no write", t.term_sync_rename_and_alias),
+        (CONTINUES + "term sync SIGKILLed between two ledger batches, retried", t.term_sync_killed_between_batches),
+        ("term sync with ledger_path SIGKILLed between two ledger batches", t.term_sync_path_killed_between_batches),
     ],
     "celery": [
         ("celery: 40 sections over two workers", s.celery_spread),
@@ -57,9 +60,14 @@ DAGS = (
     "e2e_reschedule",
     "e2e_pings",
     "e2e_pings_lost",
+    "e2e_term_sync_path",
 )
 #: Scenarios that need a DAG some checkouts do not ship yet: skipped (and said so) without it.
-NEEDS = {s.term_sync_adopts_then_idles: "wiziq_term_sync", s.term_sync_killed_mid_apply: "wiziq_term_sync"}
+NEEDS = {
+    t.term_sync_adopts_then_idles: "wiziq_term_sync",
+    t.term_sync_rename_and_alias: "wiziq_term_sync",
+    t.term_sync_killed_between_batches: "wiziq_term_sync",
+}
 
 
 @dataclass

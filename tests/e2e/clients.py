@@ -82,18 +82,22 @@ class AirflowAPI:
             described[0] += f" ({self.failure_reason(failed[0])})"
         return described
 
+    def log_events(self, ti: dict[str, Any], try_number: int | None = None) -> list[dict[str, Any]]:
+        """The structured lines of a task instance's log (its last try unless ``try_number``), via the REST API."""
+        log = self.get(
+            f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/logs/"
+            f"{try_number or max(ti['try_number'], 1)}",
+            map_index=ti["map_index"],
+            full_content="true",
+        )
+        return [item for item in log.get("content", []) if isinstance(item, dict)]
+
     def failure_reason(self, ti: dict[str, Any]) -> str:
         """The last error (or failure event) in a task instance's log, read through the REST API."""
         try:
-            log = self.get(
-                f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/logs/"
-                f"{max(ti['try_number'], 1)}",
-                map_index=ti["map_index"],
-                full_content="true",
-            )
+            events = self.log_events(ti)
         except requests.RequestException as error:
             return f"no log: {error}"
-        events = [item for item in log.get("content", []) if isinstance(item, dict)]
         for item in reversed(events):
             if item.get("level") in {"error", "critical"}:
                 details = item.get("error_detail") or [{}]
@@ -104,6 +108,25 @@ class AirflowAPI:
         # A deferred task can be failed by its trigger's event: the reason is the trigger's last word.
         said = [str(item.get("event", "")) for item in events if "WizIQ" in str(item.get("event", ""))]
         return said[-1][:300] if said else "no error in its log"
+
+    def asset_id(self, uri: str) -> int | None:
+        """The id of the asset with this URI, or None while no DAG has declared it."""
+        found = self.get("/assets", uri_pattern=uri, limit=100)["assets"]
+        return next((int(asset["id"]) for asset in found if asset["uri"] == uri), None)
+
+    def asset_state(self, asset_id: int) -> dict[str, Any]:
+        """Every key of an asset's state store with its value (read, never written, by the test)."""
+        found = self.get(f"/assets/{asset_id}/state-store", limit=1000)["asset_state_store"]
+        return {item["key"]: item["value"] for item in found}
+
+    def asset_events(self, asset_id: int, run_id: str) -> list[dict[str, Any]]:
+        """The events recorded on an asset by one DAG run's tasks."""
+        return list(self.get("/assets/events", asset_id=asset_id, source_run_id=run_id, limit=100)["asset_events"])
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        """An XCom value as the task pushed it."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        return self.get(path, deserialize="true", stringify="false")["value"]
 
 
 class Emulator:
