@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tracemalloc
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from airflow_provider_wiziq.api.protocol.vocabulary import LAST, RepeatType, Wee
 from airflow_provider_wiziq.api.rules.recurrence import (
     RecurrenceRule,
     ScheduledClass,
+    classes_at,
     expand,
     iter_wall_clock,
     localize,
@@ -695,3 +696,28 @@ def test_summary_of_a_first_class_in_the_gap_says_the_time_it_starts():
     assert recurring_summary(series, first) == (
         "Your recurring series starts on 03/08/2026 at 03:30 and repeats daily (all 7 days)"
     )
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Lord_Howe", "Africa/Casablanca", "Asia/Tokyo"])
+@pytest.mark.parametrize("at", [time(0, 0), time(1, 30), time(2, 15), time(23, 59)])
+def test_classes_on_any_days_read_each_wall_clock_as_localize_does(zone, at):
+    """Days out of order and across DST changes, gaps and folds included: each class is its own reading."""
+    tz = ZoneInfo(zone)
+    start = date(datetime.now().year + 1, 1, 1)
+    days = [start + timedelta(days=n) for n in range(0, 730, 3)]
+    days = days[1::2] + days[::-2]  # forward, then backward: days before the first class too
+    classes = classes_at(days, at, tz)
+    assert [c.index for c in classes] == list(range(len(days)))
+    for scheduled, day in zip(classes, days, strict=True):
+        wall = datetime.combine(day, at)
+        local, in_gap, in_fold = localize(wall, tz)
+        assert (scheduled.wall_clock, scheduled.local_start, scheduled.in_gap, scheduled.in_fold) == (
+            wall,
+            local,
+            in_gap,
+            in_fold,
+        )
+        assert scheduled.local_start.tzinfo is tz and scheduled.local_start.fold == 0
+        assert scheduled.utc_start == local.astimezone(timezone.utc) and scheduled.utc_start.tzinfo is timezone.utc
+        assert str(scheduled.utc_start) == str(local.astimezone(timezone.utc))
+    assert classes_at([], at, tz) == ()

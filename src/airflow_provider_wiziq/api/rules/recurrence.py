@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from itertools import islice
 from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
@@ -95,6 +95,12 @@ class ScheduledClass(NamedTuple):
     utc_start: datetime  # aware, tzinfo=timezone.utc
     in_gap: bool  # wall_clock did not exist (spring-forward gap): moved by the offset before the gap
     in_fold: bool  # wall_clock was ambiguous (fall back): the first of the two instants taken
+
+
+#: A ScheduledClass from its six fields, without the named tuple's own ``__new__`` (a Python call a class).
+_scheduled: Callable[[type[ScheduledClass], tuple[int, datetime, datetime, datetime, bool, bool]], ScheduledClass] = (
+    tuple.__new__
+)
 
 
 def localize(wall_clock: datetime, zone: ZoneInfo) -> tuple[datetime, bool, bool]:
@@ -195,18 +201,32 @@ def classes_at(days: Sequence[date], time_of_day: time, zone: ZoneInfo) -> tuple
     """The classes on ``days`` (in the order given, ``index`` counting from 0) at one naive ``time_of_day``,
     each read in ``zone`` by :func:`localize`'s rules. A ``datetime`` in ``days`` counts by its date.
 
-    The time of day's two readings in the zone are made once; ``datetime.combine`` then costs a fifth of
-    ``datetime.replace`` a class (a term makes tens of thousands of them).
+    A term makes tens of thousands of classes, so each costs datetime arithmetic rather than datetimes made
+    by keyword: the time of day's two readings in the zone are made once; a class's first reading (fold 0)
+    is the first class's plus the days between them, and when its second reading (fold 1, made with
+    ``datetime.combine``) has the same offset, which is all but the classes in a DST gap or fold, its UTC
+    instant is the first wall clock read as UTC plus those days less that offset.
     """
+    if not days:
+        return ()
     utc = timezone.utc
     at = time_of_day.replace(tzinfo=zone, fold=0)
     at_twin = at.replace(fold=1)
+    offset_of: Callable[[datetime], timedelta] = zone.utcoffset  # type: ignore[assignment]  # never None here
+    first = _combine(days[0], time_of_day)
+    local_first, utc_first = _combine(first, at), first.replace(tzinfo=utc)
     classes: list[ScheduledClass] = []
     append = classes.append
     for index, day in enumerate(days):
         wall = _combine(day, time_of_day)
-        local, in_gap, in_fold = _resolve(wall, _combine(day, at), _combine(day, at_twin), zone)
-        append(ScheduledClass(index, wall, local, local.astimezone(utc), in_gap, in_fold))
+        since = wall - first
+        local = local_first + since
+        offset = offset_of(local)
+        if offset == offset_of(_combine(day, at_twin)):  # one reading: neither in a gap nor in a fold
+            append(_scheduled(ScheduledClass, (index, wall, local, utc_first + (since - offset), False, False)))
+        else:
+            local, in_gap, in_fold = _resolve(wall, local, _combine(day, at_twin), zone)
+            append(_scheduled(ScheduledClass, (index, wall, local, local.astimezone(utc), in_gap, in_fold)))
     return tuple(classes)
 
 
