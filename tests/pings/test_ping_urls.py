@@ -128,3 +128,33 @@ def test_the_create_operators_give_new_classes_the_signed_url_unless_the_spec_se
     assert urls.count(signed) == 5 + 2 and urls.count(own) == 5 + 2 and len(urls) == 14
     assert token not in stored_texts(dag_run)
     assert token not in caplog.text + capsys.readouterr().out
+
+
+def test_the_term_sync_gives_new_and_moved_classes_the_signed_url_and_plans_no_change_for_it(
+    wiziq_emulator, monkeypatch, tmp_path, caplog, capsys
+):
+    import airflow_provider_wiziq.operators.sync as sync_module
+    from tests.sync_support import TERM_OPENS, TermRunner, section
+
+    wiziq_emulator.clock.set(TERM_OPENS)
+    monkeypatch.setattr(sync_module, "clock", wiziq_emulator.clock)
+    term = TermRunner(wiziq_emulator, "pinged-term")
+    term.run([section("A")])  # provisioned before pings were configured
+    changed = [section("A", start_time="2027-09-06T10:00"), section("B")]
+    without = term.run(changed, dry_run=True).result["fingerprint"]
+    use_emulator(monkeypatch, wiziq_emulator, ping_base_url="http://127.0.0.1:9/wiziq/ping")
+    pings_on(monkeypatch, tmp_path)
+    token = ping_token(SECRET, "wiziq_default")
+    signed = f"http://127.0.0.1:9/wiziq/ping?conn_id=wiziq_default&k={token}"
+
+    unchanged = term.run([section("A")])
+    assert unchanged.writes == []  # adding ping_base_url plans no change: existing classes keep theirs
+    assert term.run(changed, dry_run=True).result["fingerprint"] == without  # nor does it change a plan
+    with caplog.at_level(logging.DEBUG):
+        later = term.run(changed)
+    modified = [r for r in later.writes if r["method"] == "modify"]
+    assert modified and all(r["fields"].get("status_ping_url") == signed for r in modified)
+    created = [r for r in later.writes if r["method"] == "create_recurring"]
+    assert created and all(r["fields"].get("status_ping_url") == signed for r in created)
+    assert token not in json.dumps(later.result)  # not in the plan, its changes or the report
+    assert token not in caplog.text + capsys.readouterr().out

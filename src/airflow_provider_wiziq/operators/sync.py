@@ -154,6 +154,7 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
         hook = WizIQHook(wiziq_conn_id=self.wiziq_conn_id)
         with wiziq_failures():
             limits = hook.limits
+            ping = hook.status_ping_url()  # None unless the connection has ping_base_url (issue 24's doorbell)
             declared = read_declared(
                 self.sections, self.holidays, limits, base=dag_folder(self), calendar=self.calendar
             )
@@ -170,7 +171,9 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
             max_scan_pages=self.max_scan_pages,
         )
         with hook.rate_limited_client(bucket, pool_size=self.max_concurrency + 1) as client, wiziq_failures():
-            self._sync = TermSync(client, store, term=self.term, clock=clock, options=options, limits=limits)
+            self._sync = TermSync(
+                client, store, term=self.term, clock=clock, options=options, limits=limits, status_ping_url=ping
+            )
             outcome = self._sync.run(
                 declared,
                 owner=f"{ti.dag_id}/{run_id}/{ti.task_id}/{ti.try_number}",

@@ -150,6 +150,7 @@ class Applier:
         run: str,
         stop: threading.Event | None = None,
         on_tick: Callable[[], None] | None = None,
+        status_ping_url: str | None = None,
     ) -> None:
         self.client = client
         self.ledger = ledger
@@ -161,6 +162,8 @@ class Applier:
         self.run_id = run
         self.stop = stop or threading.Event()
         self.on_tick = on_tick
+        # The connection's signed status-ping URL: added to what is sent only, never to the plan (it holds a token).
+        self.status_ping_url = status_ping_url
         self.outcome = ApplyOutcome()
         self.entries: dict[str, SectionEntry] = dict(plan.base)
         self._known = {item.class_id for entry in self.entries.values() for item in entry.classes}
@@ -260,12 +263,12 @@ class Applier:
                 return self._cancel(op)
             if isinstance(op, Move):
                 assert op.to is not None
-                fields = dict(op.fields)
+                fields = self._with_ping(op.fields)
                 fields.update(start_time=wire_datetime(op.to.wall_clock), time_zone=op.time_zone)
                 self.client.modify(op.class_id, **fields)
                 return _Done(op)
             if isinstance(op, Modify):
-                self.client.modify(op.class_id, **dict(op.fields))
+                self.client.modify(op.class_id, **self._with_ping(op.fields))
                 return _Done(op)
             if isinstance(op, Enroll):
                 self.client.add_attendees(op.class_id, self.sections[op.key].roster())
@@ -287,9 +290,18 @@ class Applier:
                 raise
         return _Done(op)
 
+    def _with_ping(self, fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        """A modify's fields with the connection's status-ping URL, unless the section gives its own."""
+        sent = dict(fields)
+        if self.status_ping_url:
+            sent.setdefault("status_ping_url", self.status_ping_url)
+        return sent
+
     def _create(self, op: Create) -> _Done:
         request = op.request
         assert request is not None
+        if self.status_ping_url and not request.status_ping_url:
+            request = replace(request, status_ping_url=self.status_ping_url)
         try:
             if isinstance(request, CreateRecurringRequest):
                 series = self.maker.create(request)

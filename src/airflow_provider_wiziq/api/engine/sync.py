@@ -129,8 +129,10 @@ class TermSync:
         clock: Clock = SYSTEM_CLOCK,
         options: SyncOptions | None = None,
         limits: PlanLimits | None = None,
+        status_ping_url: str | None = None,
     ) -> None:
         self.client = client
+        self.status_ping_url = status_ping_url  # given to the classes it creates or modifies; never in the plan
         self.term = term
         self.clock = clock
         self.options = options or SyncOptions()
@@ -244,6 +246,7 @@ class TermSync:
             run=run,
             stop=self._stop,
             on_tick=self._renewer(on_tick),
+            status_ping_url=self.status_ping_url,
         )
         outcome.applied = self._apply_in_thread(applier, run)
         outcome.presenter_urls = dict(outcome.applied.presenter_urls)
