@@ -85,7 +85,8 @@ def record_instant(record: ClassRecord) -> datetime | None:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
-    return localize(wall.replace(tzinfo=None), zone)[0].astimezone(timezone.utc)
+    naive = wall if wall.tzinfo is None else wall.replace(tzinfo=None)  # a parsed wall clock is naive already
+    return localize(naive, zone)[0].astimezone(timezone.utc)
 
 
 def record_identity(record: ClassRecord, first_start: datetime) -> SeriesIdentity:

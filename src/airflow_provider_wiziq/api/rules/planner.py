@@ -208,14 +208,13 @@ class _Planner:
             if record is None or record.status is None:
                 classes.append(replace(item, state=CANCELLED_ON_WIZIQ))
                 changed = True
-            elif not _is_ours(record, item, entry):
+            elif not _is_ours(record, item, entry, (look := _look(record, item.start)).presenter):
                 self.unrepairable.append(
                     f"{key}: class {item.class_id} is no longer this section's class on WizIQ; left alone"
                 )
                 classes.append(replace(item, state=LOST))
                 changed = True
             else:
-                look = _look(record, item.start)
                 self.looks[item.class_id] = look
                 if not item.verified and _holds(look, item, entry):
                     item = replace(item, verified=True)  # what was sent last is what WizIQ shows
@@ -425,7 +424,7 @@ class _Planner:
                 draft.keep(item)
         moved = {op.class_id for op in draft.moves}
         for _, item in sorted(holding.items()):
-            if item.class_id not in moved and item not in draft.kept:
+            if item.class_id not in moved and not draft.keeps(item):
                 draft.keep(item)
         added = [slot for instant, slot in wanted.items() if instant not in holding]
         pairs = min(len(still), len(added))
@@ -599,6 +598,7 @@ class _Draft:
         self.replacing = ""
         self.why = reasons.join(reasons.spec_changes(entry.spec, section.wire))
         self.kept: list[LedgerClass] = []
+        self._kept: set[LedgerClass] = set()  # the same, to ask in constant time (a list made planning quadratic)
         self.moves: list[Move] = []
         self.moved_items: list[LedgerClass] = []
         self.cancels: list[Cancel] = []
@@ -610,6 +610,10 @@ class _Draft:
 
     def keep(self, item: LedgerClass) -> None:
         self.kept.append(item)
+        self._kept.add(item)
+
+    def keeps(self, item: LedgerClass) -> bool:
+        return item in self._kept
 
     def cancel(self, planner: _Planner, item: LedgerClass, state: str, reason: str) -> None:
         presenter = self.entry.presenter or self.section.presenter
@@ -720,20 +724,18 @@ def _counts(moved: int, cancelled: int, created: int) -> str:
     return ", ".join(part for part in parts if not part.startswith("0 "))
 
 
-def _is_ours(record: ClassRecord, item: LedgerClass, entry: SectionEntry) -> bool:
+def _is_ours(record: ClassRecord, item: LedgerClass, entry: SectionEntry, presenter: str) -> bool:
     """Whether the record WizIQ gives for a ledger class id still is that class (same series, or still alone, and
-    its presenter or its title): an id read on another account, or reused, is not."""
+    its presenter, ``presenter``, or its title): an id read on another account, or reused, is not."""
     recorded = master_id(record)
     if item.class_master_id is not None and recorded != item.class_master_id:
         return False
     if item.class_master_id is None and recorded is not None:
         return False  # a class made alone never joins a series
-    if not entry.presenter:
+    if not entry.presenter or presenter == entry.presenter:
         return True
-    fields = record.fields
-    presenter = presenter_key(fields.get("presenter_email"), fields.get("presenter_id"))
-    title = fields.get("title", "").strip()
-    return presenter == entry.presenter or (bool(title) and title == entry.spec.get("title", "").strip())
+    title = record.fields.get("title", "").strip()
+    return bool(title) and title == entry.spec.get("title", "").strip()
 
 
 def _holds(look: _Look, item: LedgerClass, entry: SectionEntry) -> bool:
