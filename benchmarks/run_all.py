@@ -157,6 +157,7 @@ ROWS = (
         rf"^ledger bytes a class, 500 sections with 25-student rosters: (?P<value>{NUMBER})",
         None,
         unit=" B",
+        bound="no target",
     ),
     Row(
         "planning CPU a section, unchanged re-run of 500 sections, vs the old engine (same calls, all unchanged)",
