@@ -103,3 +103,65 @@ def test_the_single_operator_renders_its_templates_too():
     assert CountingEnvironment.compiled == 1
     assert operator.title == "Fall algebra"
     assert operator.presenter_email == "t1@school.example"
+
+
+def rostered_term(sections: int = 40) -> list[dict[str, object]]:
+    """A term as an upstream task hands it over: sections with rosters, numbers and empty values, no template."""
+    return [
+        {
+            "key": f"S{n}",
+            "title": f"Section {n}",
+            "attendee_limit": 30,
+            "duration": 45.5,
+            "recorded": True,
+            "note": None,
+            "attendees": [{"attendee_id": f"s{n}-{i}", "screen_name": f"Student {i}"} for i in range(25)],
+            "days": ("monday", "thursday"),
+        }
+        for n in range(sections)
+    ]
+
+
+def test_data_without_a_template_is_handed_over_as_it_is():
+    """A term of thousands of values with no template is not walked value by value by Airflow's renderer."""
+    from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
+
+    term = rostered_term()
+    with DAG("sync_templates", schedule=None, start_date=datetime(2025, 1, 1)):
+        operator = SyncTermOperator(task_id="sync", term="fall", sections=term, holidays=["2027-11-25"])
+    CountingEnvironment.compiled = 0
+    operator.render_template_fields({"params": {}}, CountingEnvironment())
+    assert operator.sections is term and operator.sections == rostered_term()
+    assert CountingEnvironment.compiled == 0
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda term: term[3]["attendees"][7].update(screen_name="{{ params.who }}"),
+        lambda term: term[5].update(days=("monday", "{{ params.who }}")),
+    ],
+)
+def test_a_template_deep_in_data_is_still_rendered(where):
+    from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
+
+    term = rostered_term()
+    where(term)
+    with DAG("sync_deep_template", schedule=None, start_date=datetime(2025, 1, 1)):
+        operator = SyncTermOperator(task_id="sync", term="fall", sections=term)
+    CountingEnvironment.compiled = 0
+    operator.render_template_fields({"params": {"who": "Ada"}}, CountingEnvironment())
+    assert CountingEnvironment.compiled == 1
+    rendered = operator.sections
+    assert "Ada" in (rendered[3]["attendees"][7]["screen_name"], rendered[5]["days"][1])
+    assert rendered[0] == rostered_term()[0] and isinstance(rendered[5]["days"], tuple)
+
+
+def test_values_that_are_not_plain_data_go_through_airflows_renderer():
+    """A set, or any object (an XComArg, a templated object), is left to Airflow, which knows what to do with it."""
+    from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
+
+    with DAG("sync_other_values", schedule=None, start_date=datetime(2025, 1, 1)):
+        operator = SyncTermOperator(task_id="sync", term="fall", sections=[{"key": "A", "tags": {"{{ params.who }}"}}])
+    operator.render_template_fields({"params": {"who": "Ada"}}, CountingEnvironment())
+    assert operator.sections == [{"key": "A", "tags": {"Ada"}}]

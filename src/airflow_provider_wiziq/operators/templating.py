@@ -4,12 +4,15 @@ Airflow renders a templated field by compiling every string in it as a Jinja tem
 millisecond each: a bulk operator's 500 specs of seven strings spent seconds on every try rendering text
 that holds no template. A string with none of the environment's markers renders to itself, so it is
 returned as it is; anything else (a marker, a template file name, text Jinja would change, a native
-environment, which would turn ``"30"`` into ``30``) goes through Airflow's rendering unchanged.
+environment, which would turn ``"30"`` into ``30``) goes through Airflow's rendering unchanged. Plain data
+(dicts, lists and tuples of such strings, numbers and None: a term an upstream task hands over) is looked
+through once and returned as it is, rather than walked by Airflow's renderer one call a value.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,7 +36,41 @@ class RendersOnlyTemplates:
             env = jinja_env or self.get_template_env()  # type: ignore[attr-defined]
             if not needs_rendering(content, env, tuple(self.template_ext)):
                 return content
+        elif type(content) in _CONTAINERS:
+            env = jinja_env or self.get_template_env()  # type: ignore[attr-defined]
+            if not holds_templates(content, env, tuple(self.template_ext)):
+                return content
         return super().render_template(content, context, jinja_env, seen_oids)  # type: ignore[misc]
+
+
+#: Containers of plain data that rendering rebuilds as they are (Airflow renders their values, never dict keys).
+_CONTAINERS = (dict, list, tuple)
+#: Values rendering returns as they are.
+_UNRENDERED = (int, float, bool, type(None))
+
+
+def holds_templates(content: Any, env: jinja2.Environment, template_ext: tuple[str, ...] = ()) -> bool:
+    """Whether rendering ``content`` (plain data: dicts, lists, tuples, strings, numbers, None) could change any
+    value in it. Anything else (a set, an XComArg, an object with templated fields) answers True: Airflow's
+    renderer knows what to do with it. A term handed over by an upstream task is tens of thousands of values,
+    which Airflow's renderer would walk one call at a time on every try."""
+    changes = _string_test(env, template_ext)
+    seen: set[int] = set()
+    stack = [content]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if changes(value):
+                return True
+        elif kind in _CONTAINERS:
+            if id(value) in seen:
+                continue  # met before (shared, or a cycle): looked at once is enough
+            seen.add(id(value))
+            stack.extend(value.values() if kind is dict else value)
+        elif kind not in _UNRENDERED:
+            return True
+    return False
 
 
 def dag_folder(task: BaseOperator) -> str | None:
@@ -44,20 +81,32 @@ def dag_folder(task: BaseOperator) -> str | None:
 
 def needs_rendering(text: str, env: jinja2.Environment, template_ext: tuple[str, ...] = ()) -> bool:
     """Whether rendering ``text`` in ``env`` could give anything but ``text`` itself."""
+    return _string_test(env, template_ext)(text)
+
+
+def _string_test(env: jinja2.Environment, template_ext: tuple[str, ...]) -> Callable[[str], bool]:
+    """:func:`needs_rendering` for ``env``, its markers worked out once."""
     from jinja2.nativetypes import NativeEnvironment
 
-    if isinstance(env, NativeEnvironment) or (template_ext and text.endswith(template_ext)):
-        return True
-    markers = (
-        env.block_start_string,
-        env.variable_start_string,
-        env.comment_start_string,
-        env.line_statement_prefix,
-        env.line_comment_prefix,
+    if isinstance(env, NativeEnvironment):
+        return lambda text: True
+    markers = tuple(
+        marker
+        for marker in (
+            env.block_start_string,
+            env.variable_start_string,
+            env.comment_start_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            "\r",  # Jinja writes every line break as newline_sequence ...
+            "\n" if env.newline_sequence != "\n" else None,
+        )
+        if marker
     )
-    if any(marker and marker in text for marker in markers):
-        return True
-    # Jinja writes every line break as newline_sequence and drops one trailing newline unless told to keep it.
-    if "\r" in text or ("\n" in text and env.newline_sequence != "\n"):
-        return True
-    return text.endswith("\n") and not env.keep_trailing_newline
+    trailing = () if env.keep_trailing_newline else ("\n",)  # ... and drops one trailing newline unless told not to
+    endings = (*template_ext, *trailing)
+
+    def changes(text: str) -> bool:
+        return any(marker in text for marker in markers) or bool(endings and text.endswith(endings))
+
+    return changes
