@@ -6,12 +6,12 @@ from datetime import datetime
 
 import jinja2
 import pytest
-from airflow.sdk import DAG
+from airflow.sdk import DAG, BaseOperator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 
-from airflow_provider_wiziq.operators.templating import needs_rendering
+from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, needs_rendering
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator, CreateRecurringClassOperator
 from tests.support.bulk import spec
 
@@ -165,3 +165,109 @@ def test_values_that_are_not_plain_data_go_through_airflows_renderer():
         operator = SyncTermOperator(task_id="sync", term="fall", sections=[{"key": "A", "tags": {"{{ params.who }}"}}])
     operator.render_template_fields({"params": {"who": "Ada"}}, CountingEnvironment())
     assert operator.sections == [{"key": "A", "tags": {"Ada"}}]
+
+
+class AirflowRenders(BaseOperator):
+    """Airflow's own rendering, to hold ours against (``.sql`` names a template file, as in many operators)."""
+
+    template_fields = ("content",)
+    template_ext = (".sql",)
+
+
+class OursRenders(RendersOnlyTemplates, AirflowRenders):
+    """The same operator with the provider's rendering."""
+
+
+TEMPLATES = {"query.sql": "select {{ params.who }}"}
+PLAIN_TEXT = st.sampled_from(["Algebra", "", "30", "two\nlines", "t1@school.example"])
+TEMPLATED_TEXT = st.sampled_from(["{{ params.who }}", "{# note #}x", "query.sql", "ends\n", "a\r\nb", "{{ 30 }}"])
+
+
+def plain_data(text: st.SearchStrategy[str]) -> st.SearchStrategy[object]:
+    """Dicts, lists and tuples of ``text``, numbers, booleans and None, nested; dict keys may look like templates."""
+    leaves = text | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
+    keys = st.sampled_from(["key", "{{ params.who }}", "query.sql"])
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.lists(inner, max_size=4).map(tuple)
+            | st.dictionaries(keys, inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+
+
+def shape(value: object) -> object:
+    """``value`` with the type of every container and value in it, so a tuple is never equal to a list."""
+    if isinstance(value, dict):
+        return (type(value), [(key, shape(item)) for key, item in value.items()])
+    if isinstance(value, list | tuple | set):
+        return (type(value), [shape(item) for item in value])
+    return (type(value), value)
+
+
+def renderers(*, native: bool = False) -> tuple[BaseOperator, BaseOperator]:
+    """Airflow's renderer and the provider's, in one DAG's environment."""
+    with DAG(
+        f"templating_against_airflow_{native}",
+        schedule=None,
+        start_date=datetime(2025, 1, 1),
+        render_template_as_native_obj=native,
+        jinja_environment_kwargs={"loader": jinja2.DictLoader(TEMPLATES)},
+    ):
+        return AirflowRenders(task_id="airflow"), OursRenders(task_id="ours")
+
+
+CONTEXT = {"params": {"who": "Ada"}}
+
+
+def both_render(content: object, *, native: bool = False) -> tuple[object, object]:
+    """``content`` rendered by Airflow's renderer and by the provider's."""
+    airflow, ours = renderers(native=native)
+    return airflow.render_template(content, CONTEXT), ours.render_template(content, CONTEXT)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(plain_data(PLAIN_TEXT | TEMPLATED_TEXT), st.booleans())
+def test_plain_data_renders_as_airflow_renders_it(content, native):
+    """Whatever the data holds (a marker, a template file's name, text Jinja would change, keys that look like
+    templates), in a string or a native environment, the result is Airflow's: same values, same types."""
+    airflow, ours = both_render(content, native=native)
+    assert shape(ours) == shape(airflow)
+
+
+@settings(max_examples=50, deadline=None)
+@given(plain_data(PLAIN_TEXT))
+def test_plain_data_without_a_template_is_returned_as_it_is(content):
+    airflow, ours = both_render(content)
+    assert ours is content and shape(ours) == shape(airflow)
+
+
+def test_a_native_environment_renders_numbers_in_data():
+    """Native rendering turns "30" into 30 anywhere in the data, as Airflow does."""
+    airflow, ours = both_render({"limits": ("30", [None, "45"])}, native=True)
+    assert ours == airflow == {"limits": (30, [None, 45])}
+
+
+def test_shared_and_cyclic_data():
+    """Data met twice is looked at once: a shared section, or a cycle (which Airflow's renderer would follow until
+    RecursionError), holding no template is returned as it is; a shared one holding a template renders as Airflow's."""
+    shared = {"title": "Algebra", "days": ("monday",)}
+    assert both_render([shared, shared, {"again": shared}])[1][0] is shared
+    cyclic: list[object] = ["Algebra", 30]
+    cyclic.append({"back": cyclic})
+    assert renderers()[1].render_template(cyclic, CONTEXT) is cyclic  # type: ignore[arg-type]
+    templated = {"title": "{{ params.who }}"}
+    airflow, ours = both_render([templated, (templated,)])
+    assert shape(ours) == shape(airflow) == shape([{"title": "Ada"}, ({"title": "Ada"},)])
+
+
+def test_subclassed_containers_are_left_to_airflow():
+    """An OrderedDict, a named tuple or a set holding plain text is Airflow's to render (it may change its type)."""
+    from collections import OrderedDict, namedtuple
+
+    Pair = namedtuple("Pair", "first second")
+    for content in (OrderedDict(title="Algebra"), Pair("Algebra", 30), {"Algebra"}, [Pair("{{ params.who }}", 1)]):
+        airflow, ours = both_render(content)
+        assert shape(ours) == shape(airflow)

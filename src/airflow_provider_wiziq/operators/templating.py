@@ -6,7 +6,10 @@ that holds no template. A string with none of the environment's markers renders 
 returned as it is; anything else (a marker, a template file name, text Jinja would change, a native
 environment, which would turn ``"30"`` into ``30``) goes through Airflow's rendering unchanged. Plain data
 (dicts, lists and tuples of such strings, numbers and None: a term an upstream task hands over) is looked
-through once and returned as it is, rather than walked by Airflow's renderer one call a value.
+through once and returned as it is (the same object, where Airflow would build a copy: the operators only read
+it), rather than walked by Airflow's renderer one call a value; data holding anything that could render goes
+through Airflow's renderer whole, so it renders exactly as Airflow renders it (tests/test_templating.py holds the
+two against each other).
 """
 
 from __future__ import annotations
