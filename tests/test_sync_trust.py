@@ -90,6 +90,32 @@ def test_a_time_zone_alias_is_the_same_zone(term, wiziq_emulator, zone, alias):
     assert term.run([section("A", time_zone=zone), section("B", time_zone=zone)], HOLIDAYS).writes == []
 
 
+@pytest.mark.parametrize(
+    ("zone", "alias"),
+    [("America/New_York", "US/Eastern"), ("Asia/Kolkata", "Asia/Calcutta"), ("UTC", "Etc/UTC")],
+)
+def test_a_series_made_in_an_alias_zone_is_adopted_and_one_in_another_zone_is_not(wiziq_emulator, zone, alias):
+    short = {"class_occurrence": 4, "class_end_date": None}
+    other = EngineTerm(wiziq_emulator, "made elsewhere")
+    other.run([section("A", time_zone=alias, **short)])
+    (made,) = wiziq_emulator.series()
+    term = EngineTerm(wiziq_emulator)  # a fresh ledger: the term reads the account to adopt
+
+    run = term.run([section("A", time_zone=zone, **short)])
+
+    assert run.writes == []
+    assert run.result["sections"]["A"]["series"] == [made["class_master_id"]]
+    assert "adopted 1 series found on WizIQ" in run.row("A")["reason"]
+    # Same title, presenter and first instant, but another zone: 08:00 in Chicago is 09:00 in New York.
+    elsewhere = section("B", title="Section A", presenter_email="b@school.example", **short)
+    chicago, third = EngineTerm(wiziq_emulator, "chicago"), EngineTerm(wiziq_emulator, "third")
+    chicago.run([dict(elsewhere, time_zone="America/Chicago", start_time="2027-09-06T08:00")])
+    dry = third.run([elsewhere], dry_run=True)
+    assert dry.row("B")["action"] == "create" and "adopted" not in dry.row("B")["reason"]
+    for engine in (other, term, chicago, third):
+        engine.close()
+
+
 # 3. The guards count classes ---------------------------------------------------------------------------------
 
 

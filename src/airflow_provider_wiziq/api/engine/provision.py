@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from airflow_provider_wiziq.api.engine.reconcile import MAX_SCAN_PAGES, scan_account
@@ -191,7 +192,7 @@ def plan_series(specs: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Pla
     """
     planned: dict[str, PlannedSeries] = {}
     invalid: dict[str, dict[str, Any]] = {}
-    identities: dict[SeriesIdentity, str] = {}
+    identities: dict[tuple[str, str, datetime], list[str]] = {}  # keys by meeting (title, presenter, start)
     for position, spec in enumerate(specs):
         if not isinstance(spec, Mapping):
             invalid[f"#{position}"] = error_entry(None, f"a series spec must be a dict, not {type(spec).__name__}")
@@ -210,12 +211,14 @@ def plan_series(specs: Sequence[Any], limits: PlanLimits) -> tuple[dict[str, Pla
         except WizIQError as error:
             invalid[key] = wiziq_error_entry(error)
             continue
-        if item.identity in identities:
-            earlier_key = identities[item.identity]
+        instants = [scheduled.utc_start for scheduled in item.preview]
+        alike = identities.setdefault(item.identity.meeting, [])
+        earlier_key = next((k for k in alike if item.identity.same_series(planned[k].identity, instants)), None)
+        if earlier_key is not None:
             message = f"describes the same series as key {earlier_key!r} (same title, presenter and start)"
             invalid[key] = error_entry(None, message)
             continue
-        identities[item.identity] = key
+        alike.append(key)
         planned[key] = item
     return planned, invalid
 

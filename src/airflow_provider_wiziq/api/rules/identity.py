@@ -1,7 +1,9 @@
 """What "the same series" is (docs/wiziq-api.md §11): the one rule every operator and the term sync use.
 
 Two series are the same when they have the same title, the same presenter (the email in any case when
-given, else the room's ``presenter_id``), the same time zone and the same first-class instant. A series
+given, else the room's ``presenter_id``), the same first-class instant and the same time zone, zones being
+compared by the local times they give the series' classes (:func:`zones_agree`: an alias such as ``US/Eastern``
+for ``America/New_York`` is the same zone; its spelling never is a difference). A series
 whose create answer was lost, a term whose ledger was lost, or a term made by another operator is found
 on WizIQ by this rule and adopted instead of being booked a second time. A class made alone (``create``: it
 belongs to no series) is found by the same four, its own instant being its first.
@@ -35,12 +37,21 @@ LOOKUP_COLUMNS = (
 
 @dataclass(frozen=True)
 class SeriesIdentity:
-    """Title, presenter, time zone and first-class instant (aware UTC): equal identities are the same series."""
+    """Title, presenter, time zone and first-class instant (aware UTC) of a series (:meth:`same_series`)."""
 
     title: str
     presenter: str
     time_zone: str
     first_start: datetime
+
+    @property
+    def meeting(self) -> tuple[str, str, datetime]:
+        """Title, presenter and first instant: what must be equal, whatever the zone is called."""
+        return self.title, self.presenter, self.first_start
+
+    def same_series(self, other: SeriesIdentity, instants: Iterable[datetime]) -> bool:
+        """Whether ``other`` is the same series: the same meeting, in zones that agree at ``instants`` (aware)."""
+        return self.meeting == other.meeting and zones_agree(self.time_zone, other.time_zone, instants)
 
 
 def presenter_key(presenter_email: str | None, presenter_id: str | None) -> str:
@@ -110,13 +121,14 @@ class AccountIndex:
 
     A series' first class is its earliest class as WizIQ lists it, cancelled or not (a cancelled class is
     still listed), so a series keeps its identity when a class of it is cancelled. A class made alone is
-    indexed while it stands (a cancelled one is no class to adopt).
+    indexed while it stands (a cancelled one is no class to adopt). Look-ups go by title, presenter and first
+    instant, then by :meth:`SeriesIdentity.same_series` over the found series' own instants.
     """
 
     def __init__(self, records: Iterable[ClassRecord]) -> None:
         self.classes = 0
         self._members: dict[int, list[tuple[datetime, ClassRecord]]] = {}
-        self._alone: dict[SeriesIdentity, tuple[datetime, ClassRecord]] = {}
+        self._alone: dict[tuple[str, str, datetime], list[tuple[SeriesIdentity, ClassRecord]]] = {}
         for record in records:
             self.classes += 1
             master, instant = master_id(record), record_instant(record)
@@ -125,16 +137,17 @@ class AccountIndex:
             if master is None:
                 if record.class_id is not None and record.status is not None:
                     identity = record_identity(record, instant)
-                    known = self._alone.get(identity)
-                    if known is None or (known[1].class_id or 0) > record.class_id:
-                        self._alone[identity] = (instant, record)  # two alike: the first made
+                    self._alone.setdefault(identity.meeting, []).append((identity, record))
                 continue
             self._members.setdefault(master, []).append((instant, record))
-        self._by_identity: dict[SeriesIdentity, int] = {}
+        for alike in self._alone.values():
+            alike.sort(key=lambda item: item[1].class_id or 0)  # two alike: the first made
+        self._series: dict[tuple[str, str, datetime], list[tuple[SeriesIdentity, int]]] = {}
         for master, members in self._members.items():
             members.sort(key=lambda item: (item[0], item[1].class_id or 0))
             first_instant, first = members[0]
-            self._by_identity.setdefault(record_identity(first, first_instant), master)
+            identity = record_identity(first, first_instant)
+            self._series.setdefault(identity.meeting, []).append((identity, master))
 
     @property
     def series(self) -> int:
@@ -142,17 +155,22 @@ class AccountIndex:
         return len(self._members)
 
     def find(self, identity: SeriesIdentity) -> int | None:
-        """The ``class_master_id`` of the series with this identity, or None."""
-        return self._by_identity.get(identity)
+        """The ``class_master_id`` of the series that is the same series as ``identity``, or None."""
+        for found, master in self._series.get(identity.meeting, ()):
+            if identity.same_series(found, (instant for instant, _ in self._members[master])):
+                return master
+        return None
 
     def classes_of(self, class_master_id: int) -> list[tuple[datetime, ClassRecord]]:
         """A series' classes as read: (start instant in UTC, record), in order."""
         return list(self._members.get(class_master_id, ()))
 
     def find_class(self, identity: SeriesIdentity) -> ClassRecord | None:
-        """The standing class made alone (no series) with this identity (its own instant first), or None."""
-        found = self._alone.get(identity)
-        return None if found is None else found[1]
+        """The standing class made alone (no series) that is the same class as ``identity``, or None."""
+        for found, record in self._alone.get(identity.meeting, ()):
+            if identity.same_series(found, (found.first_start,)):
+                return record
+        return None
 
 
 __all__ = [
