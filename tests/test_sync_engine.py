@@ -151,3 +151,15 @@ def test_a_class_renamed_on_wiziqs_side_is_renamed_back(wiziq_emulator):
     assert [r["fields"]["class_id"] for r in run.calls("modify")] == [str(victim)]
     assert wiziq_emulator.get_class(victim)["title"] == "Section A"
     assert [change["class_id"] for change in run.result["drift"]] == [victim]
+
+
+def test_the_report_gives_a_presenter_url_read_from_wiziq_when_this_run_created_nothing(wiziq_emulator):
+    term = EngineTerm(wiziq_emulator)
+    short = {"class_occurrence": 4, "class_end_date": None}
+    made = term.run([section("A", **short)]).result["sections"]["A"]["presenter_url"]
+
+    run = term.run([section("A", title="Algebra", **short)])  # an update: the report lists A, nothing is created
+
+    assert run.calls("create_recurring") == [] and run.row("A")["action"] == "update"
+    assert made and run.result["sections"]["A"]["presenter_url"] == made  # the first class's, as WizIQ gives it
+    term.close()

@@ -28,7 +28,7 @@ from airflow_provider_wiziq.api.protocol.responses import ClassRecord
 from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_wiziq.api.rules.identity import LOOKUP_COLUMNS
-from airflow_provider_wiziq.api.rules.plan import UNCHANGED, TermPlan, plan_table
+from airflow_provider_wiziq.api.rules.plan import UNCHANGED, Modify, TermPlan, plan_table
 from airflow_provider_wiziq.api.rules.planner import DeclaredTerm, PlanOptions, Seen, make_plan
 from airflow_provider_wiziq.api.rules.state import SCHEDULED, TermState
 from airflow_provider_wiziq.api.rules.term import check_term, desired_schedule
@@ -147,7 +147,10 @@ class TermSync:
 
     def plan(self, declared: DeclaredTerm, *, state: TermState | None = None) -> TermPlan:
         """The plan at this moment: the ledger, the ledger's future classes on WizIQ, the account when needed."""
-        state = state if state is not None else self.ledger.read()
+        return self._plan(declared, state if state is not None else self.ledger.read())[0]
+
+    def _plan(self, declared: DeclaredTerm, state: TermState) -> tuple[TermPlan, dict[int, str]]:
+        """The plan, and the presenter URLs of the ledger's classes as WizIQ gave them while planning."""
         cutoff = self.clock.now() + self.options.safety_margin
         if not state.found:
             log.info("No ledger for this account: reading the account to adopt what stands there")
@@ -165,7 +168,8 @@ class TermSync:
             max_cancel_fraction=self.options.max_cancel_fraction,
             max_change_fraction=self.options.max_change_fraction,
         )
-        return make_plan(self.term, declared, state, Seen(records, account), cutoff=cutoff, options=options)
+        plan = make_plan(self.term, declared, state, Seen(records, account), cutoff=cutoff, options=options)
+        return plan, _presenter_urls(plan, records)
 
     def _refresh(self, state: TermState, cutoff: datetime) -> dict[int, ClassRecord]:
         """The ledger's future classes as WizIQ shows them (100 ids a call)."""
@@ -215,10 +219,10 @@ class TermSync:
         refuses unless its fingerprint is in ``approved``. ``owner`` names this try; ``run`` the run.
         """
         state = self.ledger.read()
-        plan = self.plan(declared, state=state)
+        plan, urls = self._plan(declared, state)
         if show is not None:
             show(plan)
-        outcome = SyncOutcome(plan, declared, dry_run, account=self.account)
+        outcome = SyncOutcome(plan, declared, dry_run, account=self.account, presenter_urls=urls)
         if dry_run:
             return outcome
         if expect_fingerprint is not None and expect_fingerprint != plan.fingerprint:
@@ -249,7 +253,7 @@ class TermSync:
             status_ping_url=self.status_ping_url,
         )
         outcome.applied = self._apply_in_thread(applier, run)
-        outcome.presenter_urls = dict(outcome.applied.presenter_urls)
+        outcome.presenter_urls.update(outcome.applied.presenter_urls)
         outcome.announcement = outcome.applied.announcement or None
         if outcome.applied.stopped:
             raise StopRequested("the run was stopped: what was done is recorded, the next run goes on")
@@ -303,6 +307,13 @@ class TermSync:
 
 
 # The report ----------------------------------------------------------------------------------------------
+
+
+def _presenter_urls(plan: TermPlan, records: Mapping[int, ClassRecord]) -> dict[int, str]:
+    """The presenter URL of each class WizIQ showed, but of those whose presenter the plan writes back."""
+    rewritten = {op.class_id for op in plan.ops if isinstance(op, Modify) and op.presenter}
+    urls = {class_id: record.fields.get("presenter_url", "").strip() for class_id, record in records.items()}
+    return {class_id: url for class_id, url in urls.items() if url and class_id not in rewritten}
 
 
 def report(outcome: SyncOutcome, calls: int | None = None) -> dict[str, Any]:
