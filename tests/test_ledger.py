@@ -133,3 +133,21 @@ def test_one_store_holds_two_accounts_apart():
     first.record({"A": section(1)})
     other = TermLedger(store, term="t", account="two", clock=CLOCK).read()
     assert not other.found and not other.entries
+
+
+def test_an_entry_with_more_series_and_fingerprints_than_digits_reads_back_exactly():
+    """A column of more than 36 distinct values (series, fields, rosters) is stored as numbers, not digits."""
+    made = tuple(
+        LedgerClass(20000 + k, T0 + timedelta(days=k), "scheduled", 5000 + k, f"fields{k:02d}", f"roster{k % 45:02d}")
+        for k in range(50)
+    )
+    entry = SectionEntry(presenter="email:t@x", time_zone="America/Chicago", series=(5000,), classes=made)
+    assert decode_entry(encode_entry(entry)) == canonical(entry)
+    few = replace_classes(entry, made[:30])
+    assert isinstance(encode_entry(few)["c"]["m"], str)  # up to 36 values: one digit a class, as before
+
+
+def replace_classes(entry: SectionEntry, made: tuple[LedgerClass, ...]) -> SectionEntry:
+    from dataclasses import replace
+
+    return replace(entry, classes=made)

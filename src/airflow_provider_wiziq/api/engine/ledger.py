@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import Any, Protocol, TypeGuard
 
 from airflow_provider_wiziq.api.engine.stores import UnreadableValueError
+from airflow_provider_wiziq.api.protocol.config import url_without_credentials
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
 from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
@@ -103,8 +104,9 @@ class _Unreadable(Exception):
 
 
 def account_scope(endpoint: str, access_key: str) -> str:
-    """The account a ledger belongs to: a digest of the endpoint URL and the access key (not reversible)."""
-    return hashlib.sha256(f"{endpoint}\n{access_key}".encode()).hexdigest()[:16]
+    """The account a ledger belongs to: a digest of the endpoint URL without its credentials (``user:password@``
+    and query string: they neither reach the ledger nor change the account) and the access key (not reversible)."""
+    return hashlib.sha256(f"{url_without_credentials(endpoint)}\n{access_key}".encode()).hexdigest()[:16]
 
 
 def _entry_size(key: str, encoded: Any) -> int:
@@ -459,8 +461,9 @@ def _is_int(value: Any) -> TypeGuard[int]:
 def encode_entry(entry: SectionEntry) -> dict[str, Any]:
     """One section's ledger as stored, its classes in columns (about 14 bytes a class): ``i`` the class ids and
     ``t`` the start minutes, each the first value then the differences; ``s`` one letter a state; ``m``, ``f``,
-    ``r`` one digit a class (base 36): its series, fields and roster fingerprint by position (``.``: no series);
-    ``v`` ``1``/``0`` verified. A column of the default digit (``0``; ``1`` for ``v``) is left out."""
+    ``r`` one digit a class (base 36): its series, fields and roster fingerprint by position (``.``: no series),
+    or a list of positions (``-1``: no series) when the column has more than 36 values; ``v`` ``1``/``0``
+    verified. A column of the default digit (``0``; ``1`` for ``v``) is left out."""
     fields = _by_use(item.fields for item in entry.classes)
     rosters = _by_use(item.roster for item in entry.classes)
     ordered = sorted(entry.classes, key=lambda c: (c.start, c.class_id))
@@ -475,13 +478,17 @@ def encode_entry(entry: SectionEntry) -> dict[str, Any]:
         "t": _differences(minutes),
         "s": "".join(_STATE_CODES[item.state] for item in ordered),
     }
-    digits = {
-        "m": "".join("." if c.class_master_id is None else _digit(series.index(c.class_master_id)) for c in ordered),
-        "f": "".join(_digit(fields.index(item.fields)) for item in ordered),
-        "r": "".join(_digit(rosters.index(item.roster)) for item in ordered),
-        "v": "".join("1" if item.verified else "0" for item in ordered),
+    positions = {
+        "m": [-1 if c.class_master_id is None else series.index(c.class_master_id) for c in ordered],
+        "f": [fields.index(item.fields) for item in ordered],
+        "r": [rosters.index(item.roster) for item in ordered],
     }
-    columns.update({name: text for name, text in digits.items() if text.strip("1" if name == "v" else "0")})
+    for name, column in positions.items():
+        if any(column):
+            columns[name] = _digit_column(column)
+    verified = "".join("1" if item.verified else "0" for item in ordered)
+    if verified.strip("1"):
+        columns["v"] = verified
     used = set(fields)
     value: dict[str, Any] = {
         "p": entry.presenter,
@@ -511,10 +518,23 @@ def encode_entry(entry: SectionEntry) -> dict[str, Any]:
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _digit(position: int) -> str:
-    if position >= len(_DIGITS):
-        raise LedgerError(f"A section holds more than {len(_DIGITS)} series or fingerprints: split the section.")
-    return _DIGITS[position]
+def _digit_column(positions: list[int]) -> str | list[int]:
+    """Positions as one digit each (``.`` for -1), or as they are when one is past the last digit."""
+    if max(positions) >= len(_DIGITS):
+        return positions
+    return "".join("." if at < 0 else _DIGITS[at] for at in positions)
+
+
+def _read_positions(column: Any, count: int, values: list[Any], *, none: bool = False) -> list[Any]:
+    """The values a digit column (or a list of positions) names, strictly: ``none`` allows ``.``/-1 (None)."""
+    if isinstance(column, str):
+        _check(len(column) == count, "class columns")
+        positions = [-1 if none and digit == "." else _DIGITS.index(digit) for digit in column]
+    else:
+        _check(isinstance(column, list) and len(column) == count and all(_is_int(at) for at in column), "columns")
+        positions = column
+    _check(all(0 <= at < len(values) or (none and at == -1) for at in positions), "class columns")
+    return [None if at == -1 else values[at] for at in positions]
 
 
 def _differences(numbers: list[int]) -> list[int]:
@@ -561,21 +581,23 @@ def _decode_entry(value: Any) -> SectionEntry:
     ids, minutes, states = _sums(rows.get("i", [])), _sums(rows.get("t", [])), rows.get("s", "")
     count = len(ids)
     _check(isinstance(states, str) and len(minutes) == len(states) == count, "class columns")
-    columns = {name: rows.get(name, ("1" if name == "v" else "0") * count) for name in "mfrv"}
-    _check(all(isinstance(text, str) and len(text) == count for text in columns.values()), "class columns")
+    masters = _read_positions(rows.get("m", "0" * count), count, series, none=True)
+    field_of = _read_positions(rows.get("f", "0" * count), count, fields)
+    roster_of = _read_positions(rows.get("r", "0" * count), count, rosters)
+    verified = rows.get("v", "1" * count)
+    _check(isinstance(verified, str) and len(verified) == count, "class columns")
     classes = []
     for at in range(count):
-        master, field_at, roster_at = columns["m"][at], columns["f"][at], columns["r"][at]
-        _check(ids[at] > 0 and states[at] in _CODE_STATES and columns["v"][at] in "01", "a class")
+        _check(ids[at] > 0 and states[at] in _CODE_STATES and verified[at] in "01", "a class")
         classes.append(
             LedgerClass(
                 class_id=ids[at],
                 start=datetime.fromtimestamp(minutes[at] * 60, timezone.utc),
                 state=_CODE_STATES[states[at]],
-                class_master_id=None if master == "." else series[_DIGITS.index(master)],
-                fields=fields[_DIGITS.index(field_at)],
-                roster=rosters[_DIGITS.index(roster_at)],
-                verified=columns["v"][at] == "1",
+                class_master_id=masters[at],
+                fields=field_of[at],
+                roster=roster_of[at],
+                verified=verified[at] == "1",
             )
         )
     pending = []
