@@ -88,9 +88,9 @@ def test_without_a_ledger_nothing_is_announced_after_a_failed_run(runner, wiziq_
     runner.run([section("A"), section("B", attendee_limit=500)], holidays=HOLIDAYS, expect="failed", **options)
     runner.run([section("A"), section("B")], holidays=HOLIDAYS, **options)
     (event,) = asset_events(runner.term)
-    # A's classes, made by the failed run, are adopted, and adopted classes are announced as created: the
-    # announcement is rebuilt from WizIQ, not kept. B's are created now.
-    assert len(event["sections"]["A"]["created"]) == 74
+    # A's classes, made by the failed run, are adopted, and adopted classes are not announced (nothing remembers
+    # whether an earlier run announced them): A's are never announced. B's are created now.
+    assert "A" not in event["sections"]
     assert len(event["sections"]["B"]["created"]) == 74
     assert runner.run([section("A"), section("B")], holidays=HOLIDAYS, **options).writes == []
 

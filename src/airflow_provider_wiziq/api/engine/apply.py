@@ -236,12 +236,18 @@ class Applier:
             why = "the run was stopped before it was sent" if self.outcome.stopped else "it was not sent"
             self.outcome.errors.setdefault(op.key, StopRequested(f"not applied: {why}"))
         self._finish_sections()
-        # A run that ends without an error announces everything (the operator's asset event); else it is kept.
-        self.outcome.announcement = announcement(self.plan, self.outcome)
-        self._flush(announced=not self.outcome.errors and not self.outcome.stopped)
+        # A clean run announces everything (the operator's asset event); else what it changed is kept for the next.
+        self.outcome.announcement = announcement(self.plan, self.outcome, durable=self.ledger.durable)
+        self._flush(announced=self._clean())
         self.outcome.entries = self.entries
         self._progress(final=True)
         return self.outcome
+
+    def _clean(self) -> bool:
+        """The run fails no section (at plan time or in the apply) and was not stopped: the operator then records
+        its asset event, and a missing section's run counts toward ``removal_grace``."""
+        failed_at_plan_time = any(row.error for row in self.plan.sections)
+        return not self.outcome.errors and not self.outcome.stopped and not failed_at_plan_time
 
     def _fail(self, order: _Order, op: Op, why: WizIQError | None) -> None:
         """An operation that failed or was not sent: none of the operations waiting for it is sent either."""
@@ -320,7 +326,7 @@ class Applier:
         """A class made alone exists: recorded, and the roster enrolled in it."""
         item = LedgerClass(class_id, op.first.utc_start, SCHEDULED, None, self.sections[op.key].fields_hash)
         try:
-            enrolled = self._enroll_new(op.key, (item,))
+            enrolled = self._enroll_new(op, (item,))
         except WizIQError as error:
             return _Done(op, error, classes=(item,), urls=urls)
         return _Done(op, classes=(item,), urls=urls, enrolled=enrolled)
@@ -348,17 +354,18 @@ class Applier:
                     self._cancel(Cancel(op.id, op.key, "", class_id=item.class_id, start=item.start))
                     cancelled.append((item.class_id, CANCELLED_HOLIDAY if on_holiday else CANCELLED))
             staying = [item for item in classes if wanted.get(item.start, False)]
-            enrolled = self._enroll_new(op.key, staying)
+            enrolled = self._enroll_new(op, staying)
         except WizIQError as error:
             return _Done(op, error, master=master, classes=tuple(classes), cancelled=tuple(cancelled), urls=tuple(urls))
         return _Done(
             op, master=master, classes=tuple(classes), cancelled=tuple(cancelled), enrolled=enrolled, urls=tuple(urls)
         )
 
-    def _enroll_new(self, key: str, classes: Any) -> tuple[int, ...]:
-        section = self.sections[key]
-        if not section.roster_hash:
+    def _enroll_new(self, op: Create, classes: Any) -> tuple[int, ...]:
+        """The roster enrolled in a create's wanted classes, when the plan says so (``op.enroll``)."""
+        if not op.enroll:
             return ()
+        section = self.sections[op.key]
         done = []
         for item in classes:
             self.client.add_attendees(item.class_id, section.roster())
@@ -474,7 +481,7 @@ class Applier:
         plan = self.plan
         for row in plan.sections:
             key = row.key
-            if key in self.outcome.errors or self._ops_left.get(key, 0) > 0:
+            if row.error or key in self.outcome.errors or self._ops_left.get(key, 0) > 0:
                 continue
             entry = self.entries.get(key)
             section = self.sections.get(key)
@@ -500,7 +507,7 @@ class Applier:
             if finished != entry:
                 self.entries[key] = finished
                 self._dirty.add(key)
-        if not self.outcome.errors and not self.outcome.stopped:
+        if self._clean():
             for key, runs in plan.missing.items():
                 entry = self.entries.get(key)
                 if entry is not None and entry.missing != runs:
@@ -523,7 +530,7 @@ class Applier:
 
     def _flush(self, *, announced: bool = False) -> None:
         """Record what changed, each section with what is not yet announced of it (``announced``: nothing is)."""
-        news = {} if announced else announcement(self.plan, self.outcome)
+        news = {} if announced else announcement(self.plan, self.outcome, durable=self.ledger.durable)
         for key, entry in self.entries.items():
             kept = news.get(key, {})
             wanted = {what: tuple(ids) for what, ids in kept.items() if ids}
@@ -563,11 +570,14 @@ class Applier:
         self._last_progress = now
 
 
-def announcement(plan: TermPlan, outcome: ApplyOutcome) -> dict[str, dict[str, list[int]]]:
+def announcement(plan: TermPlan, outcome: ApplyOutcome, *, durable: bool = True) -> dict[str, dict[str, list[int]]]:
     """Per section, ``created`` (ids that stand after the run), ``cancelled`` (ids cancelled since the last event)
     and ``modified`` (ids moved or changed that stand), from the earlier runs' unannounced changes, this run's,
     series and classes adopted and classes found cancelled on WizIQ. A class created and cancelled before any event
-    announced it is in none of the lists."""
+    announced it is in none of the lists.
+
+    Without a ``durable`` ledger nothing remembers what an earlier run announced, and every run adopts the whole
+    term: adopted classes are then left out, and only what this run changed itself is announced."""
     found: dict[str, dict[str, set[int]]] = defaultdict(lambda: {name: set() for name in _NEWS})
     renamed = {old: new for new, old in plan.renames.items()}
     for key, earlier in plan.state.news.items():
@@ -578,11 +588,12 @@ def announcement(plan: TermPlan, outcome: ApplyOutcome) -> dict[str, dict[str, l
         for item in entry.classes:
             if item.state == CANCELLED_ON_WIZIQ and before.get(item.class_id, item).state != CANCELLED_ON_WIZIQ:
                 found[key]["cancelled"].add(item.class_id)
-    for key, masters in plan.adopted.items():
+    adopted = (plan.adopted, plan.adopted_classes) if durable else ({}, {})
+    for key, masters in adopted[0].items():
         for item in plan.base[key].classes:
             if item.class_master_id in masters and item.state == SCHEDULED and item.start >= plan.cutoff:
                 found[key]["created"].add(item.class_id)
-    for key, alone in plan.adopted_classes.items():
+    for key, alone in adopted[1].items():
         for item in plan.base[key].classes:
             if item.class_id in alone and item.state == SCHEDULED and item.start >= plan.cutoff:
                 found[key]["created"].add(item.class_id)

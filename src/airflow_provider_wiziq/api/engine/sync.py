@@ -220,6 +220,11 @@ class TermSync:
         """
         state = self.ledger.read()
         plan, urls = self._plan(declared, state)
+        if not self.ledger.durable and (plan.adopted or plan.adopted_classes):
+            log.info(
+                "No ledger is kept (ledger_path='none'): the classes adopted from WizIQ are not announced, only "
+                "what this run changes"
+            )
         if show is not None:
             show(plan)
         outcome = SyncOutcome(plan, declared, dry_run, account=self.account, presenter_urls=urls)

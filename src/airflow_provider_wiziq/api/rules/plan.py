@@ -98,12 +98,14 @@ class Enroll(ClassOp):
 @dataclass(frozen=True)
 class Create(Op):
     """``create_recurring`` (a series) or ``create`` (one class); the unwanted classes a series brings are
-    cancelled right after it exists, and the roster is enrolled in the wanted ones."""
+    cancelled right after it exists, and with ``enroll`` (the section has a roster) the roster is enrolled in
+    each wanted one: one ``add_attendees`` a class, counted in :attr:`writes`."""
 
     request: CreateClassRequest | None = None
     slots: tuple[ScheduledClass, ...] = ()
     wanted: tuple[bool, ...] = ()
     presenter: str = ""
+    enroll: bool = False
 
     @property
     def series(self) -> bool:
@@ -115,7 +117,7 @@ class Create(Op):
 
     @property
     def writes(self) -> int:
-        return 1 + self.wanted.count(False)
+        return 1 + self.wanted.count(False) + (self.wanted.count(True) if self.enroll else 0)
 
 
 # Rows ---------------------------------------------------------------------------------------------------

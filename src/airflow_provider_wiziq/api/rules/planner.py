@@ -539,7 +539,7 @@ class _Planner:
             for chunk in chunks:
                 held[presenter].update(slot.utc_start for slot in chunk.slots)
                 op = Create(0, draft.key, reason, request=chunk.request, slots=chunk.slots, wanted=chunk.wanted,
-                            presenter=presenter)  # fmt: skip
+                            presenter=presenter, enroll=bool(draft.section.roster_hash))  # fmt: skip
                 draft.creates.append(op)
                 draft.packed.append(chunk.call)
                 self._add(op)
