@@ -25,10 +25,6 @@ def term(wiziq_emulator):
     engine.close()
 
 
-def teacher(key, start, **changes):
-    return section(key, presenter_email="t@school.example", start_time=start, **changes)
-
-
 def test_without_a_ledger_only_what_the_run_itself_changed_is_announced(term, wiziq_emulator, caplog):
     term.store = None  # ledger_path="none": nothing durable, so nothing remembers what an earlier run announced
     first = term.run([section("A"), section("B")], HOLIDAYS)
@@ -63,7 +59,7 @@ def test_the_planned_writes_of_a_first_run_with_rosters_are_the_write_calls_it_s
 def test_a_run_with_a_conflict_in_the_export_is_not_clean_for_removal_grace_nor_for_its_news(term, wiziq_emulator):
     sections = [section(key) for key in "ABCDE"]
     term.run(sections, HOLIDAYS, removal_grace=2)
-    conflict = [teacher("M", "2027-09-06T09:00"), teacher("N", "2027-09-06T09:00")]
+    conflict = [section(key, presenter_email="t@school.example") for key in "MN"]  # one teacher, one hour
 
     failed = term.run([*sections[1:], section("F"), *conflict], HOLIDAYS, removal_grace=2)
     assert set(failed.outcome.errors) == {"M", "N"}

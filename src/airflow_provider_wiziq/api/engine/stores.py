@@ -24,7 +24,7 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
 
@@ -108,6 +108,16 @@ def decode(key: str, data: bytes | str, *, where: str = "") -> Any:
     if value is None:
         raise UnreadableValueError(key, "it is null", where=where)
     return value
+
+
+class StateStore(Protocol):
+    """What a ledger needs of a store: ``get``, ``set`` and ``delete`` of JSON values by key."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 @dataclass
@@ -314,6 +324,7 @@ __all__ = [
     "FsspecStore",
     "JsonStore",
     "MemoryStore",
+    "StateStore",
     "StoreCalls",
     "StoreError",
     "StoreIOError",
