@@ -6,7 +6,8 @@ Airflow finds DAGs among the globals of a file in its DAG folder, so one line th
 
 - :mod:`.wiziq_term_provisioning`: ``provisioning_dag`` (one mapped task per section) and
   ``provisioning_bulk_dag`` (one bulk task), a 40-section term and a provisioning report;
-- :mod:`.wiziq_term_sync`: ``sync_dag`` and ``plan_dag``, the same term kept in sync (Airflow 3.3);
+- :mod:`.wiziq_term_sync`: ``sync_dag`` and ``plan_dag``, the same term kept in sync (on every supported Airflow:
+  its ledger in the term asset's state store on 3.3, in Airflow Variables on 3.1 and 3.2);
 - :mod:`.wiziq_term_sync_oneroster`: ``oneroster_dag``, a term kept in sync from a OneRoster bundle, its meeting
   patterns and its A/B calendar;
 - :mod:`.wiziq_term_sync_reviewed`: ``reviewed_dag``, the same sync where a person approves a destructive plan;
