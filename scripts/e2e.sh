@@ -8,6 +8,7 @@
 #   bash scripts/e2e.sh --only "triggerer"   scenarios whose name holds a word
 #   E2E_PATCH=file.diff bash scripts/e2e.sh  apply a diff to the e2e venv's installed copy of the provider first
 #   E2E_KEEP=1                               keep the temp dir (logs) even when everything passed
+#   E2E_SETUP_ONLY=1                         build .venv-e2e (and install the services) and stop there
 #
 # Installs what it needs: PostgreSQL and redis-server with apt-get when missing, and .venv-e2e with Airflow,
 # the Celery provider and the provider itself (not editable, so E2E_PATCH never touches the work tree), pinned by
@@ -62,6 +63,7 @@ if [ -n "${E2E_PATCH:-}" ]; then
   patch --batch --forward -p2 -d "$site" < "$E2E_PATCH"
 fi
 say "set-up took $((SECONDS - started)) s"
+if [ -n "${E2E_SETUP_ONLY:-}" ]; then exit 0; fi  # benchmarks/district_scale.py starts its own deployment
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/wiziq-e2e.XXXXXX")
 cleanup() {
