@@ -59,6 +59,15 @@ for sections in {sizes!r}:
 """
 
 
+#: Airflow's defaults where the e2e shortens them for its kill scenarios: a long task on busy cores can miss its
+#: heartbeats for 20 s, and the scheduler would then fail it.
+DEFAULT_TIMEOUTS = {
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "300",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "10",
+    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
+}
+
+
 def in_e2e_python() -> None:
     """Build the e2e's virtualenv (the provider as it is in this tree) and run this script again in it."""
     if Path(sys.prefix).resolve() == E2E_PYTHON.parent.parent.resolve():
@@ -241,8 +250,13 @@ def main() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)  # torn down by the finally below
+
+    class DistrictDeployment(Deployment):
+        def airflow_env(self, **extra: str) -> dict[str, str]:
+            return super().airflow_env(**{**DEFAULT_TIMEOUTS, **extra})
+
     work = Path(tempfile.mkdtemp(prefix="wiziq-district-"))
-    deployment = Deployment(work)
+    deployment = DistrictDeployment(work)
     results: list[str] = []
     try:
         deployment.prepare_airflow()
@@ -266,10 +280,12 @@ def main() -> None:
             dag_id = f"district_{size}"
             sampler = CPUSampler(roots)
             spy = Profile(roots[profile], work / f"{dag_id}-{label}.raw") if profile else None
-            run_id = api.trigger(dag_id)
-            state = api.wait_for_run(dag_id, run_id, 3600)
-            cpu = sampler.stop()
-            found = spy.stop() if spy else ""
+            try:
+                run_id = api.trigger(dag_id)
+                state = api.wait_for_run(dag_id, run_id, 3600)
+            finally:
+                cpu = sampler.stop()
+                found = spy.stop() if spy else ""
             if state != "success":
                 raise RuntimeError(f"{dag_id} {label}: {state}: {api.failed_tasks(dag_id, run_id)}")
             (ti,) = api.task_instances(dag_id, run_id, "sync")
