@@ -208,13 +208,38 @@ class Profile:
         return summarize(self.out, top)
 
 
+#: Frames of process and thread start-up, servers' loops and FastAPI's routing that every busy stack holds.
+PLUMBING = (
+    "_bootstrap",
+    "Thread.run ",
+    "_worker thread.py",
+    "_WorkItem.run",
+    "spawn.py",
+    "BaseProcess.run",
+    "subprocess_started",
+    "Process.target",
+    "Server.run",
+    "asyncio_run",
+    "Runner.run",
+    "<module>",
+    "Middleware",
+    "call_next",
+    "_run_coro",
+    "wrapped_app",
+    "Route.handle",
+    "request_response",
+    "get_request_handler",
+)
+
+
 def summarize(path: Path, top: int) -> str:
     """The functions with the most samples (inclusive, idle waits left out), by process."""
     if not path.exists():
         return "  (py-spy wrote no profile)"
     by_process: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     totals: collections.Counter[str] = collections.Counter()
-    idle = ("wait (threading", "select (selectors", "_worker (concurrent", "epoll", "accept", "sleep")
+    idle = ("wait (threading", "select (selectors", "_worker (concurrent", "epoll", "accept", "sleep", "_recv (")
+    idle += ("Runner.run (", "Queue.get (")  # an event loop or a worker thread waiting for work
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
@@ -227,6 +252,8 @@ def summarize(path: Path, top: int) -> str:
         seen = set()
         for frame in frames[1:]:
             name = frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")")
+            if name.startswith(("process ", " spawn_main")) or any(word in name for word in PLUMBING):
+                continue  # every busy stack passes through these: they say nothing of where the time goes
             if name not in seen:
                 seen.add(name)
                 by_process[process][name] += int(count)
