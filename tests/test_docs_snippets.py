@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 
-from tests.docsnippets import Snippet, installed_airflow, near_dates, snippets
+from tests.docsnippets import NEEDS_AIRFLOW, Snippet, installed_airflow, near_dates, snippets
 
 SNIPPETS = snippets()
 AIRFLOW = installed_airflow()
@@ -32,12 +32,19 @@ def test_the_snippets_are_found_and_few_are_not_run():
     assert len(not_run) <= 2, f"keep snippets that do not run rare: {not_run}"
 
 
-def test_a_snippet_in_a_list_item_is_found_and_its_marker_read():
-    """The README's first sync is a numbered list; its indented blocks run too."""
+def test_a_snippet_in_a_list_item_is_found_and_runs_on_every_supported_airflow():
+    """The README's first sync is a numbered list; its indented blocks run too, on 3.1 as on 3.3."""
     first_sync = [s for s in SNIPPETS if s.doc == "README.md" and "FALL_TERM_SECTIONS" in s.code]
     assert len(first_sync) == 2
     assert not first_sync[0].code.startswith(" ")
-    assert first_sync[1].needs_airflow is None and first_sync[1].is_test_module  # it runs on every Airflow
+    assert first_sync[1].needs_airflow is None and first_sync[1].is_test_module
+
+
+def test_a_needs_airflow_marker_is_read_from_the_line_before_a_block():
+    marked = NEEDS_AIRFLOW.search("<!-- snippet: needs Airflow 3.3 -->")
+    assert marked is not None and (int(marked.group(1)), int(marked.group(2))) == (3, 3)
+    snippet = Snippet("docs/x.md", 1, "x = 1\n", run=True, needs_airflow=(3, 3))
+    assert snippet.runs_on((3, 3)) and not snippet.runs_on((3, 1))
 
 
 def test_every_date_in_a_snippet_is_at_least_six_months_ahead():

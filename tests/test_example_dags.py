@@ -13,7 +13,6 @@ from unittest import mock
 
 import pytest
 
-from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
 from airflow_provider_wiziq.example_dags import FALL_TERM_SECTIONS, ROSTER
 from tests.dagtest import dag_bag, run_dag, task_instances
 from tests.semester.oracle import expect
@@ -123,7 +122,6 @@ def test_enrollment_pipeline_returns_the_rosters_attendance(example_bag, wiziq_e
     assert {row["attendee_id"] for row in rows if row["attendee_id"]} == roster
 
 
-@pytest.mark.skipif(not HAS_ASSET_STATE_STORE, reason="SyncTermOperator needs the asset state store of Airflow 3.3")
 def test_term_sync_creates_the_term_then_changes_nothing_and_the_plan_dag_only_reads(example_bag, wiziq_emulator):
     sync_dag = example_bag.dags["wiziq_term_sync"]
     assert sync_dag.max_active_runs == 1

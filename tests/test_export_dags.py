@@ -9,9 +9,6 @@ import logging
 import textwrap
 from pathlib import Path
 
-import pytest
-
-from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
 from tests.dagtest import dag_bag, run_dag, task_instances
 
 HEADER = "key,title,presenter_email,time_zone,start_time,class_repeat_type,days_of_week,class_occurrence,attendee_limit"
@@ -70,7 +67,6 @@ def test_the_bulk_operator_reads_a_relative_and_an_absolute_file_as_data(wiziq_e
     assert titles == {"{{ not rendered }}", "Algebra"}  # the file's text is data, not a template
 
 
-@pytest.mark.skipif(not HAS_ASSET_STATE_STORE, reason="SyncTermOperator needs the asset state store of Airflow 3.3")
 def test_the_sync_takes_the_xcomarg_the_documented_xcom_pull_a_path_and_an_include(wiziq_emulator, tmp_path, caplog):
     folder = tmp_path / "dags"
     folder.mkdir()

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
-
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Stands in for python: records ``-m venv`` and ``-m pip`` calls, makes the venv's python, runs ``-c`` for real.
@@ -105,7 +103,6 @@ def test_the_demo_says_each_step_and_its_duration_before_running_it(tmp_path, mo
     assert lines[-1].startswith("Done in ")
 
 
-@pytest.mark.skipif(not HAS_ASSET_STATE_STORE, reason="the demo keeps a term in sync, which needs Airflow 3.3")
 def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()

@@ -100,8 +100,30 @@ class AssetStateStore:
                 session.delete(row)
 
 
+def variables_store(term: str) -> Any:
+    """The term's ledger in Airflow Variables (Airflow before 3.3), named and encoded as the operator's runs keep
+    it, read and written here in the metadata database: engine-level days run outside any task."""
+    from airflow.models.variable import Variable
+
+    from airflow_provider_wiziq.stores import VariableStore
+
+    class InDatabase(VariableStore):
+        def _read(self, key: str) -> str | None:
+            found = Variable.get(self.name(key), default_var=None)
+            return None if found is None else str(found)
+
+        def _write(self, key: str, data: bytes) -> None:
+            Variable.set(self.name(key), data.decode("utf-8"), description=self.DESCRIPTION)
+
+        def _remove(self, key: str) -> None:
+            Variable.delete(self.name(key))
+
+    return InDatabase(term)
+
+
 def ledger_store(term: str, *, in_airflow: bool) -> Any:
-    """The term's ledger store for engine-level runs: in memory, or the asset's when some days run in Airflow.
+    """The term's ledger store for engine-level runs: in memory, or the operator's when some days run in Airflow
+    (the term asset's state store on 3.3, Variables before).
 
     The asset's store needs the asset in the metadata database: a DAG syncing the term is registered (not run).
     """
@@ -123,7 +145,9 @@ def ledger_store(term: str, *, in_airflow: bool) -> Any:
     bag = dag_bag(dag_folder=Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]), collect_dags=False)
     bag.bag_dag(dag)
     dagbag_module().sync_bag_to_db(bag, "dags-folder", None)
-    return AssetStateStore(term)
+    from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
+
+    return AssetStateStore(term) if HAS_ASSET_STATE_STORE else variables_store(term)
 
 
 def sync_day(account: Account, store: Any, *, term: str, declared: Declared, via: str = "engine") -> DayRun:

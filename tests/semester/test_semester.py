@@ -39,11 +39,6 @@ def _day_table(rows: list[tuple[str, ...]]) -> str:
 
 @pytest.mark.parametrize("dag_days", [(), DAG_DAYS], ids=["engine", "dag-days"])
 def test_a_semester_of_daily_syncs_matches_the_oracle_every_day(dag_days, capsys):
-    if dag_days:
-        from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE
-
-        if not HAS_ASSET_STATE_STORE:
-            pytest.skip("SyncTermOperator needs the asset state store of Airflow 3.3")
     days = semester()
     if dag_days:  # the days after the last Airflow day run at engine level, as in the engine case
         days = days[: max(dag_days)]
