@@ -139,21 +139,28 @@ def test_the_term_sync_gives_new_and_moved_classes_the_signed_url_and_plans_no_c
     wiziq_emulator.clock.set(TERM_OPENS)
     monkeypatch.setattr(sync_module, "clock", wiziq_emulator.clock)
     term = TermRunner(wiziq_emulator, "pinged-term")
-    term.run([section("A")])  # provisioned before pings were configured
-    changed = [section("A", start_time="2027-09-06T10:00"), section("B")]
+    own = "https://lms.example/wiziq/status"
+    term.run([section("A"), section("C", status_ping_url=own)])  # provisioned before pings were configured
+    changed = [
+        section("A", start_time="2027-09-06T10:00"),
+        section("B"),
+        section("C", status_ping_url=own, start_time="2027-09-06T11:00"),
+    ]
     without = term.run(changed, dry_run=True).result["fingerprint"]
     use_emulator(monkeypatch, wiziq_emulator, ping_base_url="http://127.0.0.1:9/wiziq/ping")
     pings_on(monkeypatch, tmp_path)
     token = ping_token(SECRET, "wiziq_default")
     signed = f"http://127.0.0.1:9/wiziq/ping?conn_id=wiziq_default&k={token}"
 
-    unchanged = term.run([section("A")])
+    unchanged = term.run([section("A"), section("C", status_ping_url=own)])
     assert unchanged.writes == []  # adding ping_base_url plans no change: existing classes keep theirs
     assert term.run(changed, dry_run=True).result["fingerprint"] == without  # nor does it change a plan
     with caplog.at_level(logging.DEBUG):
         later = term.run(changed)
     modified = [r for r in later.writes if r["method"] == "modify"]
-    assert modified and all(r["fields"].get("status_ping_url") == signed for r in modified)
+    of_c = {str(c["class_id"]) for c in wiziq_emulator.classes() if c["title"] == "Section C"}
+    urls = {r["fields"]["class_id"] in of_c: r["fields"].get("status_ping_url") for r in modified}
+    assert urls == {False: signed, True: own}  # a section that gives its own URL keeps it when moved
     created = [r for r in later.writes if r["method"] == "create_recurring"]
     assert created and all(r["fields"].get("status_ping_url") == signed for r in created)
     assert token not in json.dumps(later.result)  # not in the plan, its changes or the report

@@ -269,12 +269,12 @@ class Applier:
                 return self._cancel(op)
             if isinstance(op, Move):
                 assert op.to is not None
-                fields = self._with_ping(op.fields)
+                fields = self._with_ping(op.key, op.fields)
                 fields.update(start_time=wire_datetime(op.to.wall_clock), time_zone=op.time_zone)
                 self.client.modify(op.class_id, **fields)
                 return _Done(op)
             if isinstance(op, Modify):
-                self.client.modify(op.class_id, **self._with_ping(op.fields))
+                self.client.modify(op.class_id, **self._with_ping(op.key, op.fields))
                 return _Done(op)
             if isinstance(op, Enroll):
                 self.client.add_attendees(op.class_id, self.sections[op.key].roster())
@@ -296,11 +296,13 @@ class Applier:
                 raise
         return _Done(op)
 
-    def _with_ping(self, fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
-        """A modify's fields with the connection's status-ping URL, unless the section gives its own."""
+    def _with_ping(self, key: str, fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        """A modify's fields with the section's own status-ping URL, else the connection's (a modify sends the
+        URL again: one left out keeps the class's old one, which may be another's)."""
         sent = dict(fields)
-        if self.status_ping_url:
-            sent.setdefault("status_ping_url", self.status_ping_url)
+        own = self.sections[key].request.status_ping_url
+        if own or self.status_ping_url:
+            sent.setdefault("status_ping_url", own or self.status_ping_url)
         return sent
 
     def _create(self, op: Create) -> _Done:
