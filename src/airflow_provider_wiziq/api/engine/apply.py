@@ -300,9 +300,9 @@ class Applier:
         """A modify's fields with the section's own status-ping URL, else the connection's (a modify sends the
         URL again: one left out keeps the class's old one, which may be another's)."""
         sent = dict(fields)
-        own = self.sections[key].request.status_ping_url
-        if own or self.status_ping_url:
-            sent.setdefault("status_ping_url", own or self.status_ping_url)
+        url = self.sections[key].request.status_ping_url or self.status_ping_url
+        if url:
+            sent.setdefault("status_ping_url", url)
         return sent
 
     def _create(self, op: Create) -> _Done:
