@@ -11,7 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from airflow_provider_wiziq.api.protocol import calls
 from airflow_provider_wiziq.api.protocol.async_client import AsyncWizIQClient
+from airflow_provider_wiziq.api.protocol.calls import CappedBody
 from airflow_provider_wiziq.api.protocol.client import WizIQClient
 from airflow_provider_wiziq.api.protocol.config import ClientConfig
 from airflow_provider_wiziq.api.protocol.errors import (
@@ -402,3 +404,52 @@ class TestAsyncClient:
 
         with pytest.raises(WizIQTransportError, match=r"no answer within 0\.2 s"):
             asyncio.run(run())
+
+
+#: A get_data record of every column, as a page of classes has them.
+PAGE_RECORD = (
+    "<record><class_id>{n}</class_id><title>Algebra {series}</title><presenter_email>rivera@school.example"
+    "</presenter_email><presenter_url>https://class.api.wiziq.com/join?c={n}&amp;p=abc</presenter_url>"
+    "<start_time>03/{day:02d}/2027 09:00:00</start_time><time_zone>America/New_York</time_zone>"
+    "<duration>60</duration><status>upcoming</status><recording_url>https://class.api.wiziq.com/rec/1"
+    "</recording_url><is_recurring>True</is_recurring><class_master_id>{series}</class_master_id>"
+    "<attendee_limit>30</attendee_limit><time_to_start>{minutes}</time_to_start>"
+    "<attendance_report_status>na</attendance_report_status></record>"
+)
+
+
+class TestAnswerMemory:
+    def test_a_page_is_held_once_while_it_is_read(self, scripted_server, client):
+        """The answer goes into one buffer, which the parse reads: never a copy of it beside it."""
+        rows = "".join(
+            PAGE_RECORD.format(n=n, series=2000 + n // 10, day=1 + n % 28, minutes=100 * n) for n in range(1, 101)
+        )
+        page = ok("get_data", f"<record_list>{rows}</record_list>")
+        scripted_server.default = Answer(page)
+        client.get_data(class_id=1)  # one-time costs: the connection, compiled patterns
+        tracemalloc.start()
+        try:
+            records = client.get_data(class_id=1)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert [record.class_id for record in records] == list(range(1, 101))
+        assert peak < 2.6 * len(page), f"peak {peak} bytes for a {len(page)}-byte answer"
+
+    @pytest.mark.parametrize("declared", [None, "4", "10", "2"], ids=["none", "exact", "more", "less"])
+    def test_an_answer_is_collected_whole_whatever_length_it_declares(self, declared):
+        headers = {} if declared is None else {"Content-Length": declared}
+        body = CappedBody(calls.get_data(class_id=1), config("http://127.0.0.1:1/"), headers, time.monotonic)
+        for chunk in (b"ab", b"cd"):
+            body.feed(chunk)
+        assert body.value() == b"abcd"
+
+    def test_a_chunk_past_the_cap_is_refused_before_it_is_kept(self):
+        body = CappedBody(
+            calls.get_data(class_id=1), config("http://127.0.0.1:1/", max_response_bytes=1024), {}, time.monotonic
+        )
+        body.feed(b"a" * 1000)
+        with pytest.raises(WizIQResponseError) as caught:
+            body.feed(b"a" * 100)
+        assert caught.value.too_large
+        assert body.value() == b"a" * 1000

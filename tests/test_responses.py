@@ -860,3 +860,26 @@ def test_results_are_frozen_picklable_and_copyable():
         assert pickle.loads(pickle.dumps(result)) == result
         assert copy.deepcopy(result) == result
         assert hash(result) == hash(copy.deepcopy(result))
+
+
+def test_the_records_of_a_page_share_their_column_names_and_keep_every_guarantee():
+    """A page holds a tuple of texts a record; each record is still a frozen, hashable, picklable result."""
+    row = "<record><class_id>{}</class_id><status>upcoming</status><title>T</title></record>"
+    other_order = "<record><title>T</title><class_id>9</class_id><status>upcoming</status></record>"
+    body = (
+        '<rsp status="ok"><get_data><record_list>' + "".join(row.format(n) for n in (1, 2, 3)) + other_order
+    ).encode() + b"</record_list></get_data></rsp>"
+    first, second, third, fourth = parse_get_data(body)
+    assert first.fields._index is second.fields._index is third.fields._index  # type: ignore[attr-defined]
+    assert fourth.fields._index is not first.fields._index  # type: ignore[attr-defined]
+    assert first.fields["title"] is third.fields["title"]  # equal texts: one string
+    assert not hasattr(first, "__dict__")
+    for record in (first, second, third, fourth):
+        by_hand = ClassRecord(fields=dict(record.fields))
+        assert record == by_hand == pickle.loads(pickle.dumps(record)) == copy.deepcopy(record)
+        assert hash(record) == hash(by_hand) == hash(copy.deepcopy(record))
+        assert repr(record) == repr(by_hand) and repr(record.fields) == repr(dict(record.fields))
+        assert record.to_dict() == {"fields": dict(record.fields)}
+        with pytest.raises(AttributeError):
+            record.fields = {}  # type: ignore[misc]
+    assert list(fourth.fields) == ["title", "class_id", "status"] and fourth.class_id == 9

@@ -26,6 +26,7 @@ from airflow_provider_wiziq.api.protocol.errors import (
 from airflow_provider_wiziq.api.protocol.request import CreateClassRequest, CreateRecurringRequest, modify_fields
 from airflow_provider_wiziq.api.protocol.retry import retry_after_seconds
 from airflow_provider_wiziq.api.protocol.signing import signed_fields
+from airflow_provider_wiziq.api.protocol.xmlread import Answer
 from airflow_provider_wiziq.api.protocol.xmlwrite import attendee_list_xml
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ class Call(Generic[T]):
 
     method: str
     fields: Mapping[str, str]
-    parse: Callable[[bytes], T]
+    parse: Callable[[Answer], T]
     #: Error codes that, answering a re-send, mean an earlier attempt (whose answer was lost) succeeded,
     #: with the result to return instead: cancel's 1033 "already cancelled".
     done_if_resent: Mapping[int, T] = field(default_factory=dict)
@@ -108,7 +109,7 @@ def _redirect_target(location: str | None, url: str) -> str:
     return f"{scheme}://{shown}" + (f":{port}" if port is not None else "")
 
 
-def interpret(call: Call[T], status_code: int, headers: Mapping[str, str], body: bytes) -> T:
+def interpret(call: Call[T], status_code: int, headers: Mapping[str, str], body: Answer) -> T:
     """Read an answer: WizIQ decides on the XML, the HTTP status only explains an answer that is not XML."""
     try:
         return call.parse(body)
@@ -254,8 +255,11 @@ def _id(name: str, value: object, method: str) -> str:
 class CappedBody:
     """Collects an answer's bytes, refusing it as soon as it is known to pass the cap or the deadline.
 
-    The declared ``Content-Length`` is checked before a byte is read; the running size after each chunk;
-    and the whole read must end within ``deadline`` seconds, so a trickling server cannot hold a call.
+    The declared ``Content-Length`` is checked before a byte is read; each chunk against the cap before it
+    is kept; and the whole read must end within ``deadline`` seconds, so a trickling server cannot hold a
+    call. The bytes go into one buffer, sized from a ``Content-Length`` that passed the cap (so a length
+    declared but never sent costs at most the cap), and that buffer is what the parse reads: the answer is
+    never held twice.
     """
 
     def __init__(self, call: Call[Any], config: ClientConfig, headers: Mapping[str, str], clock: Callable[[], float]):
@@ -264,20 +268,26 @@ class CappedBody:
         self._clock = clock
         self._deadline = clock() + config.connect_timeout + config.read_timeout
         self._read_timeout = config.read_timeout
-        self._buffer = bytearray()
+        self._size = 0
         declared = headers.get("Content-Length", "").strip()
         # ASCII digits only ("²".isdigit() is true); a number too long to be any size is over the cap
-        if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > self._cap):
+        sized = declared.isascii() and declared.isdigit()
+        if sized and (len(declared) > 18 or int(declared) > self._cap):
             raise too_large(call, self._cap)
+        self._buffer = bytearray(int(declared) if sized else 0)
 
     def feed(self, chunk: bytes) -> None:
-        self._buffer += chunk
-        if len(self._buffer) > self._cap:
+        end = self._size + len(chunk)
+        if end > self._cap:
             raise too_large(self._call, self._cap)
+        self._buffer[self._size : end] = chunk  # in place up to the declared size; past it, the buffer grows
+        self._size = end
         if self._clock() > self._deadline:
             raise WizIQTransportError(
                 f"the answer was still arriving after {self._read_timeout:g} s", method=self._call.method
             )
 
-    def value(self) -> bytes:
-        return bytes(self._buffer)
+    def value(self) -> bytearray:
+        """The answer's bytes (the buffer itself; less than declared if the answer ended early)."""
+        del self._buffer[self._size :]
+        return self._buffer

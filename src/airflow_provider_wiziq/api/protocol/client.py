@@ -24,6 +24,8 @@ from airflow_provider_wiziq.api.protocol.retry import may_resend, replaying, ret
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 USER_AGENT = f"airflow-provider-wiziq/{__version__}"
+#: Bytes read from the connection at a time: small beside an answer, which stands whole in one buffer.
+_READ_SIZE = 16 * 1024
 
 
 class WizIQClient:
@@ -93,7 +95,7 @@ class WizIQClient:
                 refuse_redirect(call, response.status_code, response.headers, str(request.url))
                 body = CappedBody(call, self.config, response.headers, time.monotonic)
                 # read1 hands over bytes as they arrive, so the cap and the deadline are checked as they come
-                while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                while chunk := response.raw.read1(_READ_SIZE, decode_content=True):
                     body.feed(chunk)
                 status, headers = response.status_code, response.headers
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element
 
 from airflow_provider_wiziq.api.protocol import values
 from airflow_provider_wiziq.api.protocol.errors import WizIQAPIError, WizIQResponseError
-from airflow_provider_wiziq.api.protocol.xmlread import Records, read_xml
+from airflow_provider_wiziq.api.protocol.xmlread import Answer, Records, read_xml
 
 __all__ = [
     "AccountInfo",
@@ -61,7 +61,7 @@ _T = TypeVar("_T")
 # ---------------------------------------------------------------------------------------------------------
 
 
-def parse_answer(body: bytes, method: str, records: Records[Any] | None = None) -> Element:
+def parse_answer(body: Answer, method: str, records: Records[Any] | None = None) -> Element:
     """Check the ``<rsp>`` envelope and return the ``<method>`` element of a success.
 
     ``records`` are built while the answer is read and are missing from the element returned.
@@ -267,27 +267,37 @@ _set_attribute = object.__setattr__
 class _Result:
     """Shared ``to_dict()``: one key per dataclass field, values made JSON-ready (for XCom and logs)."""
 
+    __slots__ = ()  # a result that declares its own slots (ClassRecord) has no __dict__
+
     def to_dict(self) -> dict[str, Any]:
         return {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}  # type: ignore[arg-type]
 
 
 class _FrozenMapping(Mapping[str, str]):
-    """A read-only, hashable mapping that, unlike ``MappingProxyType``, can be pickled and deep-copied."""
+    """A read-only, hashable mapping that, unlike ``MappingProxyType``, can be pickled and deep-copied.
 
-    __slots__ = ("_data",)
+    Its names are an index (name to position) and its texts a tuple in that order: the records of a
+    ``get_data`` page, which have the same columns, share one index, so a page holds a tuple of texts a
+    record rather than a dict a record.
+    """
+
+    __slots__ = ("_index", "_values")
 
     def __init__(self, data: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
-        self._data = dict(data)
+        texts = dict(data)
+        self._index = {name: position for position, name in enumerate(texts)}
+        self._values = tuple(texts.values())
 
     @classmethod
-    def _adopt(cls, data: dict[str, str]) -> _FrozenMapping:
-        """A mapping over ``data`` itself, not a copy: for a dict that nothing else holds or changes."""
+    def _of(cls, index: dict[str, int], values: tuple[str, ...]) -> _FrozenMapping:
+        """The mapping of ``index`` (shared, never changed) and ``values``, as they are."""
         mapping = _new_object(cls)
-        mapping._data = data
+        mapping._index = index
+        mapping._values = values
         return mapping
 
     def __getitem__(self, key: str) -> str:
-        return self._data[key]
+        return self._values[self._index[key]]
 
     # Mapping's own get and __contains__ go through __getitem__ and a KeyError; a status poll reads a
     # record's columns a few times per class, every round.
@@ -298,22 +308,26 @@ class _FrozenMapping(Mapping[str, str]):
     def get(self, key: str, /, default: str | _T) -> str | _T: ...
 
     def get(self, key: str, /, default: object = None) -> object:
-        return self._data.get(key, default)
+        position = self._index.get(key)
+        return default if position is None else self._values[position]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._data
+        return key in self._index
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
+        return iter(self._index)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._values)
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
+        return hash(frozenset(zip(self._index, self._values, strict=True)))
 
     def __repr__(self) -> str:
-        return repr(self._data)
+        return repr(dict(zip(self._index, self._values, strict=True)))
+
+    def __reduce__(self) -> tuple[type[_FrozenMapping], tuple[dict[str, str]]]:
+        return _FrozenMapping, (dict(zip(self._index, self._values, strict=True)),)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,6 +388,8 @@ class ClassRecord(_Result):
     model needs. A cancelled class comes with no ``status`` at all.
     """
 
+    __slots__ = ("fields",)  # a page holds a hundred of them: no __dict__ each
+
     fields: Mapping[str, str]
 
     def __post_init__(self) -> None:
@@ -381,16 +397,20 @@ class ClassRecord(_Result):
             object.__setattr__(self, "fields", _FrozenMapping(self.fields))
 
     @classmethod
-    def _of(cls, texts: dict[str, str]) -> ClassRecord:
-        """The record of a new dict of column texts (what ``__init__`` makes, without copying them)."""
-        fields = _new_object(_FrozenMapping)
-        fields._data = texts
+    def _of(cls, fields: _FrozenMapping) -> ClassRecord:
+        """The record of ``fields`` (what ``__init__`` makes, without its check)."""
         record = _new_object(cls)
         _set_attribute(record, "fields", fields)
         return record
 
+    def __reduce__(self) -> tuple[type[ClassRecord], tuple[Mapping[str, str]]]:
+        # A frozen class with slots unpickles through setattr, which it refuses: rebuild it instead.
+        return ClassRecord, (self.fields,)
+
     def _value(self, name: str) -> str | None:
-        return self.fields._data.get(name) or None  # type: ignore[attr-defined]  # always a _FrozenMapping
+        fields: _FrozenMapping = self.fields  # type: ignore[assignment]  # always one (__post_init__)
+        position = fields._index.get(name)
+        return None if position is None else (fields._values[position] or None)
 
     @property
     def class_id(self) -> int | None:
@@ -522,13 +542,13 @@ def _class_details(
 
 def _child_texts(parent: Element) -> _FrozenMapping:
     """Direct children as ``name -> stripped text``; an empty element maps to ``""``, the first one wins."""
-    return _FrozenMapping._adopt(_texts(parent))
+    texts = _texts(parent)
+    return _FrozenMapping._of({name: position for position, name in enumerate(texts)}, tuple(texts.values()))
 
 
-def _texts(parent: Element, previous: dict[str, str] | None = None) -> dict[str, str]:
-    """:func:`_child_texts` as a new dict. With ``previous`` (the last record's texts, updated here), a text
-    equal to the last record's for the same name is that same string: the columns of a page repeat, and a
-    page is held as records, not bytes."""
+def _texts(parent: Element, previous: Mapping[str, str] | None = None) -> dict[str, str]:
+    """:func:`_child_texts` as a new dict. A text equal to ``previous``'s for the same name is that same
+    string: the columns of a page repeat, and a page is held as records, not bytes."""
     texts: dict[str, str] = {}
     for child in parent:
         name = child.tag
@@ -540,13 +560,30 @@ def _texts(parent: Element, previous: dict[str, str] | None = None) -> dict[str,
             last = previous.get(name)
             if last == text:
                 text = last  # the same string as the last record's
-            else:
-                previous[name] = text
         texts[name] = text
     return texts
 
 
-def parse_create_recurring(body: bytes) -> RecurringSeries:
+def _row(record: Element, last: _FrozenMapping | None) -> _FrozenMapping:
+    """A ``get_data`` record's columns (:func:`_child_texts`). When it has ``last``'s columns in the same
+    order, as the records of a page do, it shares ``last``'s index and keeps ``last``'s string for an equal
+    text; otherwise it gets an index of its own."""
+    if last is not None and len(record) == len(last._values):
+        before = last._values
+        values: list[str] = []
+        for position, (child, name) in enumerate(zip(record, last._index, strict=True)):
+            if child.tag != name:
+                break
+            text = child.text
+            text = text.strip() if text else ""
+            values.append(before[position] if text == before[position] else text)
+        else:
+            return _FrozenMapping._of(last._index, tuple(values))
+    texts = _texts(record, last)
+    return _FrozenMapping._of({name: position for position, name in enumerate(texts)}, tuple(texts.values()))
+
+
+def parse_create_recurring(body: Answer) -> RecurringSeries:
     """Read a ``create_recurring`` success; its elements are found by name, wherever they are nested."""
     method = "create_recurring"
     element = parse_answer(body, method)
@@ -576,7 +613,7 @@ def _series_of_a_single_class(element: Element) -> int | None:
     return int(text) if re.fullmatch(r"\d{1,18}", text, re.ASCII) and int(text) > 0 else None
 
 
-def parse_create(body: bytes) -> ClassDetails:
+def parse_create(body: Answer) -> ClassDetails:
     """Read a ``create`` success: ``create/class_details`` (or the fields straight under ``create``), and the
     ``class_master_id`` found anywhere under ``create``, if any (empty for a class made alone)."""
     method = "create"
@@ -588,7 +625,7 @@ def parse_create(body: bytes) -> ClassDetails:
     return _class_details(details, where="class_details", method=method, class_master_id=master)
 
 
-def parse_view_schedule(body: bytes) -> tuple[ScheduleEntry, ...]:
+def parse_view_schedule(body: Answer) -> tuple[ScheduleEntry, ...]:
     """Read a ``view_schedule`` page: one entry per ``class_details``, in WizIQ's order."""
     method = "view_schedule"
 
@@ -608,22 +645,26 @@ def parse_view_schedule(body: bytes) -> tuple[ScheduleEntry, ...]:
     return tuple(records.under(parse_answer(body, method, records)))
 
 
-def parse_get_data(body: bytes) -> tuple[ClassRecord, ...]:
+def parse_get_data(body: Answer) -> tuple[ClassRecord, ...]:
     """Read a ``get_data`` page: one record per class; the typed columns are checked here, once."""
     method = "get_data"
-    previous: dict[str, str] = {}
-    # Per typed column, the last text that passed its check: a repeated text (the same string, as
-    # _child_texts keeps it) is not checked again.
+    last: list[_FrozenMapping] = []  # the record before, whose index and equal texts the next one shares
+    # Per typed column, the last text that passed its check: a repeated text (the same string, as _row
+    # keeps it) is not checked again.
     passed: dict[str, str] = {}
 
     def record(element: Element) -> ClassRecord:
-        texts = _texts(element, previous)
+        fields = _row(element, last[0] if last else None)
+        last[:] = (fields,)
+        index, values = fields._index, fields._values
         for name, check in _GET_DATA_CHECKS:
-            text = texts.get(name)
-            if text and passed.get(name) is not text:
-                check(text, name, method)
-                passed[name] = text
-        return ClassRecord._of(texts)
+            position = index.get(name)
+            if position is not None:
+                text = values[position]
+                if text and passed.get(name) is not text:
+                    check(text, name, method)
+                    passed[name] = text
+        return ClassRecord._of(fields)
 
     records = Records("record", method, record)
     return tuple(records.under(parse_answer(body, method, records)))
@@ -648,17 +689,17 @@ def _status_true(element: Element, method: str) -> bool:
     raise WizIQResponseError(f"<{method}> has a status that is neither 'true' nor 'false'", method=method)
 
 
-def parse_cancel(body: bytes) -> bool:
+def parse_cancel(body: Answer) -> bool:
     """Read a ``cancel`` success: whether WizIQ says the class is cancelled."""
     return _status_true(parse_answer(body, "cancel"), "cancel")
 
 
-def parse_modify(body: bytes) -> bool:
+def parse_modify(body: Answer) -> bool:
     """Read a ``modify`` success: whether WizIQ says the class was changed."""
     return _status_true(parse_answer(body, "modify"), "modify")
 
 
-def parse_add_attendees(body: bytes) -> AddAttendeesResult:
+def parse_add_attendees(body: Answer) -> AddAttendeesResult:
     """Read an ``add_attendees`` success: each attendee's id and the URL that admits them."""
     method = "add_attendees"
 
@@ -674,7 +715,7 @@ def parse_add_attendees(body: bytes) -> AddAttendeesResult:
     return AddAttendeesResult(class_id=_id(element, "class_id", method=method), attendees=attendees)
 
 
-def parse_attendance_report(body: bytes) -> AttendanceReport:
+def parse_attendance_report(body: Answer) -> AttendanceReport:
     """Read a ``get_attendance_report`` success: one row per attendee or presenter who came."""
     method = "get_attendance_report"
 
@@ -698,7 +739,7 @@ def parse_attendance_report(body: bytes) -> AttendanceReport:
     )
 
 
-def parse_download_recording(body: bytes) -> RecordingDownload:
+def parse_download_recording(body: Answer) -> RecordingDownload:
     """Read a ``download_recording`` success: ``download_recording[@status]`` with ``download_status`` and
     ``status_xml_path`` (as WizIQ's WordPress plugin and Moodle module read it)."""
     method = "download_recording"
@@ -710,7 +751,7 @@ def parse_download_recording(body: bytes) -> RecordingDownload:
     )
 
 
-def parse_recording_status(body: bytes) -> RecordingStatus:
+def parse_recording_status(body: Answer) -> RecordingStatus:
     """Read the status document a ``download_recording`` answer points to: ``download_recording`` with
     ``download_status`` and, once it is ``true``, ``recording_download_path``."""
     method = "download_recording"
@@ -721,6 +762,6 @@ def parse_recording_status(body: bytes) -> RecordingStatus:
     )
 
 
-def parse_account_info(body: bytes) -> AccountInfo:
+def parse_account_info(body: Answer) -> AccountInfo:
     """Read a ``get_account_info`` success; only that it is ``ok`` matters, the details are kept as text."""
     return AccountInfo(fields=_child_texts(parse_answer(body, "get_account_info")))

@@ -14,7 +14,7 @@ import codecs
 import functools
 import re
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
@@ -27,7 +27,7 @@ MAX_DEPTH = 32
 MAX_ELEMENTS = 50_000
 #: Bytes handed to expat at a time: the elements of one slice are counted, and its finished records built
 #: and dropped, before the next is read; small, so a page never stands as more than a few records of tree.
-_SLICE = 2 * 1024
+_SLICE = 1024
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_STARTS = (b"\xfe\xff", b"\xff\xfe", b"\x00<", b"<\x00")
@@ -40,6 +40,12 @@ _EXPAT_ENCODINGS = frozenset({"utf-8", "us-ascii", "iso-8859-1"})
 _ASCII = bytes(range(128)).decode("ascii")
 
 T = TypeVar("T")
+
+#: An answer's bytes. The clients hand over the buffer they read the answer into, not a copy of it: a copy
+#: would hold the answer twice while it is parsed.
+Answer: TypeAlias = "bytes | bytearray"
+#: What ``bytes.strip()`` strips (ASCII whitespace), matched instead of stripping a copy of the answer.
+_ASCII_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")
 
 
 class Records(Generic[T]):
@@ -83,7 +89,7 @@ class Records(Generic[T]):
         return self._built.get(owner, [])
 
 
-def read_xml(body: bytes, method: str, records: Records[T] | None = None) -> Element:
+def read_xml(body: Answer, method: str, records: Records[T] | None = None) -> Element:
     """The answer's root element, without the ``records`` (if given), which are built as they close.
 
     Raises :class:`WizIQResponseError` saying what the body is instead: empty, an HTML page, a DTD
@@ -91,7 +97,7 @@ def read_xml(body: bytes, method: str, records: Records[T] | None = None) -> Ele
     """
     if not body:
         raise WizIQResponseError("empty body", method=method)
-    if not body.strip():
+    if _ASCII_SPACE.fullmatch(body):
         raise WizIQResponseError(f"empty body ({len(body)} bytes of whitespace)", method=method)
     if body.startswith(_UTF16_STARTS):
         raise WizIQResponseError(
@@ -111,7 +117,7 @@ def read_xml(body: bytes, method: str, records: Records[T] | None = None) -> Ele
         raise WizIQResponseError(f"XML in an encoding expat cannot read ({len(body)} bytes)", method=method) from None
 
 
-def _declared_encoding(body: bytes) -> str | None:
+def _declared_encoding(body: Answer) -> str | None:
     """The ``encoding`` of the XML declaration (lower case), or None when there is none."""
     start = len(_BOM) if body.startswith(_BOM) else 0
     if not body.startswith(b"<?xml", start):
@@ -142,7 +148,7 @@ def _encoding_problem(name: str) -> str | None:
     return None
 
 
-def _check_prolog(body: bytes, method: str) -> None:
+def _check_prolog(body: Answer, method: str) -> None:
     """Walk what precedes the root element once: refuse a DTD, recognise an HTML page.
 
     Each step looks for the end of one declaration, comment or processing instruction after the previous
@@ -174,7 +180,7 @@ def _check_prolog(body: bytes, method: str) -> None:
         raise WizIQResponseError(f"an HTML page, not XML ({len(body)} bytes)", method=method)
 
 
-def _stream(body: bytes, method: str, records: Records[T] | None) -> Element:
+def _stream(body: Answer, method: str, records: Records[T] | None) -> Element:
     """Parse ``body`` slice by slice, refusing it as soon as it is nested too deep or holds too many elements.
 
     Both limits bound the tree, so its memory stays a small multiple of the answer's bytes. Events come a
@@ -233,18 +239,21 @@ def _too_large(what: str, method: str) -> WizIQResponseError:
     return WizIQResponseError(f"{what}, more than any WizIQ answer holds", method=method, too_large=True)
 
 
-def _describe_malformed(body: bytes, encoding: str | None, expat_message: str) -> str:
+def _describe_malformed(body: Answer, encoding: str | None, expat_message: str) -> str:
     """Why expat refused the body, in words; expat's own messages name positions, never content."""
     if encoding in (None, "utf-8", "utf8"):
         invalid = _first_invalid_utf8(body)
         if invalid is not None:
             return f"bytes that are not valid UTF-8 in a UTF-8 document (first at byte {invalid})"
-    if not body.lstrip().removeprefix(_BOM).lstrip().startswith(b"<"):
+    at = _ASCII_SPACE.match(body).end()  # type: ignore[union-attr]  # matches the empty string at least
+    if body.startswith(_BOM, at):
+        at = _ASCII_SPACE.match(body, at + len(_BOM)).end()  # type: ignore[union-attr]
+    if not body.startswith(b"<", at):
         return f"not XML: {len(body)} bytes that do not start with '<' ({expat_message})"
     return f"truncated or malformed XML ({expat_message})"
 
 
-def _first_invalid_utf8(body: bytes) -> int | None:
+def _first_invalid_utf8(body: Answer) -> int | None:
     """Where the first byte that is not UTF-8 is, read slice by slice; a sequence cut at the end is not one."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     for offset in range(0, len(body), _SLICE):
