@@ -453,3 +453,86 @@ class TestAnswerMemory:
             body.feed(b"a" * 100)
         assert caught.value.too_large
         assert body.value() == b"a" * 1000
+
+
+CAP = 4096
+#: A get_data answer of exactly CAP bytes (blanks after the root are allowed XML).
+EXACT = ok("get_data", RECORD).ljust(CAP)
+
+
+def outcome(url: str, answer_async: bool) -> object:
+    """What one get_data call with no re-send gives: the class ids, or the error (its class and words)."""
+    settings = config(url, max_response_bytes=CAP, max_retries=0, read_timeout=1.0)
+
+    async def run_async() -> object:
+        async with AsyncWizIQClient(settings) as client:
+            return await client.get_data(class_id=1)
+
+    try:
+        if answer_async:
+            records = asyncio.run(run_async())
+        else:
+            with WizIQClient(settings) as client:
+                records = client.get_data(class_id=1)
+    except (WizIQResponseError, WizIQTransportError) as error:
+        return type(error).__name__, getattr(error, "too_large", False), str(error)
+    return [record.class_id for record in records]  # type: ignore[attr-defined]
+
+
+class TestHostileContentLength:
+    """A Content-Length that lies is bounded by the cap and the deadline, and gives the error it always gave."""
+
+    @pytest.mark.parametrize("answer_async", [False, True], ids=["sync", "async"])
+    @pytest.mark.parametrize(
+        ("declared", "body", "expected"),
+        [
+            (str(CAP), EXACT, [15716]),
+            (str(CAP + 1), EXACT + b" ", ("WizIQResponseError", True, "larger than the 4096-byte cap")),
+            (str(CAP), EXACT[:100], ("WizIQTransportError", False, "")),  # declared more than arrives
+            (str(10**18), EXACT[:100], ("WizIQResponseError", True, "larger than the 4096-byte cap")),
+            ("40", EXACT, ("WizIQResponseError", False, "truncated or malformed XML")),  # less than arrives
+            ("0", EXACT, ("WizIQResponseError", False, "empty body")),
+            (" 4096 ", EXACT, [15716]),
+        ],
+        ids=["exactly-the-cap", "one-past-the-cap", "more-than-arrives", "huge", "less-than-arrives", "zero", "blanks"],
+    )
+    def test_a_lying_length_is_refused_as_before(self, scripted_server, declared, body, expected, answer_async):
+        scripted_server.default = Answer(body, headers={"Content-Length": declared}, action="truncate")
+        got = outcome(scripted_server.url, answer_async)
+        if isinstance(expected, tuple):
+            assert isinstance(got, tuple) and got[:2] == expected[:2] and expected[2] in got[2], got
+        else:
+            assert got == expected
+        assert len(scripted_server.received) == 1
+
+    @pytest.mark.parametrize("answer_async", [False, True], ids=["sync", "async"])
+    @pytest.mark.parametrize("declared", ["abc", "-1", "1e3", "\u0665", "40, 40", ""])
+    def test_a_length_that_is_no_number_is_left_to_the_http_library(self, scripted_server, declared, answer_async):
+        """Not a size to the cap check (the buffer grows as bytes come): urllib3 and h11 decide as they did."""
+        scripted_server.default = Answer(EXACT, headers={"Content-Length": declared}, action="truncate")
+        got = outcome(scripted_server.url, answer_async)
+        sync_reads = declared in ("abc", "-1", "1e3", "")  # http.client reads to the close; h11 refuses
+        if declared == "40, 40":  # h11 reads one 40; http.client finds no number and reads on
+            expected = "WizIQResponseError" if answer_async else "WizIQTransportError"
+            assert isinstance(got, tuple) and got[0] == expected, got
+        elif sync_reads and not answer_async:
+            assert got == [15716]
+        else:
+            assert isinstance(got, tuple) and got[0] == "WizIQTransportError", got
+
+    def test_a_length_declared_but_never_sent_costs_at_most_the_cap(self, scripted_server):
+        """The buffer is sized from Content-Length, which is checked against the cap first: a server that
+        declares the cap and sends a hundred bytes costs the cap once, and the call fails as a short answer."""
+        cap = 5 * 1024 * 1024
+        scripted_server.default = Answer(EXACT[:100], headers={"Content-Length": str(cap)}, action="truncate")
+        with WizIQClient(config(scripted_server.url, max_retries=0)) as client:
+            with pytest.raises(WizIQTransportError):
+                client.get_data(class_id=1)  # one-time costs
+            tracemalloc.start()
+            try:
+                with pytest.raises(WizIQTransportError, match="cut off"):
+                    client.get_data(class_id=1)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+        assert peak < 1.2 * cap
