@@ -3,6 +3,7 @@ format is read and upgraded in place, and what one account writes is invisible t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -94,6 +95,24 @@ def test_shards_stay_under_the_stores_limit_and_a_changed_entry_keeps_its_shard(
     again = TermLedger(store, term="t", account="acct", clock=CLOCK).read()
     assert again.entries["S7"] == section(7, count=71)
     assert len(again.entries) == 300
+
+
+def test_shards_stay_under_the_limit_as_airflow_measures_a_value():
+    """Airflow's asset state store measures a value as ``json.dumps`` writes it (a space after each separator,
+    non-ASCII escaped): a shard full by compact UTF-8 was 70 KB by that count, over its 64 KiB."""
+    import json
+
+    store = MemoryStore()
+    ledger = TermLedger(store, term="t", account="acct", clock=CLOCK)
+    ledger.read()
+    titled = {
+        f"S{n}": replace(section(n), shown={"abc123abc123": (f"Théorie musicale — {n}", "60", "30")})
+        for n in range(300)
+    }
+    ledger.record(titled)
+    shards = [json.loads(store.data[key]) for key in store.data if "/s/" in key]
+    assert max(len(json.dumps(shard)) for shard in shards) <= SHARD_BYTES
+    assert TermLedger(store, term="t", account="acct", clock=CLOCK).read().entries == titled
 
 
 def test_the_first_format_is_read_and_upgraded_by_the_next_write():

@@ -44,8 +44,10 @@ class Head:
 
 
 def entry_size(key: str, encoded: Any) -> int:
-    """What an entry adds to its shard's stored size, at most (ASCII-escaped JSON is never shorter than UTF-8)."""
-    return len(json.dumps(key)) + 2 + len(json.dumps(encoded, separators=(",", ":")))
+    """What an entry adds to its shard's stored size, at most, as ``json.dumps`` writes it by default (how
+    Airflow's asset state store measures a value: a space after each separator, non-ASCII escaped); never less
+    than its compact UTF-8 size, which the provider's own stores measure."""
+    return len(json.dumps(key)) + 4 + len(json.dumps(encoded))
 
 
 def encode_head(head: Head, term: str) -> dict[str, Any]:
