@@ -89,6 +89,7 @@ def test_module_session(tmp_path_factory) -> tuple[dict[str, str], str]:
     return files, done.stdout + done.stderr
 
 
+@pytest.mark.integration  # a user's project's session; its Airflow side is every matrix cell's own session
 @pytest.mark.parametrize("snippet", TEST_MODULES, ids=lambda snippet: snippet.name)
 def test_test_module_snippet_passes(snippet: Snippet, test_module_session):
     if not snippet.runs_on(AIRFLOW):

@@ -27,6 +27,9 @@ from tests.docsnippets import ROOT, snippets, toml_block
 from tests.support.dists import build
 
 RECIPE_HEADING = "## The emulator in your own CI"
+# The wheel is the same whichever Airflow is installed; the recipe's DAG run on each Airflow is the docs' test
+# modules' and the whole suite's (the same plugin and dag.test()).
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

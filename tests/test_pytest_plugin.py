@@ -1,7 +1,9 @@
 """The shipped pytest plugin: loading it changes nothing; ``wiziq_airflow = true`` gives a throwaway Airflow
 home and ``wiziq_dag_run`` runs a DAG there, failing the test when the run fails.
 
-Each case is a pytest session of its own (a subprocess: Airflow reads its home once per process).
+Each case is a pytest session of its own (a subprocess: Airflow reads its home once per process). They are
+``integration`` tests, run once by scripts/test.sh and not in each matrix cell: their Airflow side (the throwaway
+home, ``dag.test()``) is what every cell's own session runs on (pyproject.toml opts in).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def project(pytester, monkeypatch, tmp_path):
     return pytester, home
 
 
+@pytest.mark.integration
 def test_without_the_opt_in_nothing_changes_and_the_fixture_says_how_to_opt_in(project):
     pytester, home = project
     pytester.makepyfile(
@@ -79,6 +82,7 @@ def test_without_the_opt_in_nothing_changes_and_the_fixture_says_how_to_opt_in(p
     assert home.exists()  # Airflow, imported by test_dags.py, used the user's own home
 
 
+@pytest.mark.integration
 def test_opted_in_a_dag_runs_on_a_throwaway_home_and_a_failed_run_fails(project):
     pytester, home = project
     pytester.makeini("[pytest]\nwiziq_airflow = true\n")
@@ -88,6 +92,7 @@ def test_opted_in_a_dag_runs_on_a_throwaway_home_and_a_failed_run_fails(project)
     assert not home.exists()
 
 
+@pytest.mark.integration
 def test_the_command_line_flag_opts_in_and_airflow_imported_first_is_refused(project):
     pytester, _ = project
     pytester.makepyfile(

@@ -103,6 +103,7 @@ def test_the_demo_says_each_step_and_its_duration_before_running_it(tmp_path, mo
     assert lines[-1].startswith("Done in ")
 
 
+@pytest.mark.integration  # the whole product once; the example DAGs run in every matrix cell on their own
 def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -129,3 +130,35 @@ def test_the_demo_prints_dst_and_removes_its_airflow_home(tmp_path):
     changed = out.split("== 4.")[1].splitlines()
     assert changed[1].startswith("wiziq_term_sync_plan took ") and changed[1].endswith(" 0 of them writes")
     assert {"update", "reschedule", "cancel"} <= {line.split()[1] for line in changed[3:6]}
+
+
+@pytest.mark.integration
+def test_ci_runs_the_unit_suite_beside_the_floor_cell_and_fails_when_a_stage_fails(tmp_path):
+    """The layout of scripts/test.sh's CI run, its stages' commands only said (--dry-run): every stage has its log,
+    one failed stage fails the run and shows its log's tail, the others still run."""
+    env = {**os.environ, "TEST_LOG_DIR": str(tmp_path), "TEST_DRY_FAIL": "unit"}
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "test.sh"), "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+
+    def at(prefix: str) -> int:
+        return next(index for index, line in enumerate(lines) if line.startswith(prefix))
+
+    unit_failed = at("=== unit suite: FAILED (exit 1)")
+    assert at("=== unit suite: started") < at("=== af3.1-py") < unit_failed  # side by side
+    assert lines[unit_failed + 2] == "failing on purpose (TEST_DRY_FAIL=unit)"
+    assert at("=== af3.1-py") < at("=== e2e (scripts/e2e.sh)") < at("=== af3.3-py") < at("=== newcomer")
+    table = lines[at("=== time budget") + 2 :]
+    results = {line[:36].strip(): line[36:58].strip() for line in table if not line.startswith("tests:")}
+    assert results.pop("unit suite") == "failed (exit 1)"
+    assert results.pop("total (wall clock)") == "failed"
+    assert set(results.values()) == {"passed"}, results
+    assert len(results) == 6  # venv, lint, the two cells, e2e, newcomer
+    assert {path.name for path in tmp_path.glob("*.log")} >= {"venv.log", "lint.log", "unit.log", "e2e.log"}
