@@ -42,6 +42,8 @@ POLL_INTERVAL = 0.5
 ROUNDS = 6  # coalesced rounds a block
 BASELINE_ROUNDS = 2  # baseline rounds a block (1,000 requests each)
 BLOCKS = 3
+#: Seconds a poll round may take before the benchmark gives up with what became of the poller.
+ROUND_DEADLINE = 60
 YEAR = datetime.now().year + 1
 
 
@@ -224,8 +226,8 @@ def round_counter(poller: ClassStatusPoller) -> Callable[[int], Awaitable[None]]
     rounds_run = poller._round  # the benchmark's own hook on the poller's round: no polling loop to pay for
     state: dict[str, Any] = {"target": None, "reached": asyncio.Event()}
 
-    async def counting(client: Any) -> None:
-        await rounds_run(client)
+    async def counting(client: Any, *args: Any, **kwargs: Any) -> None:
+        await rounds_run(client, *args, **kwargs)  # the round's own arguments, whatever they are
         if state["target"] is not None and poller.rounds >= state["target"]:
             state["reached"].set()
 
@@ -233,10 +235,27 @@ def round_counter(poller: ClassStatusPoller) -> Callable[[int], Awaitable[None]]
 
     async def rounds(count: int) -> None:
         state["target"], state["reached"] = poller.rounds + count, asyncio.Event()
-        await state["reached"].wait()
+        try:
+            await asyncio.wait_for(state["reached"].wait(), ROUND_DEADLINE * count)
+        except asyncio.TimeoutError:
+            waited = ROUND_DEADLINE * count
+            raise RuntimeError(f"the poller ended no {count} round(s) in {waited} s: {_state(poller)}") from None
         state["target"] = None
 
     return rounds
+
+
+def _state(poller: ClassStatusPoller) -> str:
+    """What became of ``poller``'s task, for a benchmark that waited on it in vain (a stopped poller leaves the
+    event loop idle: without a deadline the benchmark would wait forever)."""
+    task = poller._task
+    if task is None:
+        return "its task never started"
+    if not task.done():
+        return f"its task still runs, {poller.waiters} waiters, {poller.rounds} rounds, {poller.requests} requests"
+    if task.cancelled():
+        return "its task was cancelled"
+    return f"its task ended ({task.exception()!r}), {poller.waiters} waiters, {poller.rounds} rounds"
 
 
 @asynccontextmanager
