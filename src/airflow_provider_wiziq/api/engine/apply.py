@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 BATCH_SECONDS = 5.0
 #: Progress is logged at least this often (and at every tenth of the planned writes).
 PROGRESS_SECONDS = 10.0
+NOT_SENT = "not sent: the run was stopped"
 #: How long a stopped run waits for the calls in flight before it records what was done.
 STOP_WAIT_SECONDS = 2.0
 
@@ -263,7 +264,7 @@ class Applier:
 
     def _send(self, op: Op) -> _Done:
         if self.stop.is_set():
-            return _Done(op, StopRequested("not sent: the run was stopped"))
+            return _Done(op, StopRequested(NOT_SENT))
         try:
             if isinstance(op, Cancel):
                 return self._cancel(op)
@@ -327,11 +328,12 @@ class Applier:
     def _alone_created(self, op: Create, class_id: int, urls: tuple[tuple[int, str], ...] = ()) -> _Done:
         """A class made alone exists: recorded, and the roster enrolled in it."""
         item = LedgerClass(class_id, op.first.utc_start, SCHEDULED, None, self.sections[op.key].fields_hash)
+        enrolled: list[int] = []
         try:
-            enrolled = self._enroll_new(op, (item,))
+            self._enroll_new(op, (item,), enrolled)
         except WizIQError as error:
-            return _Done(op, error, classes=(item,), urls=urls)
-        return _Done(op, classes=(item,), urls=urls, enrolled=enrolled)
+            return _Done(op, error, classes=(item,), urls=urls, enrolled=tuple(enrolled))
+        return _Done(op, classes=(item,), urls=urls, enrolled=tuple(enrolled))
 
     def _after_create(self, op: Create, master: int) -> _Done:
         """A series exists: read its classes back, cancel the ones not wanted, enroll the roster in the others."""
@@ -349,30 +351,44 @@ class Applier:
             if scheduled.presenters and scheduled.presenters[0].url:
                 urls.append((scheduled.class_id, scheduled.presenters[0].url))
         cancelled: list[tuple[int, str]] = []
+        enrolled: list[int] = []
+        failed: WizIQError | None = None
         try:
             for item in classes:
                 if not wanted.get(item.start, False):
                     on_holiday = item.start.astimezone(zone).date() in self.holidays
+                    self._go_on()
                     self._cancel(Cancel(op.id, op.key, "", class_id=item.class_id, start=item.start))
                     cancelled.append((item.class_id, CANCELLED_HOLIDAY if on_holiday else CANCELLED))
-            staying = [item for item in classes if wanted.get(item.start, False)]
-            enrolled = self._enroll_new(op, staying)
+            self._enroll_new(op, [item for item in classes if wanted.get(item.start, False)], enrolled)
         except WizIQError as error:
-            return _Done(op, error, master=master, classes=tuple(classes), cancelled=tuple(cancelled), urls=tuple(urls))
+            failed = error  # what was done before it is recorded with it
         return _Done(
-            op, master=master, classes=tuple(classes), cancelled=tuple(cancelled), enrolled=enrolled, urls=tuple(urls)
+            op,
+            failed,
+            master=master,
+            classes=tuple(classes),
+            cancelled=tuple(cancelled),
+            enrolled=tuple(enrolled),
+            urls=tuple(urls),
         )
 
-    def _enroll_new(self, op: Create, classes: Any) -> tuple[int, ...]:
-        """The roster enrolled in a create's wanted classes, when the plan says so (``op.enroll``)."""
+    def _enroll_new(self, op: Create, classes: Any, enrolled: list[int]) -> None:
+        """The roster enrolled in a create's wanted classes, when the plan says so (``op.enroll``); each class
+        enrolled is added to ``enrolled`` as it is, so that a stop or an error keeps what was done."""
         if not op.enroll:
-            return ()
-        section = self.sections[op.key]
-        done = []
+            return
+        roster = self.sections[op.key].roster()
         for item in classes:
-            self.client.add_attendees(item.class_id, section.roster())
-            done.append(item.class_id)
-        return tuple(done)
+            self._go_on()
+            self.client.add_attendees(item.class_id, roster)
+            enrolled.append(item.class_id)
+
+    def _go_on(self) -> None:
+        """Raise StopRequested once the run is stopped: a create's own follow-up calls (cancelling a series'
+        unwanted classes, enrolling its roster) start no new call either; what they leave, the next run plans."""
+        if self.stop.is_set():
+            raise StopRequested(NOT_SENT)
 
     # Recording (in the dispatching thread) ------------------------------------------------------------------
 
