@@ -22,8 +22,8 @@ METHODS = ("create_recurring", "get_data", "view_schedule", "cancel", "add_atten
 #: Every fault the emulator can inject (emulator/faults.py), in its own order.
 #: The transport faults (``ignored`` answers well-formed XML, for the sync's drift tests; ping faults touch no call).
 FAULTS = tuple(kind for kind in FAULT_COMMITS if kind not in ANSWERED | PING_KINDS)
-#: The ``delay`` fault's wait and the ``http_429`` fault's Retry-After in the matrix.
-DELAY_SECONDS = 0.6
+#: The ``delay`` fault's wait (twice the matrix's read_timeout) and the ``http_429`` fault's Retry-After in the matrix.
+DELAY_SECONDS = 4
 RETRY_AFTER = 1
 
 
