@@ -32,3 +32,14 @@ def scripted_server():
     """A real HTTP server on 127.0.0.1 that answers from a script and records what it received."""
     with ScriptedServer() as server:
         yield server
+
+
+@pytest.fixture
+def term(wiziq_emulator):
+    """A term synced by the engine alone (no Airflow) against the emulator, its ledger in memory: a module that
+    means something else by ``term`` defines its own fixture of that name."""
+    from tests.support.term import EngineTerm
+
+    engine = EngineTerm(wiziq_emulator)
+    yield engine
+    engine.close()

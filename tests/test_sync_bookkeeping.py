@@ -18,13 +18,6 @@ ROSTER = [{"attendee_id": f"s{n}", "screen_name": f"Student {n}"} for n in range
 pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
 
 
-@pytest.fixture
-def term(wiziq_emulator):
-    engine = EngineTerm(wiziq_emulator)
-    yield engine
-    engine.close()
-
-
 def test_without_a_ledger_only_what_the_run_itself_changed_is_announced(term, wiziq_emulator, caplog):
     term.store = None  # ledger_path="none": nothing durable, so nothing remembers what an earlier run announced
     first = term.run([section("A"), section("B")], HOLIDAYS)

@@ -34,13 +34,6 @@ OFF = {date(2027, 9, 6), date(2027, 10, 11), date(2027, 11, 11), *(date(2027, 11
 CREATES = ("create_recurring", "create")
 
 
-@pytest.fixture
-def term(wiziq_emulator):
-    engine = EngineTerm(wiziq_emulator)
-    yield engine
-    engine.close()
-
-
 def school_days(*, off=OFF, until=LAST_DAY) -> list[date]:
     """Monday to Friday but days off, from the term's first day."""
     weekdays = rrule(WEEKLY, dtstart=datetime.combine(FIRST_DAY, datetime.min.time()), byweekday=(MO, TU, WE, TH, FR))

@@ -26,13 +26,6 @@ TEN = [section(key) for key in "ABCDEFGHIJ"]  # 71 classes each after holidays: 
 pytestmark = pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
 
 
-@pytest.fixture
-def term(wiziq_emulator):
-    engine = EngineTerm(wiziq_emulator)
-    yield engine
-    engine.close()
-
-
 def by_presenter(emulator, email):
     return {c["class_id"]: c["utc_start"] for c in standing(emulator) if c["presenter_email"] == email}
 
