@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 BATCH_SECONDS = 5.0
 #: Progress is logged at least this often (and at every tenth of the planned writes).
 PROGRESS_SECONDS = 10.0
-NOT_SENT = "not sent: the run was stopped"
 #: How long a stopped run waits for the calls in flight before it records what was done.
 STOP_WAIT_SECONDS = 2.0
 
@@ -263,9 +262,8 @@ class Applier:
     # One operation's calls (in a worker thread) ------------------------------------------------------------
 
     def _send(self, op: Op) -> _Done:
-        if self.stop.is_set():
-            return _Done(op, StopRequested(NOT_SENT))
         try:
+            self._go_on()
             if isinstance(op, Cancel):
                 return self._cancel(op)
             if isinstance(op, Move):
@@ -388,7 +386,7 @@ class Applier:
         """Raise StopRequested once the run is stopped: a create's own follow-up calls (cancelling a series'
         unwanted classes, enrolling its roster) start no new call either; what they leave, the next run plans."""
         if self.stop.is_set():
-            raise StopRequested(NOT_SENT)
+            raise StopRequested("not sent: the run was stopped")
 
     # Recording (in the dispatching thread) ------------------------------------------------------------------
 
