@@ -93,11 +93,13 @@ class Term:
 
     def bytes_a_class(self) -> tuple[float, int, int]:
         """The ledger's stored bytes over the classes it holds (cancelled ones too), its bytes and its classes."""
+        from airflow_provider_wiziq.api.engine.ledger import decode_entry
+
         stored = sum(len(value) for value in self.store.data.values())
         classes = 0
         for key, value in self.store.data.items():
             if "/s/" in key:
-                classes += sum(len(entry["c"].get("s", "")) for entry in json.loads(value).values())
+                classes += sum(len(decode_entry(entry).classes) for entry in json.loads(value).values())
         return stored / max(classes, 1), stored, classes
 
 

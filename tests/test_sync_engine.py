@@ -3,6 +3,7 @@ apply, and a worker lost between two of its batches leaving the next run to find
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -163,3 +164,27 @@ def test_the_report_gives_a_presenter_url_read_from_wiziq_when_this_run_created_
     assert run.calls("create_recurring") == [] and run.row("A")["action"] == "update"
     assert made and run.result["sections"]["A"]["presenter_url"] == made  # the first class's, as WizIQ gives it
     term.close()
+
+
+def test_an_unchanged_run_on_a_second_format_ledger_upgrades_it_and_sends_nothing(wiziq_emulator):
+    """A ledger written by format 2 (each section's columns as JSON objects) is read as it is; the next run writes
+    it again in this format even when nothing changed on WizIQ, and the run after reads it and writes nothing."""
+    term = EngineTerm(wiziq_emulator)
+    sections = [section(key) for key in "ABC"]
+    term.run(sections, HOLIDAYS)
+    for key in ledger_keys(term.store, ""):
+        value = stored(term.store, key)
+        if "/s/" in key:
+            put(term.store, key, {name: json.loads(entry) for name, entry in value.items()})
+        else:
+            put(term.store, key, {**value, "v": 2})
+
+    upgraded = term.run(sections, HOLIDAYS)
+    assert upgraded.writes == []
+    assert head(term.store)["v"] == 3
+    shards = [stored(term.store, key) for key in ledger_keys(term.store, "") if "/s/" in key]
+    assert shards and all(isinstance(entry, str) for shard in shards for entry in shard.values())
+
+    term.store.calls.set = 0
+    after = term.run(sections, HOLIDAYS)
+    assert after.writes == [] and term.store.calls.set == 0

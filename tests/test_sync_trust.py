@@ -7,6 +7,7 @@ The Airflow-facing findings (asset events, on_kill, Variables) are in test_sync.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -263,9 +264,11 @@ def test_a_ledger_class_that_is_another_class_on_wiziq_is_left_alone(wiziq_emula
 def corrupt_entry(store, key, how):
     shard_key = next(k for k in ledger_keys(store, "") if "/s/" in k and key in stored(store, k))
     shard = stored(store, shard_key)
-    entry = shard[key]
+    entry = json.loads(shard[key])
     if how == "not a dict":
-        shard[key] = ["x"]
+        entry = ["x"]
+    elif how == "not JSON":
+        entry = shard[key][:-1]
     elif how == "missing field":
         del entry["c"]
     elif how == "wrong type":
@@ -278,11 +281,22 @@ def corrupt_entry(store, key, how):
         entry["c"]["m"] = "9" * len(entry["c"]["s"])
     elif how == "unknown state":
         entry["c"]["s"] = "?" + entry["c"]["s"][1:]
+    shard[key] = entry if isinstance(entry, str) else json.dumps(entry)
     put(store, shard_key, shard)
 
 
 @pytest.mark.parametrize(
-    "how", ["not a dict", "missing field", "wrong type", "short column", "huge minute", "bad index", "unknown state"]
+    "how",
+    [
+        "not a dict",
+        "not JSON",
+        "missing field",
+        "wrong type",
+        "short column",
+        "huge minute",
+        "bad index",
+        "unknown state",
+    ],
 )
 def test_a_corrupt_section_entry_is_adopted_from_wiziq_with_a_warning(term, wiziq_emulator, caplog, how):
     term.run([section("A"), section("B")], HOLIDAYS)

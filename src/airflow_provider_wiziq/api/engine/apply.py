@@ -556,7 +556,7 @@ class Applier:
         changed: dict[str, SectionEntry | None] = {key: self.entries.get(key) for key in self._dirty}
         for old in self.plan.renames.values():
             changed[old] = None
-        if changed:
+        if changed or self.ledger.upgrading:  # a ledger read in an earlier format is written again in this one
             self.ledger.record(changed)
         self._dirty.clear()
         self._last_batch = time.monotonic()

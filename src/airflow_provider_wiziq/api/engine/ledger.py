@@ -9,13 +9,14 @@ two connections keeps two ledgers that never meet. Per account:
   the **marker** (written when a run has recorded every write it made) and the **lease** (refusing a
   concurrent run);
 - ``<account>/s/<n>``: the sections, packed into shards of at most 60 KiB (Airflow's state store policy is
-  64 KiB); a run rewrites only the shards whose sections changed. Each section keeps what runs changed in it
-  that no asset event has announced yet (a failed or stopped run's changes).
+  64 KiB), each section one JSON string; a run rewrites only the shards whose sections changed. Each section
+  keeps what runs changed in it that no asset event has announced yet (a failed or stopped run's changes).
 
 Every stored value is decoded strictly. An entry that cannot be read is treated as missing (its section is then
 adopted from WizIQ, with a warning naming the key); a head, lease or marker that cannot be read is treated as
-absent. The first format (``format``, ``marker``, ``lease``, ``index/<n>``, ``section/<key>``, not scoped) is read
-and upgraded in place by the next run that writes.
+absent. The earlier formats are read and upgraded in place by the next run that writes: the first (``format``,
+``marker``, ``lease``, ``index/<n>``, ``section/<key>``, not scoped) and the second (each section a JSON object in
+its shard; the shards are packed again, a string taking a few more bytes).
 
 The ledgers live in three modules: this one (the term ledger: reading, the lease, batches of writes), its stored
 format in :mod:`.ledger_format`, and the series ledgers of ``CreateRecurringClassOperator`` (one key) and
@@ -46,6 +47,7 @@ from airflow_provider_wiziq.api.engine.ledger_format import (
     encode_entry,
     encode_head,
     entry_size,
+    is_current,
 )
 from airflow_provider_wiziq.api.engine.series_ledger import (
     SERIES_KEY,
@@ -115,6 +117,7 @@ class TermLedger:
         self._shards: list[dict[str, Any]] = []  # encoded entries per shard, as stored
         self._sizes: list[int] = []  # each shard's encoded size (an upper bound), kept as entries come and go
         self._v1_keys: list[str] = []
+        self._older = False  # a shard holds sections in format 2's form: the next write repacks every shard
         self._lease: dict[str, Any] | None = None
         self.calls = {"get": 0, "set": 0, "delete": 0}
 
@@ -151,6 +154,9 @@ class TermLedger:
                 self._shard_of[key] = number
                 try:
                     entries[key] = decode_entry(value)
+                    if not is_current(value):  # format 2's object: in this format's string from now on
+                        self._shards[number][key] = encode_entry(entries[key])
+                        self._older = True
                 except Unreadable as error:
                     unreadable.append(key)
                     log.warning(
@@ -219,8 +225,8 @@ class TermLedger:
 
     @property
     def upgrading(self) -> bool:
-        """The ledger was read in the first format: the next write upgrades it."""
-        return bool(self._v1_keys)
+        """The ledger was read in an earlier format: the next write upgrades it."""
+        return bool(self._v1_keys) or self._older
 
     # The lease: refusing a concurrent run ------------------------------------------------------------------
 
@@ -307,7 +313,8 @@ class TermLedger:
         """Write these sections (None deletes one), rewriting only the shards they are in."""
         with self._lock:
             dirty: set[int] = set()
-            if self._v1_keys:
+            stale = self._repack() if self._older else range(0)
+            if self._v1_keys or self._older:
                 dirty.update(range(len(self._shards)))
             for key, entry in entries.items():
                 number = self._shard_of.get(key)
@@ -328,14 +335,33 @@ class TermLedger:
                 dirty.add(number)
             for number in sorted(dirty):
                 self._set(self._key(f"s/{number}"), self._shards[number])
-            if len(self._shards) != self._head.shards:
+            if len(self._shards) != self._head.shards or self._older:
                 self._head = replace(self._head, shards=len(self._shards))
                 self._write_head()
+            for number in stale:
+                if number >= len(self._shards):
+                    self._delete(self._key(f"s/{number}"))
+            if self._older:
+                log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
+                self._older = False
             if self._v1_keys:
                 for key in self._v1_keys:
                     self._delete(key)
                 log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
                 self._v1_keys = []
+
+    def _repack(self) -> range:
+        """Place every section again (a section in this format's string takes more bytes than format 2's object
+        did); the shard numbers that held sections before, to delete those no longer used."""
+        held = [(key, value) for shard in self._shards for key, value in shard.items()]
+        before = range(len(self._shards))
+        self._shards, self._sizes, self._shard_of = [], [], {}
+        for key, value in held:
+            number = self._place(key, entry_size(key, value), prefer=None)
+            self._shards[number][key] = value
+            self._sizes[number] += entry_size(key, value)
+            self._shard_of[key] = number
+        return before
 
     def _place(self, key: str, size: int, *, prefer: int | None) -> int:
         """A shard with room for an entry of ``size`` bytes: the one it was in if it still fits, else the first."""

@@ -1,9 +1,10 @@
 """The term ledger's stored format (docs/term-sync.md "The ledger"): every value it writes and how each is read.
 
 Per account, ``<account>/head`` holds the format version, a generation, the number of shards, the marker and the
-lease; ``<account>/s/<n>`` a shard of sections (at most :data:`SHARD_BYTES`), each section's classes in columns
-(:func:`encode_entry`). Every value is decoded strictly: what this format does not write is :class:`Unreadable`,
-never a raw Python exception. The first format (not scoped by account) is read here too.
+lease; ``<account>/s/<n>`` a shard of sections (at most :data:`SHARD_BYTES`), each section one JSON string holding
+its classes in columns (:func:`encode_entry`). Every value is decoded strictly: what this format does not write is
+:class:`Unreadable`, never a raw Python exception. The earlier formats are read here too: the first (not scoped by
+account) and the second (each section's columns as a JSON object, not a string).
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from typing import Any, TypeGuard
 from airflow_provider_wiziq.api.protocol.errors import WizIQError
 from airflow_provider_wiziq.api.rules.state import STATES, LedgerClass, Marker, PendingCreate, SectionEntry
 
-FORMAT_VERSION = 2
+#: 3: each section one JSON string in its shard. Airflow's execution API validates a stored value element by
+#: element, on the way in and on the way out, so a section stored as a JSON object (format 2) cost the api-server
+#: dozens of validations where a string costs one.
+FORMAT_VERSION = 3
+#: The head versions this module reads; a shard written by format 2 holds objects, rewritten by the next write.
+READ_VERSIONS = (2, 3)
 #: The most bytes one stored value holds (Airflow's state store policy is 64 KiB per value; stores take 60 KiB).
 SHARD_BYTES = 60 * 1024
 
@@ -65,7 +71,7 @@ def decode_head(value: Any) -> Head:
     if not isinstance(value, dict):
         raise Unreadable(f"not a dict but {type(value).__name__}")
     version = value.get("v")
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         if isinstance(version, int) and version > FORMAT_VERSION:
             raise LedgerError(
                 f"The term's ledger has format {version}; this provider reads format {FORMAT_VERSION}. Upgrade the "
@@ -99,8 +105,13 @@ def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def encode_entry(entry: SectionEntry) -> dict[str, Any]:
-    """One section's ledger as stored, its classes in columns (about 14 bytes a class): ``i`` the class ids and
+def encode_entry(entry: SectionEntry) -> str:
+    """One section's ledger as stored: a JSON string (compact, UTF-8) of :func:`entry_columns`."""
+    return json.dumps(entry_columns(entry), separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_columns(entry: SectionEntry) -> dict[str, Any]:
+    """One section's ledger, its classes in columns (about 14 bytes a class): ``i`` the class ids and
     ``t`` the start minutes, each the first value then the differences; ``s`` one letter a state; ``m``, ``f``,
     ``r`` one digit a class (base 36): its series, fields and roster fingerprint by position (``.``: no series),
     or a list of positions (``-1``: no series) when the column has more than 36 values; ``v`` ``1``/``0``
@@ -198,13 +209,19 @@ def _by_use(fingerprints: Iterable[str]) -> list[str]:
     return sorted(counts, key=lambda fp: (-counts[fp], fp)) or [""]
 
 
+def is_current(value: Any) -> bool:
+    """A stored section in this format's form (a string), not format 2's (an object)."""
+    return isinstance(value, str)
+
+
 def decode_entry(value: Any) -> SectionEntry:
-    """A stored section read strictly: anything this format does not write is :class:`Unreadable`."""
+    """A stored section read strictly (this format's string, or format 2's object): anything these formats do not
+    write is :class:`Unreadable`."""
     try:
-        return _decode_entry(value)
+        return _decode_entry(json.loads(value) if isinstance(value, str) else value)
     except Unreadable:
         raise
-    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as error:
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError, RecursionError) as error:
         raise Unreadable(f"{type(error).__name__}: {error}") from None
 
 
@@ -311,6 +328,7 @@ def decode_first_format(value: Any) -> SectionEntry:
 
 __all__ = [
     "FORMAT_VERSION",
+    "READ_VERSIONS",
     "SHARD_BYTES",
     "Head",
     "LedgerError",
@@ -320,6 +338,8 @@ __all__ = [
     "decode_head",
     "encode_entry",
     "encode_head",
+    "entry_columns",
     "entry_size",
+    "is_current",
     "is_int",
 ]
