@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import jinja2
 import pytest
@@ -11,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 
-from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, needs_rendering
+from airflow_provider_wiziq.operators.templating import InBrief, RendersOnlyTemplates, needs_rendering
 from airflow_provider_wiziq.operators.wiziq import CreateRecurringClassesOperator, CreateRecurringClassOperator
 from tests.support.bulk import spec
+from tests.sync_support import TERM_OPENS, section
 
 
 def airflow_env(**options: object) -> jinja2.Environment:
@@ -69,7 +71,7 @@ def test_a_native_environment_always_renders():
     env = operator.get_template_env()
     assert needs_rendering("30", env)
     operator.render_template_fields({}, env)
-    assert operator.series == [{"key": "a", "attendee_limit": 30}]
+    assert operator.whole("series") == [{"key": "a", "attendee_limit": 30}]
 
 
 @settings(max_examples=300, deadline=None)
@@ -89,9 +91,9 @@ def test_bulk_specs_compile_only_their_templates():
     CountingEnvironment.compiled = 0
     operator.render_template_fields({"params": {"term": "Fall", "first_day": "2027-02-01"}}, CountingEnvironment())
     assert CountingEnvironment.compiled == 2
-    assert operator.series[7]["title"] == "Section 7 (Fall)"
-    assert operator.series[31]["start_time"] == "2027-02-01T09:00"
-    assert operator.series[0] == spec(0)
+    assert operator.whole("series")[7]["title"] == "Section 7 (Fall)"
+    assert operator.whole("series")[31]["start_time"] == "2027-02-01T09:00"
+    assert operator.whole("series")[0] == spec(0)
 
 
 def test_the_single_operator_renders_its_templates_too():
@@ -131,7 +133,7 @@ def test_data_without_a_template_is_handed_over_as_it_is():
         operator = SyncTermOperator(task_id="sync", term="fall", sections=term, holidays=["2027-11-25"])
     CountingEnvironment.compiled = 0
     operator.render_template_fields({"params": {}}, CountingEnvironment())
-    assert operator.sections is term and operator.sections == rostered_term()
+    assert operator.whole("sections") is term and operator.whole("sections") == rostered_term()
     assert CountingEnvironment.compiled == 0
 
 
@@ -152,7 +154,7 @@ def test_a_template_deep_in_data_is_still_rendered(where):
     CountingEnvironment.compiled = 0
     operator.render_template_fields({"params": {"who": "Ada"}}, CountingEnvironment())
     assert CountingEnvironment.compiled == 1
-    rendered = operator.sections
+    rendered = operator.whole("sections")
     assert "Ada" in (rendered[3]["attendees"][7]["screen_name"], rendered[5]["days"][1])
     assert rendered[0] == rostered_term()[0] and isinstance(rendered[5]["days"], tuple)
 
@@ -164,7 +166,7 @@ def test_values_that_are_not_plain_data_go_through_airflows_renderer():
     with DAG("sync_other_values", schedule=None, start_date=datetime(2025, 1, 1)):
         operator = SyncTermOperator(task_id="sync", term="fall", sections=[{"key": "A", "tags": {"{{ params.who }}"}}])
     operator.render_template_fields({"params": {"who": "Ada"}}, CountingEnvironment())
-    assert operator.sections == [{"key": "A", "tags": {"Ada"}}]
+    assert operator.whole("sections") == [{"key": "A", "tags": {"Ada"}}]
 
 
 class AirflowRenders(BaseOperator):
@@ -271,3 +273,72 @@ def test_subclassed_containers_are_left_to_airflow():
     for content in (OrderedDict(title="Algebra"), Pair("Algebra", 30), {"Algebra"}, [Pair("{{ params.who }}", 1)]):
         airflow, ours = both_render(content)
         assert shape(ours) == shape(airflow)
+
+
+# A long rendered field kept in brief ----------------------------------------------------------------------------
+
+
+def rendered_fields(dag_run: Any, task_id: str) -> dict[str, Any]:
+    """What Airflow stored of a task's rendered fields (the UI's Rendered Template view)."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+
+    from tests.dagtest import task_instances
+
+    fields = RenderedTaskInstanceFields.get_templated_fields(task_instances(dag_run)[task_id])
+    assert fields is not None
+    return dict(fields)
+
+
+@pytest.mark.wiziq_emulator(clock_start=TERM_OPENS)
+def test_a_long_rendered_term_is_stored_as_a_line_saying_what_it_holds(wiziq_emulator):
+    """Airflow keeps the first 4,096 characters of a long rendered field, after walking the whole of it through
+    its secrets masker (0.2 s of every try for 500 sections with rosters); the operators keep a line saying what
+    it holds instead, and read the whole value."""
+    from airflow_provider_wiziq.operators.wiziq import SyncTermOperator
+    from tests.dagtest import run_dag
+
+    sections = [section(f"F27-{n:03d}") for n in range(20)]  # about 5,000 characters
+    few = ["2027-09-06", "2027-11-25"]
+    with DAG("templating_brief", schedule=None, start_date=datetime(2025, 1, 1)) as dag:
+        SyncTermOperator(task_id="sync", term="brief", sections=sections, holidays=few, max_calls_per_second=None)
+    dag_run = run_dag(dag)
+
+    assert dag_run.state == "success"
+    stored = rendered_fields(dag_run, "sync")
+    assert stored["holidays"] == few  # short: stored whole, as Airflow does
+    brief = stored["sections"]
+    assert isinstance(brief, str) and len(brief) <= 4096
+    assert brief.startswith("20 sections, ") and "F27-000, F27-001, F27-002, ..., F27-019" in brief
+    assert "Truncated" not in brief and "presenter_email" not in brief  # no row's content
+    assert len(wiziq_emulator.series()) == 20 * 2  # the whole term was read: each section is two series
+
+
+def test_every_operator_with_a_list_field_keeps_a_long_one_in_brief_through_airflows_own_serializer():
+    from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
+
+    from airflow_provider_wiziq.operators.wiziq import WizIQAddAttendeesOperator
+
+    with DAG("templating_brief_all", schedule=None, start_date=datetime(2025, 1, 1)):
+        bulk = CreateRecurringClassesOperator(task_id="bulk", series=[spec(n) for n in range(100)])
+        few = CreateRecurringClassesOperator(task_id="few", series=[spec(n) for n in range(3)])
+        people = [{"attendee_id": f"s{n}", "screen_name": f"Student {n}"} for n in range(400)]
+        enroll = WizIQAddAttendeesOperator(task_id="enroll", class_id=15001, attendees=people)
+    for operator in (bulk, few, enroll):
+        operator.render_template_fields({})
+    assert _serialize_rendered_fields(bulk)["series"].startswith("100 series, S-0000, S-0001")
+    assert _serialize_rendered_fields(few)["series"] == [spec(n) for n in range(3)]
+    assert _serialize_rendered_fields(enroll)["attendees"].startswith("400 attendees, s0, s1, s2, ..., s399")
+    assert bulk.whole("series") == [spec(n) for n in range(100)] and isinstance(bulk.series, InBrief)
+
+
+def test_a_brief_names_its_items_and_digests_the_whole_value():
+    from airflow_provider_wiziq.operators.templating import Noun, in_brief
+
+    rows = [{"key": f"S{n}", "title": f"Section {n}"} for n in range(500)]
+    line = in_brief(rows, Noun("section", "sections", "key"), limit=4096)
+    assert line.startswith("500 sections, ")
+    assert "S0, S1, S2, ..., S499" in line and "sha256 " in line
+    assert in_brief(list(reversed(rows)), Noun("section", "sections", "key"), limit=4096) != line
+    assert in_brief([{"title": "x"}] * 3000, Noun("spec", "specs", "key"), limit=4096).startswith("3000 specs (")
+    assert in_brief({"2027-09-06": "A"}, Noun("day", "days"), limit=4096).startswith("1 day, ")
+    assert len(in_brief([{"key": "k" * 5000}], Noun("section", "sections", "key"), limit=200)) <= 200

@@ -17,7 +17,7 @@ from airflow_provider_wiziq._compat import AirflowException, AirflowFailExceptio
 from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.failures import wiziq_failures
 from airflow_provider_wiziq.operators.series import series_result, with_status_ping_url
-from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, dag_folder
+from airflow_provider_wiziq.operators.templating import KeepsLongFieldsInBrief, Noun, RendersOnlyTemplates, dag_folder
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -34,7 +34,7 @@ MAX_LISTED = 50
 MAX_LOGGED_AS_THEY_COME = 10
 
 
-class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
+class CreateRecurringClassesOperator(RendersOnlyTemplates, KeepsLongFieldsInBrief, BaseOperator):
     """Create many WizIQ recurring class series (``create_recurring``) with bounded concurrency and a rate limit.
 
     :param series: the series specs (templated): a list of dicts (an upstream task's output), JSON or CSV text,
@@ -63,6 +63,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
     template_fields: Sequence[str] = ("series", "wiziq_conn_id")
     template_ext: Sequence[str] = ()  # a path is read as data on the worker, never looked up as a template
     template_fields_renderers: ClassVar[dict[str, str]] = {"series": "json"}
+    template_fields_in_brief: ClassVar[dict[str, Noun]] = {"series": Noun("series", "series", "key")}
     ui_color = "#cce4ff"
 
     def __init__(
@@ -109,7 +110,7 @@ class CreateRecurringClassesOperator(RendersOnlyTemplates, BaseOperator):
             limits = hook.limits
             specs = [
                 with_status_ping_url(spec, hook) if isinstance(spec, Mapping) else spec
-                for spec in read_series_specs(self.series, base=dag_folder(self))
+                for spec in read_series_specs(self.whole("series"), base=dag_folder(self))
             ]
         planned, invalid = plan_series(specs, limits)
         if invalid:

@@ -7,12 +7,13 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_wiziq._compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.wait import DEFAULT_MAX_CONSECUTIVE_ERRORS, check_max_consecutive_errors
 from airflow_provider_wiziq.failures import wiziq_failures
+from airflow_provider_wiziq.operators.templating import KeepsLongFieldsInBrief, Noun
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 DEFERRAL_GRACE = timedelta(minutes=5)
 
 
-class WizIQAddAttendeesOperator(BaseOperator):
+class WizIQAddAttendeesOperator(KeepsLongFieldsInBrief, BaseOperator):
     """Enroll attendees in a class and return each one's join URL.
 
     :param class_id: the class (templated; e.g. ``{{ ti.xcom_pull('create')['class_ids'][0] }}``).
@@ -41,6 +42,7 @@ class WizIQAddAttendeesOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("class_id", "attendees", "wiziq_conn_id")
+    template_fields_in_brief: ClassVar[dict[str, Noun]] = {"attendees": Noun("attendee", "attendees", "attendee_id")}
 
     def __init__(
         self,
@@ -58,7 +60,7 @@ class WizIQAddAttendeesOperator(BaseOperator):
     def execute(self, context: Context) -> list[dict[str, Any]]:
         from airflow_provider_wiziq.hooks.wiziq import WizIQHook
 
-        roster = _roster(self.attendees)
+        roster = _roster(self.whole("attendees"))
         with wiziq_failures():
             result = WizIQHook(wiziq_conn_id=self.wiziq_conn_id).add_attendees(self.class_id, roster)
         self.log.info("Enrolled %s in class %s", counted(len(result.attendees), "attendee"), self.class_id)

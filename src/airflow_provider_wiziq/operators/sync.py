@@ -17,7 +17,7 @@ from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE, AirflowExcepti
 from airflow_provider_wiziq.api.protocol.words import counted
 from airflow_provider_wiziq.api.rules.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_wiziq.failures import wiziq_failures
-from airflow_provider_wiziq.operators.templating import RendersOnlyTemplates, dag_folder
+from airflow_provider_wiziq.operators.templating import KeepsLongFieldsInBrief, Noun, RendersOnlyTemplates, dag_folder
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -39,7 +39,7 @@ def term_asset(term: str) -> Asset:
     return Asset(name=f"wiziq-term-{term}", uri=f"wiziq://term/{term}")
 
 
-class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
+class SyncTermOperator(RendersOnlyTemplates, KeepsLongFieldsInBrief, BaseOperator):
     """Keep a WizIQ term provisioned from its declaration: plan against the ledger and WizIQ, then apply.
 
     :param term: names the term (``"fall-2027"``; letters, digits, ``.``, ``_``, ``-``). Not templated: it
@@ -80,6 +80,11 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
     template_fields: Sequence[str] = ("sections", "holidays", "calendar", "expect_fingerprint", "ledger_path")
     template_ext: Sequence[str] = ()  # a path is read as data on the worker, never looked up as a template
     template_fields_renderers: ClassVar[dict[str, str]] = {"sections": "json", "holidays": "json", "calendar": "json"}
+    template_fields_in_brief: ClassVar[dict[str, Noun]] = {
+        "sections": Noun("section", "sections", "key"),
+        "holidays": Noun("date", "dates"),
+        "calendar": Noun("day", "days", "date"),
+    }
     ui_color = "#b3d9ff"
 
     def __init__(
@@ -156,7 +161,11 @@ class SyncTermOperator(RendersOnlyTemplates, BaseOperator):
             limits = hook.limits
             ping = hook.status_ping_url()  # None unless the connection has ping_base_url (issue 24's doorbell)
             declared = read_declared(
-                self.sections, self.holidays, limits, base=dag_folder(self), calendar=self.calendar
+                self.whole("sections"),
+                self.whole("holidays"),
+                limits,
+                base=dag_folder(self),
+                calendar=self.whole("calendar"),
             )
         approved = self._approved(context)
         bucket = TokenBucket(self.max_calls_per_second)
