@@ -94,12 +94,14 @@ class Term:
     def bytes_a_class(self) -> tuple[float, int, int]:
         """The ledger's stored bytes over the classes it holds (cancelled ones too), its bytes and its classes."""
         from airflow_provider_wiziq.api.engine.ledger import decode_entry
+        from airflow_provider_wiziq.api.engine.ledger_format import decode_shard
 
         stored = sum(len(value) for value in self.store.data.values())
         classes = 0
         for key, value in self.store.data.items():
             if "/s/" in key:
-                classes += sum(len(decode_entry(entry).classes) for entry in json.loads(value).values())
+                shard = decode_shard(json.loads(value))
+                classes += sum(len(decode_entry(entry).classes) for entry in shard.values())
         return stored / max(classes, 1), stored, classes
 
 

@@ -3,14 +3,20 @@ and second formats are read and upgraded in place, and what one account writes i
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import time
+import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_wiziq.api.engine.ledger import SHARD_BYTES, TermLedger, decode_entry, encode_entry
+from airflow_provider_wiziq.api.engine.ledger_format import Unreadable, decode_shard
 from airflow_provider_wiziq.api.engine.stores import MemoryStore
 from airflow_provider_wiziq.api.rules.clock import ManualClock
 from airflow_provider_wiziq.api.rules.state import STATES, LedgerClass, PendingCreate, SectionEntry
@@ -88,8 +94,8 @@ def test_shards_stay_under_the_stores_limit_and_a_changed_entry_keeps_its_shard(
     ledger.read()
     ledger.record({f"S{n}": section(n) for n in range(300)})
     shards = [key for key in store.data if "/s/" in key]
-    assert all(len(store.data[key]) <= SHARD_BYTES for key in shards)
-    assert len(shards) <= 8  # about 21 bytes a class: 300 x 70 classes in a few shards
+    assert all(len(json.dumps(json.loads(store.data[key]))) <= SHARD_BYTES for key in shards)
+    assert len(shards) <= 2  # about 20 bytes a class plain, a fifth of it packed: 300 x 70 classes in two shards
     store.calls.set = 0
     ledger.record({"S7": section(7, count=71)})
     assert store.calls.set == 1  # one shard rewritten
@@ -171,17 +177,67 @@ def replace_classes(entry: SectionEntry, made: tuple[LedgerClass, ...]) -> Secti
     return replace(entry, classes=made)
 
 
-def test_each_section_is_one_string_in_its_shard():
-    """Airflow's execution API validates a stored value element by element, on the way in and out: a section as
-    one JSON string is one element, where its columns as JSON were dozens (85% of the api-server's time in a
-    2,000-section re-run)."""
+def stored_shards(store: MemoryStore) -> dict[str, dict[str, object]]:
+    """Every shard as the ledger reads it (a packed one unpacked)."""
+    return {key: decode_shard(json.loads(value)) for key, value in store.data.items() if "/s/" in key}
+
+
+def test_a_shard_is_one_compressed_string_of_sections():
+    """Airflow's execution API validates a stored value element by element, on the way in and out, and each store
+    call is a round trip: a shard is one string (zlib, base64) of its sections, each one JSON string, about a fifth
+    of their plain size, so a term takes few shards and each costs one validation."""
     store = MemoryStore()
     ledger = TermLedger(store, term="t", account="acct", clock=CLOCK)
     ledger.read()
     ledger.record({f"S{n}": section(n) for n in range(40)})
-    shards = [json.loads(store.data[key]) for key in store.data if "/s/" in key]
-    assert shards and all(isinstance(value, str) for shard in shards for value in shard.values())
+    (value,) = [json.loads(store.data[key]) for key in store.data if "/s/" in key]
+    assert isinstance(value, str) and value.startswith("zlib:")
+    (shard,) = stored_shards(store).values()
+    assert sorted(shard) == sorted(f"S{n}" for n in range(40)) and all(isinstance(v, str) for v in shard.values())
+    assert len(value) * 4 < len(json.dumps(shard))
     assert json.loads(store.data["acct/head"])["v"] == 3
+
+
+def test_sections_that_do_not_compress_are_split_into_shards_that_fit():
+    """A shard is filled by its sections' plain size (four times what a value holds); one whose packed form is still
+    too big (random text compresses badly) is split until every value fits."""
+    noisy = {
+        f"S{n}": replace(section(n, count=5), spec={"title": base64.b64encode(os.urandom(3000)).decode()})
+        for n in range(120)
+    }
+    store = MemoryStore()
+    ledger = TermLedger(store, term="t", account="acct", clock=CLOCK)
+    ledger.read()
+    ledger.record(noisy)
+    values = [json.loads(store.data[key]) for key in store.data if "/s/" in key]
+    assert len(values) >= 7  # 120 x 4 KB of random text: at least 7 values of 60 KiB
+    assert max(len(json.dumps(value)) for value in values) <= SHARD_BYTES
+    assert TermLedger(store, term="t", account="acct", clock=CLOCK).read().entries == noisy
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "zlib:" + base64.b64encode(zlib.compress(b"\0" * (64 * 1024 * 1024))).decode(),  # 64 MiB of zeros, 64 KB
+        "zlib:not base64!",
+        "zlib:" + base64.b64encode(b"not zlib").decode(),
+        "zlib:" + base64.b64encode(zlib.compress(b"[1, 2]")).decode(),
+        "plain text",
+    ],
+    ids=["bomb", "not base64", "not zlib", "not a dict", "no prefix"],
+)
+def test_a_shard_that_does_not_unpack_is_a_warning_and_its_sections_are_adopted(value, caplog):
+    store = MemoryStore()
+    ledger = TermLedger(store, term="t", account="acct", clock=CLOCK)
+    ledger.read()
+    ledger.record({"A": section(1), "B": section(2)})
+    store.data["acct/s/0"] = json.dumps(value).encode()
+    started = time.process_time()
+    state = TermLedger(store, term="t", account="acct", clock=CLOCK).read()
+    assert time.process_time() - started < 5  # a bomb is refused after its first megabyte, not unpacked
+    assert state.entries == {} and "acct/s/0" in caplog.text and "adopted again" in caplog.text
+    with pytest.raises(Unreadable):
+        decode_shard(value)
 
 
 def second_format(store: MemoryStore, sections: dict[str, SectionEntry]) -> None:
@@ -209,9 +265,10 @@ def test_the_second_format_is_read_and_upgraded_by_the_next_write():
 
     ledger.record({})  # nothing changed: every shard is written again in this format, repacked to fit
     assert not ledger.upgrading
-    shards = {key: json.loads(value) for key, value in store.data.items() if "/s/" in key}
+    shards = stored_shards(store)
     assert all(isinstance(value, str) for shard in shards.values() for value in shard.values())
-    assert max(len(json.dumps(shard)) for shard in shards.values()) <= SHARD_BYTES
+    assert max(len(json.dumps(json.loads(store.data[key]))) for key in shards) <= SHARD_BYTES
+    assert len(shards) <= 2  # format 2 took six shards of 50 KiB
     head = json.loads(store.data["acct/head"])
     assert head["v"] == 3 and head["shards"] == len(shards)
     assert sorted(shards) == [f"acct/s/{n}" for n in range(len(shards))]  # no shard left over from format 2

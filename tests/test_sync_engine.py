@@ -12,6 +12,7 @@ import pytest
 
 from airflow_provider_wiziq.api.engine import apply, ledger
 from airflow_provider_wiziq.api.engine.ledger import LedgerError
+from airflow_provider_wiziq.api.engine.ledger_format import decode_shard
 from tests.support.term import EngineTerm, MemoryStore, client_for, head, ledger_keys, put, standing, stored
 from tests.sync_support import TERM_OPENS, section
 
@@ -175,7 +176,7 @@ def test_an_unchanged_run_on_a_second_format_ledger_upgrades_it_and_sends_nothin
     for key in ledger_keys(term.store, ""):
         value = stored(term.store, key)
         if "/s/" in key:
-            put(term.store, key, {name: json.loads(entry) for name, entry in value.items()})
+            put(term.store, key, {name: json.loads(entry) for name, entry in decode_shard(value).items()})
         else:
             put(term.store, key, {**value, "v": 2})
 
@@ -183,7 +184,8 @@ def test_an_unchanged_run_on_a_second_format_ledger_upgrades_it_and_sends_nothin
     assert upgraded.writes == []
     assert head(term.store)["v"] == 3
     shards = [stored(term.store, key) for key in ledger_keys(term.store, "") if "/s/" in key]
-    assert shards and all(isinstance(entry, str) for shard in shards for entry in shard.values())
+    assert shards and all(isinstance(shard, str) and shard.startswith("zlib:") for shard in shards)
+    assert all(isinstance(entry, str) for shard in shards for entry in decode_shard(shard).values())
 
     term.store.calls.set = 0
     after = term.run(sections, HOLIDAYS)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from airflow_provider_wiziq.api.engine.ledger import LeaseHeld, account_scope
+from airflow_provider_wiziq.api.engine.ledger_format import decode_shard
 from airflow_provider_wiziq.api.engine.sync import FingerprintMismatch, GuardRefusal
 from airflow_provider_wiziq.api.protocol.errors import WizIQResponseError
 from airflow_provider_wiziq.emulator import WizIQEmulator
@@ -262,8 +263,8 @@ def test_a_ledger_class_that_is_another_class_on_wiziq_is_left_alone(wiziq_emula
 
 
 def corrupt_entry(store, key, how):
-    shard_key = next(k for k in ledger_keys(store, "") if "/s/" in k and key in stored(store, k))
-    shard = stored(store, shard_key)
+    shard_key = next(k for k in ledger_keys(store, "") if "/s/" in k and key in decode_shard(stored(store, k)))
+    shard = decode_shard(stored(store, shard_key))
     entry = json.loads(shard[key])
     if how == "not a dict":
         entry = ["x"]

@@ -160,6 +160,7 @@ class LedgerView:
 def read_ledger(stored: StoredLedger) -> LedgerView:
     """The ledger's head and sections, decoded by the provider's own reader (the e2e has one account)."""
     from airflow_provider_wiziq.api.engine.ledger import decode_entry
+    from airflow_provider_wiziq.api.engine.ledger_format import decode_shard
 
     values = stored.values()
     head = next((value for key, value in values.items() if key.endswith("/head")), None)
@@ -169,7 +170,7 @@ def read_ledger(stored: StoredLedger) -> LedgerView:
     for key, shard in values.items():
         if "/s/" not in key:
             continue
-        for section, value in shard.items():
+        for section, value in decode_shard(shard).items():
             entry = decode_entry(value)
             sections.add(section)
             series.update(entry.series)

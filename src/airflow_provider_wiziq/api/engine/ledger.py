@@ -37,6 +37,7 @@ from typing import Any
 
 from airflow_provider_wiziq.api.engine.ledger_format import (
     FORMAT_VERSION,
+    PLAIN_SHARD_BYTES,
     SHARD_BYTES,
     Head,
     LedgerError,
@@ -44,8 +45,10 @@ from airflow_provider_wiziq.api.engine.ledger_format import (
     decode_entry,
     decode_first_format,
     decode_head,
+    decode_shard,
     encode_entry,
     encode_head,
+    encode_shard,
     entry_size,
     is_current,
 )
@@ -141,13 +144,7 @@ class TermLedger:
         unreadable: list[str] = []
         self._shards = []
         for number in range(head.shards):
-            shard = self._get(self._key(f"s/{number}"))
-            if not isinstance(shard, dict):
-                if shard is not None:
-                    log.warning(
-                        "Ledger shard %r is not a dict: its sections are adopted again", self._key(f"s/{number}")
-                    )
-                shard = {}
+            shard = self._read_shard(number)
             self._shards.append(dict(shard))
             self._sizes.append(2 + sum(entry_size(key, value) for key, value in shard.items()))
             for key, value in shard.items():
@@ -173,6 +170,18 @@ class TermLedger:
             unreadable=tuple(unreadable),
             found=True,
         )
+
+    def _read_shard(self, number: int) -> dict[str, Any]:
+        stored = self._get(self._key(f"s/{number}"))
+        if stored is None:
+            return {}
+        try:
+            return decode_shard(stored)
+        except Unreadable as error:
+            log.warning(
+                "Ledger shard %r cannot be read (%s): its sections are adopted again", self._key(f"s/{number}"), error
+            )
+            return {}
 
     def _count_shards(self) -> int:
         number = 0
@@ -333,8 +342,7 @@ class TermLedger:
                 self._sizes[number] += size
                 self._shard_of[key] = number
                 dirty.add(number)
-            for number in sorted(dirty):
-                self._set(self._key(f"s/{number}"), self._shards[number])
+            self._write_shards(sorted(dirty))
             if len(self._shards) != self._head.shards or self._older:
                 self._head = replace(self._head, shards=len(self._shards))
                 self._write_head()
@@ -349,6 +357,32 @@ class TermLedger:
                     self._delete(key)
                 log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
                 self._v1_keys = []
+
+    def _write_shards(self, numbers: list[int]) -> None:
+        """Write these shards, packed; one whose packed form does not fit is split in two (the second half a new
+        shard) until each fits."""
+        while numbers:
+            number = numbers.pop(0)
+            value = encode_shard(self._shards[number])
+            if value is None:
+                numbers[:0] = [number, self._split(number)]
+                continue
+            self._set(self._key(f"s/{number}"), value)
+
+    def _split(self, number: int) -> int:
+        """Move the second half of a shard's sections to a new shard; its number."""
+        keys = list(self._shards[number])
+        moved = len(self._shards)
+        self._shards.append({})
+        self._sizes.append(2)
+        for key in keys[len(keys) // 2 :]:
+            value = self._shards[number].pop(key)
+            size = entry_size(key, value)
+            self._sizes[number] -= size
+            self._shards[moved][key] = value
+            self._sizes[moved] += size
+            self._shard_of[key] = moved
+        return moved
 
     def _repack(self) -> range:
         """Place every section again (a section in this format's string takes more bytes than format 2's object
@@ -370,10 +404,10 @@ class TermLedger:
                 f"Section {key!r} holds too much for one ledger value ({size} bytes, at most {SHARD_BYTES}): "
                 "split it into shorter sections."
             )
-        if prefer is not None and self._sizes[prefer] + size <= SHARD_BYTES:
+        if prefer is not None and self._sizes[prefer] + size <= PLAIN_SHARD_BYTES:
             return prefer
         for number, used in enumerate(self._sizes):
-            if used + size <= SHARD_BYTES:
+            if used + size <= PLAIN_SHARD_BYTES:
                 return number
         self._shards.append({})
         self._sizes.append(2)
