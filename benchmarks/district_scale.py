@@ -17,10 +17,13 @@ context whose ledger store is a dict, on the same emulator and the same file: wh
 Airflow. The deployment's figure is the task instance's duration as Airflow records it (its start to its end,
 what a DAG's user waits for); the bare one is ``execute()``'s wall time. Beside them, the CPU each component used
 during the run (every process of its tree, sampled by psutil every 0.3 s; the task process is the busiest process
-under the scheduler, its parent the task's supervisor) and, when ``py-spy`` is installed (beside this Python or on
-the PATH), where the task and the api-server spent it.
+under the scheduler, its parent the task's supervisor) and, with ``--profile`` when ``py-spy`` is installed
+(beside this Python or on the PATH), where the task and the api-server spent it. Profile in a run of its own: py-spy
+sampling a process tree at 100 Hz takes CPU the bare side does not pay, so a profiled run's wall times are not the
+figures (a profiled 500-section first run took 2.46x bare, 1.09x to 1.16x unprofiled on the same machine).
 
-Not part of CI. Run: .venv/bin/python benchmarks/district_scale.py    (about 15 minutes on 2 busy cores; it builds
+Not part of CI. Run: .venv/bin/python benchmarks/district_scale.py [--profile]    (about 7 minutes on 2 quiet
+cores, 15 on busy ones; it builds
 the e2e's virtualenv first with ``E2E_SETUP_ONLY=1 bash scripts/e2e.sh`` and runs itself there)
 """
 
@@ -43,6 +46,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 E2E_PYTHON = REPO / ".venv-e2e" / "bin" / "python"
 ROSTERED, STUDENTS, DISTRICT = 500, 25, 2000
+#: ``--profile``: py-spy the task's tree and the api-server (a run for where the time goes, not for the figures).
+PROFILE = "--profile" in sys.argv
 DAG_FILE = """
 from datetime import datetime
 
@@ -193,7 +198,8 @@ class Profile:
         self.out = out
         self.process = None
         if spy is not None:
-            command = [spy, "record", "--pid", str(pid), "--subprocesses", "-r", "100", "-f", "raw", "-o", str(out)]
+            command = [spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "-r", "100"]
+            command += ["-f", "raw", "-o", str(out)]
             self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self, top: int = 14) -> str:
@@ -306,7 +312,7 @@ def main() -> None:
         def deployed(size: int, label: str, profile: str | None = None) -> tuple[float, dict[str, float], str]:
             dag_id = f"district_{size}"
             sampler = CPUSampler(roots)
-            spy = Profile(roots[profile], work / f"{dag_id}-{label}.raw") if profile else None
+            spy = Profile(roots[profile], work / f"{dag_id}-{label}.raw") if profile and PROFILE else None
             try:
                 run_id = api.trigger(dag_id)
                 state = api.wait_for_run(dag_id, run_id, 3600)
@@ -334,7 +340,8 @@ def main() -> None:
         emulator.reset()
         duration, cpu, profile = deployed(ROSTERED, "first run", profile="scheduler")
         show(f"{ROSTERED} sections with {STUDENTS}-student rosters, first run", first, duration, cpu, 1.5)
-        results.append("  where the task's tree spent it (py-spy, scheduler and its children):\n" + profile)
+        if PROFILE:
+            results.append("  where the task's tree spent it (py-spy, scheduler and its children):\n" + profile)
         # 2,000 sections: a first run, then an unchanged re-run.
         emulator.reset()
         first, again = run_bare(deployment, dags / f"district_{DISTRICT}.json", "bare-district", 2)
@@ -345,7 +352,8 @@ def main() -> None:
         show(f"{DISTRICT} sections, unchanged re-run", again, duration, cpu, 1.2)
         server = cpu.get("api-server", 0.0)
         results.append(f"  api-server CPU {server:.2f} s, target <= 2 s: {'met' if server <= 2 else 'MISSED'}")
-        results.append("  where the api-server spent it (py-spy, its workers):\n" + profile)
+        if PROFILE:
+            results.append("  where the api-server spent it (py-spy, its workers):\n" + profile)
     finally:
         say("tearing down")
         deployment.teardown()
