@@ -10,7 +10,8 @@ goes to the api-server's execution API over HTTP.
 Measured, each on a fresh emulator account:
 
 - **500 sections with rosters, first run** (target <= 1.5x bare);
-- **2,000 sections, unchanged re-run** (target <= 1.2x bare, and <= 2 s of api-server CPU), after a first run.
+- **2,000 sections, unchanged re-run** (target <= 1.2x bare, and <= 2 s of api-server CPU), after a first run:
+  the best of three re-runs a side, and the api-server CPU of the costliest.
 
 *Bare* is the same operator's ``execute()`` in a plain Python process (the e2e's virtualenv) with a minimal
 context whose ledger store is a dict, on the same emulator and the same file: what the sync costs without
@@ -47,6 +48,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 E2E_PYTHON = REPO / ".venv-e2e" / "bin" / "python"
 ROSTERED, STUDENTS, DISTRICT = 500, 25, 2000
+#: Unchanged re-runs of the 2,000 sections a side, after the first run: the figure is the best of each side, as
+#: ``dag_test_overhead.py``'s (one run's wall time on 2 shared cores moves by 0.3x).
+RERUNS = 3
 #: ``--profile``: py-spy the task's tree (a run for where the time goes, not for the figures).
 PROFILE = "--profile" in sys.argv
 DAG_FILE = """
@@ -345,14 +349,30 @@ def main() -> None:
             results.append("  where the task's tree spent it (py-spy, scheduler and its children):\n" + profile)
         # 2,000 sections: a first run, then an unchanged re-run.
         emulator.reset()
-        first, again = run_bare(deployment, dags / f"district_{DISTRICT}.json", "bare-district", 2)
+        first, *again = run_bare(deployment, dags / f"district_{DISTRICT}.json", "bare-district", 1 + RERUNS)
         emulator.reset()
         duration, cpu, _ = deployed(DISTRICT, "first run")
         show(f"{DISTRICT} sections, first run (no target)", first, duration, cpu, float("inf"))
-        duration, cpu, profile = deployed(DISTRICT, "unchanged re-run", profile="scheduler")
-        show(f"{DISTRICT} sections, unchanged re-run", again, duration, cpu, 1.2)
-        server = cpu.get("api-server", 0.0)
-        results.append(f"  api-server CPU {server:.2f} s, target <= 2 s: {'met' if server <= 2 else 'MISSED'}")
+        reruns = [
+            deployed(DISTRICT, f"unchanged re-run {number}", profile="scheduler" if number == 1 else None)
+            for number in range(1, RERUNS + 1)
+        ]
+        duration, cpu, profile = min(reruns, key=lambda run: run[0])
+        best_bare = min(again, key=lambda run: run[0])
+        show(f"{DISTRICT} sections, unchanged re-run, best of {RERUNS} a side", best_bare, duration, cpu, 1.2)
+        results.append(
+            "  every re-run: deployment "
+            + ", ".join(f"{run[0]:.1f} s" for run in reruns)
+            + "; bare "
+            + ", ".join(f"{run[0]:.1f} s" for run in again)
+        )
+        servers = [run[1].get("api-server", 0.0) for run in reruns]
+        worst = max(servers)
+        results.append(
+            f"  api-server CPU of each re-run {', '.join(f'{server:.2f}' for server in servers)} s; the most "
+            f"{worst:.2f} s, target <= 2 s: {'met' if worst <= 2 else 'MISSED'}"
+        )
+        profile = reruns[0][2]
         if PROFILE:
             results.append("  where the task's tree spent it (py-spy, scheduler and its children):\n" + profile)
     finally:
