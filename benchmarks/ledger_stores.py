@@ -1,27 +1,32 @@
 """What one ledger store call costs inside an Airflow task, per store: milliseconds of wall time and of CPU.
 
 Inside one ``dag.test()`` task, for each store this Airflow has (Airflow Variables, an object store on
-``file://``, and the term asset's state store on 3.3 and later) and each value size (a 200-byte lease, a 50 KiB
-shard): ``CALLS`` sets of distinct keys, then ``CALLS`` gets of them, then ``CALLS`` gets of missing keys. The
-CPU is this process's: ``dag.test()`` runs the task and Airflow's execution API in this one process, so it
-counts both sides of each call (in a deployment the API's half is spent in the api-server). No emulator: the
-store calls alone. A baseline row times the same calls on the in-memory store.
+``file://``, and the term asset's state store on 3.3 and later) and each value (a 200-byte lease, a 50 KiB plain
+shard of format 2's shape, a 60 KiB packed shard: one string): ``CALLS`` sets of distinct keys, then ``CALLS``
+gets of them, then ``CALLS`` gets of missing keys. The CPU is this process's: ``dag.test()`` runs the task and
+Airflow's execution API in this one process, so it counts both sides of each call (in a deployment the API's
+half is spent in the api-server). No emulator: the store calls alone. A baseline row times the same calls on the
+in-memory store.
 Run: .venv/bin/python benchmarks/ledger_stores.py            (about a minute; prints one row per store and size)
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from datetime import datetime
 from typing import Any
 
 CALLS = 60
-SIZES = {"200 B lease": 200, "50 KiB shard": 50 * 1024}
+SIZES = {"200 B lease": 200, "50 KiB plain": 50 * 1024, "60 KiB packed": -60 * 1024}
 
 
-def value_of(size: int) -> dict[str, Any]:
-    """A ledger-like value of about ``size`` bytes encoded."""
+def value_of(size: int) -> Any:
+    """A ledger-like value of about ``abs(size)`` bytes encoded: a JSON object of 6,400 small elements for a plain
+    shard (format 2's shape), one string for a packed shard (``size`` below 0, the ledger's format 3)."""
+    if size < 0:
+        return "zlib:" + base64.b64encode(os.urandom((-size - 16) * 3 // 4)).decode("ascii")
     return {"classes": [[15716 + n, 1788883200 + n, "s", 2345] for n in range(max(1, (size - 20) // 32))]}
 
 
@@ -38,8 +43,8 @@ def measure(store: Any, prefix: str) -> dict[str, list[float]]:
     rows = {}
     for label, size in SIZES.items():
         value = value_of(size)
-        keys = [f"{prefix}/{size}/{n}" for n in range(CALLS)]
-        missing = [f"{prefix}/{size}/missing/{n}" for n in range(CALLS)]
+        keys = [f"{prefix}/{abs(size)}/{n}" for n in range(CALLS)]
+        missing = [f"{prefix}/{abs(size)}/missing/{n}" for n in range(CALLS)]
         set_ms = timed(lambda key, value=value: store.set(key, value), keys)
         get_ms = timed(store.get, keys)
         miss_ms = timed(store.get, missing)
