@@ -275,6 +275,22 @@ def test_a_rejected_approval_skips_the_apply_task_and_approves_nothing():
     assert "recorded no approval in this DAG run (rejected" in results["audit"][1]["why"]
 
 
+def test_an_answer_whose_resume_was_lost_still_ends_the_run(monkeypatch):
+    """On SQLite an answer that lands while the task is still parking can lose Airflow 3.3's resume (no row locks):
+    the task stayed awaiting_input with its answer recorded and dag.test() waited forever (once in CI). The
+    helper resumes such a task after a grace; here the PATCH handler's resume is taken away to make it so."""
+    import airflow.api_fastapi.core_api.routes.public.hitl as route
+
+    from tests.dagtest import run_dag
+    from tests.support.hitl import answering
+
+    monkeypatch.setattr(route, "handle_event_submit", lambda *args, **kwargs: None, raising=False)
+    dag = _reviewed_dag("reviewed_plan_resume_lost")
+    with answering(dag.dag_id, "approve", ["Reject"]):
+        dag_run = run_dag(dag)
+    assert _results(dag_run)["apply"][0] == "skipped"
+
+
 def test_an_approval_that_never_asked_approves_nothing():
     from airflow.providers.standard.operators.hitl import ApprovalOperator
     from airflow.sdk import DAG, task

@@ -118,6 +118,45 @@ def _pending(dag_id: str, task_id: str) -> tuple[str, dict[str, Any]] | None:
         }
 
 
+#: Seconds an answered task may stay parked before the helper resumes it itself.
+RESUME_GRACE = 3.0
+
+
+def _resume_if_still_parked(dag_id: str, run_id: str, task_id: str) -> None:
+    """Airflow 3.3: the answer resumes a parked task there and then, but on SQLite (no row locks) an answer that
+    lands while the task is still parking loses that resume, and the task stays ``awaiting_input`` with its
+    answer recorded: ``dag.test()`` would wait forever (seen once in CI, at load). After a grace, resume it as
+    the PATCH handler does, which is what Postgres's row locks give a deployment."""
+    from airflow_provider_wiziq._compat import HAS_ASSET_STATE_STORE  # the 3.3 flag: HITL parks
+
+    if not HAS_ASSET_STATE_STORE:
+        return  # before 3.3 the task's HITLTrigger polls for the answer and finds it
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import handle_event_submit
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    parked = (TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED)
+    stop = time.monotonic() + RESUME_GRACE
+    while True:
+        with create_session() as session:
+            ti = session.scalars(
+                select(TaskInstance).where(
+                    TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id
+                )
+            ).one()
+            detail = session.scalars(select(HITLDetail).where(HITLDetail.ti_id == ti.id)).one_or_none()
+            if ti.state not in parked or detail is None or not detail.response_received:
+                return  # resumed (or ended): nothing to do
+            if time.monotonic() > stop:
+                handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+                return
+        time.sleep(0.2)
+
+
 def _fail_waiting_task(dag_id: str, task_id: str) -> None:
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
@@ -203,6 +242,7 @@ def answer_when_asked(
                     session=session,
                     map_index=-1,
                 )
+            _resume_if_still_parked(dag_id, run_id, task_id)
         except BaseException as error:
             answer.error = error
             traceback.print_exc()
