@@ -327,20 +327,16 @@ class TermLedger:
                 dirty.update(range(len(self._shards)))
             for key, entry in entries.items():
                 number = self._shard_of.get(key)
+                encoded = None if entry is None else encode_entry(entry)
                 if number is not None:
-                    if entry is not None and self._shards[number].get(key) == (encoded := encode_entry(entry)):
+                    if encoded is not None and self._shards[number].get(key) == encoded:
                         continue
-                    self._sizes[number] -= entry_size(key, self._shards[number].pop(key))
-                    del self._shard_of[key]
+                    self._take(number, key)
                     dirty.add(number)
-                if entry is None:
+                if encoded is None:
                     continue
-                encoded = encode_entry(entry)
-                size = entry_size(key, encoded)
-                number = self._place(key, size, prefer=number)
-                self._shards[number][key] = encoded
-                self._sizes[number] += size
-                self._shard_of[key] = number
+                number = self._place(key, entry_size(key, encoded), prefer=number)
+                self._put(number, key, encoded)
                 dirty.add(number)
             self._write_shards(sorted(dirty))
             if len(self._shards) != self._head.shards or self._older:
@@ -349,14 +345,11 @@ class TermLedger:
             for number in stale:
                 if number >= len(self._shards):
                     self._delete(self._key(f"s/{number}"))
-            if self._older:
+            for key in self._v1_keys:
+                self._delete(key)
+            if self.upgrading:
                 log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
-                self._older = False
-            if self._v1_keys:
-                for key in self._v1_keys:
-                    self._delete(key)
-                log.info("Upgraded the term ledger to format %d (%d shards)", FORMAT_VERSION, len(self._shards))
-                self._v1_keys = []
+                self._older, self._v1_keys = False, []
 
     def _write_shards(self, numbers: list[int]) -> None:
         """Write these shards, packed; one whose packed form does not fit is split in two (the second half a new
@@ -372,16 +365,9 @@ class TermLedger:
     def _split(self, number: int) -> int:
         """Move the second half of a shard's sections to a new shard; its number."""
         keys = list(self._shards[number])
-        moved = len(self._shards)
-        self._shards.append({})
-        self._sizes.append(2)
+        moved = self._new_shard()
         for key in keys[len(keys) // 2 :]:
-            value = self._shards[number].pop(key)
-            size = entry_size(key, value)
-            self._sizes[number] -= size
-            self._shards[moved][key] = value
-            self._sizes[moved] += size
-            self._shard_of[key] = moved
+            self._put(moved, key, self._take(number, key))
         return moved
 
     def _repack(self) -> range:
@@ -391,11 +377,26 @@ class TermLedger:
         before = range(len(self._shards))
         self._shards, self._sizes, self._shard_of = [], [], {}
         for key, value in held:
-            number = self._place(key, entry_size(key, value), prefer=None)
-            self._shards[number][key] = value
-            self._sizes[number] += entry_size(key, value)
-            self._shard_of[key] = number
+            self._put(self._place(key, entry_size(key, value), prefer=None), key, value)
         return before
+
+    def _put(self, number: int, key: str, value: Any) -> None:
+        """Hold a section's stored entry in shard ``number``, its size counted."""
+        self._shards[number][key] = value
+        self._sizes[number] += entry_size(key, value)
+        self._shard_of[key] = number
+
+    def _take(self, number: int, key: str) -> Any:
+        """Take a section's stored entry out of shard ``number``; the entry."""
+        value = self._shards[number].pop(key)
+        self._sizes[number] -= entry_size(key, value)
+        del self._shard_of[key]
+        return value
+
+    def _new_shard(self) -> int:
+        self._shards.append({})
+        self._sizes.append(2)
+        return len(self._shards) - 1
 
     def _place(self, key: str, size: int, *, prefer: int | None) -> int:
         """A shard with room for an entry of ``size`` bytes: the one it was in if it still fits, else the first."""
@@ -409,9 +410,7 @@ class TermLedger:
         for number, used in enumerate(self._sizes):
             if used + size <= PLAIN_SHARD_BYTES:
                 return number
-        self._shards.append({})
-        self._sizes.append(2)
-        return len(self._shards) - 1
+        return self._new_shard()
 
     def _write_head(self) -> None:
         self._set(self._key("head"), encode_head(self._head, self.term))
